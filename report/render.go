@@ -22,6 +22,7 @@ const (
 	FormatMarkdown Format = "markdown"
 	FormatJSON     Format = "json"
 	FormatJUnit    Format = "junit"
+	FormatHTML     Format = "html"
 )
 
 // renderer writes a Report in one format. Every format is one row of
@@ -38,6 +39,7 @@ var renderers = []struct {
 	{FormatMarkdown, markdownRenderer{}},
 	{FormatJSON, jsonRenderer{}},
 	{FormatJUnit, junitRenderer{}},
+	{FormatHTML, htmlRenderer{}},
 }
 
 // Formats returns the formats Render writes, in the order help texts list
@@ -86,6 +88,9 @@ type RenderOptions struct {
 	// the Report's gates as a "gavel.gates" suite; without cases, the
 	// gates alone. Other formats ignore it.
 	JUnit []JUnitCase
+	// HTML tunes the html format, which reads each run's rows and spans
+	// from the directories the Report's Runs name.
+	HTML HTMLOptions
 }
 
 func (o *RenderOptions) defaults() {

@@ -179,15 +179,9 @@ func ReadFile(path string, fn func(Record) error) error {
 	for {
 		n, err := r.Read(buf)
 		for _, row := range buf[:n] {
-			rec := Record{RunID: row.RunID, Variant: row.Variant, ExampleID: row.ExampleID, ExampleIndex: row.ExampleIdx, Epoch: int(row.Epoch), Span: Span{
-				TraceID: row.TraceID, SpanID: row.SpanID, ParentID: deref(row.ParentID), Name: row.Name,
-				Kind: Kind(row.Kind), Start: row.Start, End: row.End, Status: Status(row.Status),
-				Error: deref(row.Error), Input: row.Input, Output: row.Output,
-			}}
-			if row.Attributes != "" && row.Attributes != "{}" {
-				if jerr := json.Unmarshal([]byte(row.Attributes), &rec.Attributes); jerr != nil {
-					return fmt.Errorf("%s: span %s attributes: %w", path, row.SpanID, jerr)
-				}
+			rec, cerr := recordOf(path, row)
+			if cerr != nil {
+				return cerr
 			}
 			if ferr := fn(rec); ferr != nil {
 				return ferr
@@ -200,4 +194,65 @@ func ReadFile(path string, fn func(Record) error) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
+}
+
+// ReadRows streams the spans in rows [offset, offset+n) of a traces.parquet
+// file to fn, in file order: with an index of where each trace's rows are
+// (row numbers count from 0 in ReadFile's order), one trace is read
+// without decoding the whole file.
+func ReadRows(path string, offset, n int64, fn func(Record) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	r := parquet.NewGenericReader[spanRow](pf)
+	defer r.Close()
+	if err := r.SeekToRow(offset); err != nil {
+		return fmt.Errorf("%s: row %d: %w", path, offset, err)
+	}
+	buf := make([]spanRow, min(n, 256))
+	for n > 0 {
+		k, err := r.Read(buf[:min(n, int64(len(buf)))])
+		for _, row := range buf[:k] {
+			rec, cerr := recordOf(path, row)
+			if cerr != nil {
+				return cerr
+			}
+			if ferr := fn(rec); ferr != nil {
+				return ferr
+			}
+		}
+		n -= int64(k)
+		if errors.Is(err, io.EOF) || (err == nil && k == 0) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// recordOf converts a stored row.
+func recordOf(path string, row spanRow) (Record, error) {
+	rec := Record{RunID: row.RunID, Variant: row.Variant, ExampleID: row.ExampleID, ExampleIndex: row.ExampleIdx, Epoch: int(row.Epoch), Span: Span{
+		TraceID: row.TraceID, SpanID: row.SpanID, ParentID: deref(row.ParentID), Name: row.Name,
+		Kind: Kind(row.Kind), Start: row.Start, End: row.End, Status: Status(row.Status),
+		Error: deref(row.Error), Input: row.Input, Output: row.Output,
+	}}
+	if row.Attributes != "" && row.Attributes != "{}" {
+		if err := json.Unmarshal([]byte(row.Attributes), &rec.Attributes); err != nil {
+			return rec, fmt.Errorf("%s: span %s attributes: %w", path, row.SpanID, err)
+		}
+	}
+	return rec, nil
 }

@@ -152,6 +152,45 @@ func TestParquetManyRowGroups(t *testing.T) {
 	}
 }
 
+func TestReadRowsAcrossRowGroups(t *testing.T) {
+	t.Parallel()
+	const n = 9000 // more than one row group (8192)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "traces.parquet")
+	writeTraces(t, path, func(w *traces.Writer) {
+		for i := 0; i < n; i += 100 {
+			batch := make([]traces.Span, 100)
+			for j := range batch {
+				k := i + j
+				batch[j] = traces.Span{TraceID: fmt.Sprint("t", i), SpanID: fmt.Sprint("s", k), Name: "n", Kind: traces.KindTool,
+					Start: t0, End: t0, Status: traces.StatusOK, Attributes: map[string]any{"k": k}}
+			}
+			if err := w.Write("r", "v", fmt.Sprint("e", i), 0, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, tc := range []struct{ offset, n int64 }{{0, 1}, {0, 300}, {8150, 100}, {8192, 5}, {8999, 1}, {8990, 50}, {9000, 3}} {
+		var got []string
+		err := traces.ReadRows(path, tc.offset, tc.n, func(r traces.Record) error {
+			got = append(got, r.SpanID)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ReadRows(%d, %d): %v", tc.offset, tc.n, err)
+		}
+		want := min(tc.n, max(0, n-tc.offset))
+		if int64(len(got)) != want {
+			t.Fatalf("ReadRows(%d, %d): %d rows, want %d", tc.offset, tc.n, len(got), want)
+		}
+		for i, id := range got {
+			if id != fmt.Sprint("s", tc.offset+int64(i)) {
+				t.Fatalf("ReadRows(%d, %d): row %d is %s", tc.offset, tc.n, i, id)
+			}
+		}
+	}
+}
+
 func TestReadFileStopsOnCallbackError(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "traces.parquet")

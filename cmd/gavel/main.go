@@ -28,7 +28,7 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "gavel: interrupted: finishing examples in flight and saving the run (press Ctrl-C again to stop at once)")
+		fmt.Fprintln(os.Stderr, "gavel: interrupted: finishing what is in flight (a run saves what it has; press Ctrl-C again to stop at once)")
 		close(drain)
 		<-sigs
 		// What is stored stays valid (chunks are committed atomically);

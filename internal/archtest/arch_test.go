@@ -18,20 +18,22 @@ const module = "github.com/gavel-eval/gavel"
 // allowed lists, for each package, the gavel packages it may depend on
 // (directly or not). Packages not listed may not exist without a decision.
 var allowed = map[string][]string{
-	"datasets":           {},
-	"traces":             {},
-	"prompts":            {},
-	"eval/results":       {},
-	"report/stats":       {},
-	"llm":                {"traces"},
-	"llm/llmtest":        {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":             {"llm", "traces", "prompts"},
-	"eval":               {"datasets", "traces", "prompts", "llm", "judges", "eval/results"},
-	"report":             {"eval/results", "report/stats", "traces"},
-	"internal/cli":       {"*"},
-	"cmd/gavel":          {"internal/cli", "*"},
-	"internal/archtest":  {},
-	"scripts/benchscore": {},
+	"datasets":             {},
+	"traces":               {},
+	"prompts":              {},
+	"eval/results":         {},
+	"report/stats":         {},
+	"llm":                  {"traces"},
+	"llm/llmtest":          {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
+	"judges":               {"llm", "traces", "prompts"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results"},
+	"report":               {"eval/results", "report/stats", "traces"},
+	"report/view":          {"report", "eval/results", "report/stats", "traces"},
+	"internal/browsertest": {},
+	"internal/cli":         {"*"},
+	"cmd/gavel":            {"internal/cli", "*"},
+	"internal/archtest":    {},
+	"scripts/benchscore":   {},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -23,7 +23,7 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) register(f *pflag.FlagSet) {
-	f.StringArrayVar(&o.formats, "format", nil, "output `format`: text, markdown, json or junit; FORMAT=FILE writes it to FILE (repeatable)")
+	f.StringArrayVar(&o.formats, "format", nil, "output `format`: text, markdown, json, junit or html; FORMAT=FILE writes it to FILE (repeatable)")
 	f.StringVarP(&o.out, "output", "o", "", "write the (single) format to this `file` instead of stdout")
 	f.IntVar(&o.top, "top", 5, "regressions and improvements shown per judge")
 }
@@ -173,7 +173,7 @@ func emit(env *Env, r *report.Report, of *outputFlags, runDirs []string) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	opts := report.RenderOptions{MaxExamples: of.top}
+	opts := report.RenderOptions{MaxExamples: of.top, HTML: report.HTMLOptions{Generator: generator(env)}}
 	for _, t := range ts {
 		if t.format == report.FormatJUnit {
 			cases, err := junitCases(r, runDirs)
@@ -243,10 +243,13 @@ the pass rate with its Wilson interval and the mean score with its interval,
 the error counts, latency percentiles, tokens and cost; with several
 variants, every variant is compared with the first (see gavel compare).
 Gates from the run's spec and from flags are checked: exit 1 when one
-fails. Formats: text, markdown, json, junit (several with FORMAT=FILE).`,
+fails. Formats: text, markdown, json, junit, html (several with FORMAT=FILE).
+The html format is one self-contained page (no network) with the trace
+table, each trace's timeline, the chain's architecture and charts.`,
 		Example: `  $ gavel report runs/nightly
   $ gavel report runs/nightly --format markdown=summary.md --format junit=junit.xml
-  $ gavel report runs/nightly --format json -o report.json`,
+  $ gavel report runs/nightly --format json -o report.json
+  $ gavel report runs/nightly --format html -o report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gates, err := collectGates(gf, args[0])
@@ -305,7 +308,8 @@ Gates from the new run's spec and from flags are checked. Exit codes: 0
 every gate held, 1 a gate failed (each failing gate is printed with its
 numbers), 2 usage or input error.`,
 		Example: `  $ gavel compare runs/ab --a baseline --b candidate
-  $ gavel compare runs/main runs/pr-123 --max-drop correct=0.02 --format markdown=pr.md --format junit=junit.xml`,
+  $ gavel compare runs/main runs/pr-123 --max-drop correct=0.02 --format markdown=pr.md --format junit=junit.xml
+  $ gavel compare runs/ab --a baseline --b candidate --format html -o ab.html`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r *report.Report

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gavel-eval/gavel/report/view"
+)
+
+// defaultViewPort is the viewer's port unless --port or --addr say
+// otherwise; when it is taken, the system picks a free one.
+const defaultViewPort = 7840
+
+func newViewCmd(env *Env) *cobra.Command {
+	var port int
+	var addr string
+	var maxText int
+	cmd := &cobra.Command{
+		Use:   "view [RUN_DIR ...]",
+		Short: "Browse stored runs in a local web viewer: trace tables, timelines, architecture, comparisons",
+		Long: `View serves the HTML report's interface from a local HTTP server: the list of
+every run found in or under the given directories (default: runs, or the
+current directory when there is none), each run's trace table, timelines
+and architecture, and the comparison of any two runs or variants. Pages
+are built from the runs' Parquet files when asked for, and a trace's spans
+are read when it is opened.
+
+The viewer is read-only, serves nothing outside the given directories, and
+listens on 127.0.0.1 only; --addr makes it listen elsewhere (anyone who can
+reach that address can read the runs). Stop it with Ctrl-C.`,
+		Example: `  $ gavel view
+  $ gavel view runs/ --port 9000
+  $ gavel view runs/main runs/pr-123`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+				if st, err := os.Stat("runs"); err == nil && st.IsDir() {
+					args = []string{"runs"}
+				}
+			}
+			srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: maxText})
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			listen := addr
+			fallback := false
+			switch {
+			case listen != "" && cmd.Flags().Changed("port"):
+				return withExitCode(errors.New("--addr and --port both set the address: give one"), ExitError)
+			case listen == "":
+				listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+				fallback = !cmd.Flags().Changed("port")
+			}
+			if host, _, err := net.SplitHostPort(listen); err != nil {
+				return withExitCode(fmt.Errorf("--addr %q: %w", addr, err), ExitError)
+			} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				fmt.Fprintf(env.Stderr, "gavel: warning: listening on %s: anyone who can reach it can read these runs\n", listen)
+			}
+			if fallback {
+				// The default port may be taken (another viewer): let the
+				// system pick one rather than fail.
+				if ln, err := net.Listen("tcp", listen); err != nil {
+					listen = "127.0.0.1:0"
+				} else {
+					ln.Close()
+				}
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			if env.Drain != nil {
+				go func() {
+					select {
+					case <-env.Drain:
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
+			}
+			runs := fmt.Sprintf("%d runs", len(srv.Runs()))
+			if len(srv.Runs()) == 1 {
+				runs = "1 run"
+			}
+			err = srv.Serve(ctx, listen, func(url string) {
+				fmt.Fprintf(env.Stdout, "gavel: serving %s in %s at %s (Ctrl-C stops)\n", runs, strings.Join(args, ", "), url)
+				fmt.Fprintln(env.Stdout, url)
+			})
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&port, "port", defaultViewPort, "`port` to listen on, on 127.0.0.1 (0 picks a free one)")
+	cmd.Flags().StringVar(&addr, "addr", "", "listen on this `host:port` instead (e.g. 0.0.0.0:8080 to share on a network)")
+	cmd.Flags().IntVar(&maxText, "max-text", 0, "longest text, in `characters`, shown of one input or output (default 20000)")
+	return cmd
+}
+
+// generator names this build in pages.
+func generator(env *Env) string {
+	if env.Version == "" {
+		return "gavel"
+	}
+	return "gavel " + env.Version
+}

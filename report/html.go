@@ -1,0 +1,701 @@
+package report
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/traces"
+)
+
+// HTMLOptions tune the HTML report and the pages of the viewer. The zero
+// value writes a self-contained report with every trace embedded.
+type HTMLOptions struct {
+	// MaxText is the longest text, in characters, kept of one string (an
+	// input, output, error, span input or output) in the page; longer ones
+	// are cut and say how much was left out (default 20,000). The stored
+	// run keeps everything.
+	MaxText int
+	// TraceURL, when set, makes the page fetch a trace's spans from
+	// TraceURL followed by the URL-escaped trace id instead of embedding
+	// them (the viewer).
+	TraceURL string
+	// RunKeys, with TraceURL, names each run of the report for the
+	// viewer's URLs: run id -> key.
+	RunKeys map[string]string
+	// Generator names the program that wrote the page ("gavel v1.2.3").
+	Generator string
+	// Live marks a page served by the viewer (links back to its index and
+	// loads traces from it); CSP then allows requests to the page's origin.
+	Live bool
+}
+
+func (o *HTMLOptions) defaults() {
+	if o.MaxText <= 0 {
+		o.MaxText = 20000
+	}
+	if o.Generator == "" {
+		o.Generator = "gavel"
+	}
+}
+
+// tracesPerChunk is how many traces share one compressed block of the
+// page: opening a trace inflates only its block.
+const tracesPerChunk = 200
+
+// htmlDoc is the document the page's script renders: every view (trace
+// table, timeline, architecture, comparison, charts) reads it and nothing
+// else. docs/html-report.md describes it.
+type htmlDoc struct {
+	Version   int    `json:"version"`
+	Mode      string `json:"mode"` // report, compare or index
+	Title     string `json:"title"`
+	Generator string `json:"generator"`
+	Live      bool   `json:"live,omitempty"`
+	// Report is the JSON report (docs/report-json.md).
+	Report json.RawMessage `json:"report,omitempty"`
+	Sides  []htmlSide      `json:"sides"`
+	Judges []htmlJudge     `json:"judges"`
+	Runs   []htmlRun       `json:"runs"`
+	// Rows is base64(gzip(JSON array of htmlRow)); RowCount their number.
+	Rows     string `json:"rows"`
+	RowCount int    `json:"row_count"`
+	// Chunks hold the spans: base64(gzip(JSON object trace id -> spans)).
+	// A row's C is the index of the chunk holding its trace.
+	Chunks []string `json:"chunks"`
+	// TraceURL, when set, replaces Chunks: fetch TraceURL+trace id.
+	TraceURL string `json:"trace_url,omitempty"`
+	MaxText  int    `json:"max_text"`
+	// Index lists runs (the viewer's home page).
+	Index []IndexEntry `json:"index,omitempty"`
+}
+
+// htmlSide is one column of the comparison: a variant of a run.
+type htmlSide struct {
+	Name    string `json:"name"`
+	RunID   string `json:"run_id"`
+	Variant string `json:"variant"`
+	Run     int    `json:"run"` // index into Runs
+}
+
+type htmlJudge struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// htmlRun is a run's architecture: the chain and judges as the run
+// resolved them, per variant, with secrets removed.
+type htmlRun struct {
+	RunID     string                 `json:"run_id"`
+	Key       string                 `json:"key,omitempty"`
+	Name      string                 `json:"name"`
+	Dir       string                 `json:"dir"`
+	Status    string                 `json:"status"`
+	Mode      string                 `json:"mode,omitempty"`
+	StartedAt string                 `json:"started_at"`
+	EndedAt   string                 `json:"ended_at,omitempty"`
+	SpecPath  string                 `json:"spec_path"`
+	SpecHash  string                 `json:"spec_hash"`
+	Spec      string                 `json:"spec"`
+	Dataset   results.Dataset        `json:"dataset"`
+	Git       *results.Git           `json:"git,omitempty"`
+	Tool      results.Tool           `json:"tool"`
+	Totals    results.Totals         `json:"totals"`
+	Repeat    int                    `json:"repeat"`
+	Variants  []htmlArchitect        `json:"variants"`
+	Judges    []results.Judge        `json:"judges"`
+	Metrics   []results.CorpusMetric `json:"metrics"`
+}
+
+// htmlArchitect is one variant's resolved chain.
+type htmlArchitect struct {
+	Name     string            `json:"name"`
+	Model    string            `json:"model,omitempty"`
+	Provider string            `json:"provider,omitempty"`
+	BaseURL  string            `json:"base_url,omitempty"`
+	Params   any               `json:"params,omitempty"`
+	Prompt   *results.Prompt   `json:"prompt,omitempty"`
+	Vars     map[string]any    `json:"vars,omitempty"`
+	Steps    []results.Step    `json:"steps"`
+	Hash     string            `json:"hash"`
+	Flat     map[string]string `json:"flat"` // dotted key -> value, for highlighting differences
+}
+
+// htmlRow is one result: a variant × example × epoch.
+type htmlRow struct {
+	Side       int         `json:"s"`
+	ID         string      `json:"id"`
+	Index      int64       `json:"i"`
+	Epoch      int32       `json:"e"`
+	Status     string      `json:"st"`
+	Input      string      `json:"in"`
+	Output     string      `json:"out"`
+	Expected   *string     `json:"exp"`
+	Error      *string     `json:"err"`
+	FailedStep *string     `json:"fs"`
+	LatencyMS  float64     `json:"lat"`
+	Prompt     int64       `json:"pt"`
+	Completion int64       `json:"ct"`
+	CostUSD    *float64    `json:"cost"`
+	TraceID    string      `json:"tr"`
+	Chunk      int         `json:"c"`
+	Scores     []*htmlMark `json:"j"` // aligned with Judges; null when the judge has no row
+}
+
+// htmlMark is one judge's verdict on a row.
+type htmlMark struct {
+	Status string   `json:"st"`
+	Score  *float64 `json:"s"`
+	Pass   *bool    `json:"p"`
+	Label  *string  `json:"l,omitempty"`
+	Reason *string  `json:"r,omitempty"`
+	Error  *string  `json:"e,omitempty"`
+	SpanID string   `json:"sp,omitempty"`
+}
+
+// htmlSpan is one span of a trace. T is its start in milliseconds after
+// the trace's first span started; D its duration in milliseconds.
+type htmlSpan struct {
+	ID     string         `json:"id"`
+	Parent string         `json:"p,omitempty"`
+	Name   string         `json:"n"`
+	Kind   string         `json:"k"`
+	T      float64        `json:"t"`
+	D      float64        `json:"d"`
+	Status string         `json:"st"`
+	Error  string         `json:"err,omitempty"`
+	Input  string         `json:"in"`
+	Output string         `json:"out"`
+	Attrs  map[string]any `json:"a,omitempty"`
+}
+
+// IndexEntry is one run in the viewer's list.
+type IndexEntry struct {
+	Key       string   `json:"key"`
+	RunID     string   `json:"run_id"`
+	Name      string   `json:"name"`
+	Dir       string   `json:"dir"`
+	Status    string   `json:"status"`
+	Mode      string   `json:"mode,omitempty"`
+	StartedAt string   `json:"started_at"`
+	Variants  []string `json:"variants"`
+	Results   int64    `json:"results"`
+	Errors    int64    `json:"errors"`
+	CostUSD   float64  `json:"cost_usd"`
+	Error     string   `json:"error,omitempty"` // why the run could not be read
+}
+
+// buildHTMLDoc reads, for every side of r, its rows, scores and (unless
+// o.TraceURL is set) spans from the run directories r.Runs name.
+func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
+	o.defaults()
+	rep, err := marshalReportJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	doc := &htmlDoc{Version: 1, Mode: r.Kind, Generator: o.Generator, Live: o.Live, Report: rep,
+		Sides: []htmlSide{}, Judges: []htmlJudge{}, Runs: []htmlRun{}, Chunks: []string{},
+		TraceURL: o.TraceURL, MaxText: o.MaxText}
+	if doc.Mode == "" {
+		doc.Mode = "report"
+	}
+	runIndex := map[string]int{}
+	dirs := map[string]string{}
+	for _, ref := range r.Runs {
+		m, err := results.ReadManifest(ref.Dir)
+		if err != nil {
+			return nil, err
+		}
+		runIndex[ref.RunID] = len(doc.Runs)
+		dirs[ref.RunID] = ref.Dir
+		doc.Runs = append(doc.Runs, architecture(m, ref.Dir, o.RunKeys[ref.RunID]))
+	}
+	judgeIndex := map[string]int{}
+	addJudge := func(name, typ string) int {
+		if i, ok := judgeIndex[name]; ok {
+			return i
+		}
+		judgeIndex[name] = len(doc.Judges)
+		doc.Judges = append(doc.Judges, htmlJudge{name, typ})
+		return len(doc.Judges) - 1
+	}
+	for _, v := range r.Variants {
+		ri, ok := runIndex[v.Run]
+		if !ok {
+			return nil, fmt.Errorf("html report: variant %s names run %s, which the report does not list", v.Name, v.Run)
+		}
+		doc.Sides = append(doc.Sides, htmlSide{Name: v.Name, RunID: v.Run, Variant: v.Variant, Run: ri})
+		for _, j := range v.Judges {
+			addJudge(j.Judge, j.Type)
+		}
+	}
+	names := make([]string, len(doc.Sides))
+	for i, s := range doc.Sides {
+		names[i] = s.Name
+	}
+	doc.Title = titleOf(r, names)
+
+	var rows []htmlRow
+	// Read each run once, for all of its sides.
+	for _, ref := range r.Runs {
+		sides := map[string]int{} // variant -> side index
+		for i, s := range doc.Sides {
+			if s.RunID == ref.RunID {
+				sides[s.Variant] = i
+			}
+		}
+		if len(sides) == 0 {
+			continue
+		}
+		first := len(rows)
+		pos := map[rowKey]int{}
+		err := results.ReadResults(filepath.Join(ref.Dir, results.ResultsFile), func(res results.Result) error {
+			si, ok := sides[res.Variant]
+			if !ok {
+				return nil
+			}
+			pos[rowKey{si, res.ExampleID, res.Epoch}] = len(rows)
+			rows = append(rows, htmlRow{Side: si, ID: res.ExampleID, Index: res.ExampleIndex, Epoch: res.Epoch,
+				Status: res.Status, Input: cut(res.Input, o.MaxText), Output: cut(res.Output, o.MaxText),
+				Expected: cutp(res.Expected, o.MaxText), Error: cutp(res.Error, o.MaxText), FailedStep: res.FailedStep,
+				LatencyMS: orZero(res.LatencyMS), Prompt: res.PromptTokens, Completion: res.CompletionTokens,
+				CostUSD: res.CostUSD, TraceID: res.TraceID, Scores: make([]*htmlMark, len(doc.Judges))})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("html report: %w", err)
+		}
+		err = results.ReadScores(filepath.Join(ref.Dir, results.ScoresFile), func(sc results.Score) error {
+			si, ok := sides[sc.Variant]
+			if !ok || sc.OtherVariant != nil {
+				return nil
+			}
+			i, ok := pos[rowKey{si, sc.ExampleID, sc.Epoch}]
+			if !ok {
+				return nil
+			}
+			ji, ok := judgeIndex[sc.Judge]
+			if !ok {
+				return nil
+			}
+			mark := &htmlMark{Status: sc.Status, Pass: sc.Pass, Label: sc.Label, Reason: cutp(sc.Reason, o.MaxText),
+				Error: cutp(sc.Error, o.MaxText), SpanID: sc.SpanID}
+			if sc.Score != nil && !math.IsNaN(*sc.Score) && !math.IsInf(*sc.Score, 0) {
+				mark.Score = sc.Score
+			}
+			rows[i].Scores[ji] = mark
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("html report: %w", err)
+		}
+		if o.TraceURL != "" {
+			continue
+		}
+		if err := embedSpans(doc, rows[first:], filepath.Join(ref.Dir, results.TracesFile), o.MaxText); err != nil {
+			return nil, fmt.Errorf("html report: %w", err)
+		}
+	}
+	doc.RowCount = len(rows)
+	if doc.Rows, err = packJSON(rows); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+type rowKey struct {
+	side    int
+	example string
+	epoch   int32
+}
+
+// embedSpans packs the spans of rows' traces into chunks of
+// tracesPerChunk traces each and sets every row's chunk index.
+func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
+	type timed struct {
+		start time.Time
+		span  htmlSpan
+	}
+	base := len(doc.Chunks)
+	chunkOf := map[string]int{}
+	var chunks []map[string][]timed
+	for i := range rows {
+		tr := rows[i].TraceID
+		if tr == "" {
+			rows[i].Chunk = -1
+			continue
+		}
+		c, ok := chunkOf[tr]
+		if !ok {
+			c = len(chunkOf) / tracesPerChunk
+			chunkOf[tr] = c
+			if c == len(chunks) {
+				chunks = append(chunks, map[string][]timed{})
+			}
+			chunks[c][tr] = nil
+		}
+		rows[i].Chunk = base + c
+	}
+	err := traces.ReadFile(path, func(rec traces.Record) error {
+		if c, ok := chunkOf[rec.TraceID]; ok {
+			chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timed{rec.Start, spanOf(rec, maxText)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, ch := range chunks {
+		out := make(map[string][]htmlSpan, len(ch))
+		for tr, ts := range ch {
+			var t0 time.Time
+			for _, t := range ts {
+				if t0.IsZero() || t.start.Before(t0) {
+					t0 = t.start
+				}
+			}
+			sort.SliceStable(ts, func(a, b int) bool { return ts[a].start.Before(ts[b].start) })
+			spans := make([]htmlSpan, len(ts))
+			for i, t := range ts {
+				spans[i] = t.span
+				spans[i].T = ms(t.start.Sub(t0))
+			}
+			out[tr] = spans
+		}
+		packed, err := packJSON(out)
+		if err != nil {
+			return err
+		}
+		doc.Chunks = append(doc.Chunks, packed)
+	}
+	return nil
+}
+
+// ErrNoTrace is returned for a trace id a run does not hold.
+var ErrNoTrace = errors.New("no such trace")
+
+// TraceIndex locates the rows of each trace in a run's traces.parquet, so
+// one trace is read on demand without decoding the whole file (the
+// viewer's trace endpoint). It is built with one pass over the file and
+// holds only ids and row numbers. It is safe for concurrent use.
+type TraceIndex struct {
+	path    string
+	maxText int
+	ranges  map[string][]rowRange
+}
+
+type rowRange struct{ start, n int64 }
+
+// NewTraceIndex indexes the traces of the run in runDir. maxText is the
+// longest text kept of a span's input, output or error (default 20,000).
+func NewTraceIndex(runDir string, maxText int) (*TraceIndex, error) {
+	if maxText <= 0 {
+		maxText = 20000
+	}
+	x := &TraceIndex{path: filepath.Join(runDir, results.TracesFile), maxText: maxText, ranges: map[string][]rowRange{}}
+	var row int64
+	err := traces.ReadFile(x.path, func(rec traces.Record) error {
+		rs := x.ranges[rec.TraceID]
+		if n := len(rs); n > 0 && rs[n-1].start+rs[n-1].n == row {
+			rs[n-1].n++
+		} else {
+			x.ranges[rec.TraceID] = append(rs, rowRange{row, 1})
+		}
+		row++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indexing traces: %w", err)
+	}
+	return x, nil
+}
+
+// Traces is the number of traces indexed.
+func (x *TraceIndex) Traces() int { return len(x.ranges) }
+
+// SpansJSON returns the spans of one trace as the page's JSON array
+// (docs/html-report.md), in start order, or ErrNoTrace.
+func (x *TraceIndex) SpansJSON(traceID string) ([]byte, error) {
+	rs, ok := x.ranges[traceID]
+	if !ok {
+		return nil, fmt.Errorf("trace %q: %w", traceID, ErrNoTrace)
+	}
+	var recs []traces.Record
+	for _, r := range rs {
+		err := traces.ReadRows(x.path, r.start, r.n, func(rec traces.Record) error {
+			if rec.TraceID == traceID {
+				recs = append(recs, rec)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("trace %s: %w", traceID, err)
+		}
+	}
+	var t0 time.Time
+	for _, rec := range recs {
+		if t0.IsZero() || rec.Start.Before(t0) {
+			t0 = rec.Start
+		}
+	}
+	spans := make([]htmlSpan, 0, len(recs))
+	for _, rec := range recs {
+		sp := spanOf(rec, x.maxText)
+		sp.T = ms(rec.Start.Sub(t0))
+		spans = append(spans, sp)
+	}
+	sort.SliceStable(spans, func(a, b int) bool { return spans[a].T < spans[b].T })
+	return json.Marshal(spans)
+}
+
+// spanOf converts a stored span (T is left for the caller).
+func spanOf(rec traces.Record, maxText int) htmlSpan {
+	return htmlSpan{ID: rec.SpanID, Parent: rec.ParentID, Name: rec.Name, Kind: string(rec.Kind),
+		D: ms(rec.End.Sub(rec.Start)), Status: string(rec.Status), Error: cut(rec.Error, maxText),
+		Input: cut(rec.Input, maxText), Output: cut(rec.Output, maxText), Attrs: redactMap(rec.Attributes)}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func orZero(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
+
+// packJSON encodes v as base64(gzip(JSON)).
+func packJSON(v any) (string, error) {
+	var buf bytes.Buffer
+	b64 := base64.NewEncoder(base64.StdEncoding, &buf)
+	zw, err := gzip.NewWriterLevel(b64, gzip.BestSpeed)
+	if err != nil {
+		return "", err
+	}
+	enc := json.NewEncoder(zw)
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("html report: encoding data: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	if err := b64.Close(); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+// cut keeps at most n characters of s, saying how many it left out.
+func cut(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + fmt.Sprintf("… [%d more characters in the stored run]", utf8.RuneCountInString(s[pos:]))
+		}
+		i++
+	}
+	return s
+}
+
+func cutp(s *string, n int) *string {
+	if s == nil {
+		return nil
+	}
+	c := cut(*s, n)
+	return &c
+}
+
+func titleOf(r *Report, sides []string) string {
+	name := ""
+	if len(r.Runs) > 0 {
+		name = r.Runs[0].Name
+	}
+	if name == "" && len(r.Runs) > 0 {
+		name = r.Runs[0].RunID
+	}
+	if r.Kind == "compare" && len(r.Runs) == 2 {
+		return fmt.Sprintf("gavel · %s: %s vs %s", name, r.Runs[0].RunID, r.Runs[1].RunID)
+	}
+	if r.Kind == "compare" {
+		return fmt.Sprintf("gavel · %s: %s", name, strings.Join(sides, " vs "))
+	}
+	return "gavel · " + name
+}
+
+// architecture is what the architecture view shows of a run.
+func architecture(m *results.Manifest, dir, key string) htmlRun {
+	hr := htmlRun{RunID: m.RunID, Key: key, Name: m.Name, Dir: dir, Status: m.Status, Mode: m.Mode,
+		StartedAt: stamp(m.StartedAt), EndedAt: stamp(m.EndedAt), SpecPath: m.SpecPath, SpecHash: m.SpecHash,
+		Spec: m.Spec, Dataset: m.Dataset, Git: m.Git, Tool: m.Tool, Totals: m.Totals, Repeat: m.Repeat,
+		Variants: []htmlArchitect{}, Judges: []results.Judge{}, Metrics: []results.CorpusMetric{}}
+	hr.Dataset.Path = redactURL(hr.Dataset.Path)
+	for _, v := range m.Variants {
+		a := htmlArchitect{Name: v.Name, Model: v.Model, Provider: v.Provider, BaseURL: redactURL(v.BaseURL),
+			Prompt: v.Prompt, Vars: redactMap(v.Vars), Hash: v.Hash, Steps: []results.Step{}}
+		if len(v.Params) > 0 {
+			var p any
+			if json.Unmarshal(v.Params, &p) == nil {
+				a.Params = redactValue("", p)
+			}
+		}
+		for _, s := range v.Steps {
+			a.Steps = append(a.Steps, results.Step{Name: s.Name, Kind: s.Kind, Config: redactMap(s.Config)})
+		}
+		a.Flat = map[string]string{}
+		flatten(a.Flat, "model", a.Model)
+		flatten(a.Flat, "provider", a.Provider)
+		flatten(a.Flat, "base_url", a.BaseURL)
+		flatten(a.Flat, "params", a.Params)
+		if a.Prompt != nil {
+			flatten(a.Flat, "prompt.ref", a.Prompt.Ref)
+			flatten(a.Flat, "prompt.hash", a.Prompt.Hash)
+			for i, msg := range a.Prompt.Messages {
+				flatten(a.Flat, fmt.Sprintf("prompt.messages.%d.%s", i, msg.Role), msg.Content)
+			}
+		}
+		flatten(a.Flat, "vars", anyMap(a.Vars))
+		for _, s := range a.Steps {
+			flatten(a.Flat, "steps."+s.Name+".kind", s.Kind)
+			flatten(a.Flat, "steps."+s.Name, anyMap(s.Config))
+		}
+		hr.Variants = append(hr.Variants, a)
+	}
+	for _, j := range m.Judges {
+		hr.Judges = append(hr.Judges, results.Judge{Name: j.Name, Type: j.Type, Config: redactMap(j.Config), Hash: j.Hash})
+	}
+	hr.Metrics = append(hr.Metrics, m.Metrics...)
+	return hr
+}
+
+func anyMap(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// flatten writes v's leaves into out under dotted keys.
+func flatten(out map[string]string, prefix string, v any) {
+	switch x := v.(type) {
+	case nil:
+		return
+	case string:
+		if x != "" {
+			out[prefix] = x
+		}
+	case map[string]any:
+		for k, e := range x {
+			flatten(out, prefix+"."+k, e)
+		}
+	case []any:
+		for i, e := range x {
+			flatten(out, fmt.Sprintf("%s.%d", prefix, i), e)
+		}
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			out[prefix] = fmt.Sprint(x)
+			return
+		}
+		if s := string(b); s != "null" {
+			out[prefix] = s
+		}
+	}
+}
+
+// secretKey matches configuration keys whose values must never be shown.
+var secretKey = regexp.MustCompile(`(?i)(^|[_\-.])(authorization|api[_\-]?key|apikey|token|secret|password|passwd|credential|cookie|private[_\-]?key|access[_\-]?key)s?($|[_\-.])`)
+
+// redacted replaces a secret value.
+const redacted = "[redacted]"
+
+// redactMap returns a copy of m with secret values replaced, URLs without
+// credentials, and nested maps and lists handled alike. Token counts
+// (prompt_tokens, ...) are numbers, not secrets, and are kept.
+func redactMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = redactValue(k, v)
+	}
+	return out
+}
+
+func redactValue(key string, v any) any {
+	if str, ok := v.(string); ok && key != "" && str != "" && secretKey.MatchString(key) {
+		return redacted
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return redactMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue("", e)
+		}
+		return out
+	case string:
+		if strings.Contains(x, "://") {
+			return redactURL(x)
+		}
+		if strings.HasPrefix(strings.ToLower(x), "bearer ") {
+			return "Bearer " + redacted
+		}
+		return x
+	default:
+		return v
+	}
+}
+
+// redactURL removes credentials from a URL: its user info and the values
+// of query parameters with secret-like names.
+func redactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	changed := false
+	if u.User != nil {
+		u.User = url.User(redacted)
+		changed = true
+	}
+	q := u.Query()
+	for k := range q {
+		if secretKey.MatchString(k) || strings.EqualFold(k, "key") || strings.EqualFold(k, "sig") {
+			q.Set(k, redacted)
+			changed = true
+		}
+	}
+	if !changed {
+		return s
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,216 @@
+package report_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/cli"
+	"github.com/gavel-eval/gavel/report"
+	"github.com/gavel-eval/gavel/traces"
+)
+
+// gavelRun runs gavel's CLI in-process with args into a new directory.
+func gavelRun(t *testing.T, args ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	var stderr bytes.Buffer
+	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
+		Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := cli.Main(context.Background(), append(append([]string{"run"}, args...), "--out", dir), env); code != 0 {
+		t.Fatalf("gavel run exited %d: %s", code, stderr.String())
+	}
+	return dir
+}
+
+// page holds the parts of a written HTML report.
+type page struct {
+	html   string
+	doc    map[string]any
+	rows   []map[string]any
+	chunks []map[string][]map[string]any
+}
+
+var docRE = regexp.MustCompile(`(?s)<script type="application/json" id="gavel-doc">(.*?)</script>`)
+
+func writePage(t *testing.T, r *report.Report, o report.HTMLOptions) page {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, r, o); err != nil {
+		t.Fatal(err)
+	}
+	p := page{html: buf.String()}
+	m := docRE.FindStringSubmatch(p.html)
+	if m == nil {
+		t.Fatal("no document in the page")
+	}
+	if err := json.Unmarshal([]byte(m[1]), &p.doc); err != nil {
+		t.Fatalf("document is not JSON: %v", err)
+	}
+	unpack(t, p.doc["rows"].(string), &p.rows)
+	for _, c := range p.doc["chunks"].([]any) {
+		var ch map[string][]map[string]any
+		unpack(t, c.(string), &ch)
+		p.chunks = append(p.chunks, ch)
+	}
+	return p
+}
+
+func unpack(t *testing.T, s string, v any) {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(zr).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHTMLEscapesUntrustedText(t *testing.T) {
+	dir := gavelRun(t, "../internal/browsertest/testdata/hostile/gavel.yaml")
+	r, err := report.ForRun(dir, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writePage(t, r, report.HTMLOptions{})
+	// The only markup is the page's own: the payloads in the dataset and
+	// the outputs never appear as tags.
+	for tag, want := range map[string]int{"<script": 2, "</script": 2, "<img": 0, "<svg": 0, "<iframe": 0} {
+		if got := strings.Count(strings.ToLower(p.html), tag); got != want {
+			t.Errorf("page has %d %q, want %d", got, tag, want)
+		}
+	}
+	// ... yet the data is intact: the page shows the payloads as text.
+	if len(p.rows) != 24 {
+		t.Fatalf("%d rows, want 24", len(p.rows))
+	}
+	payloads := []string{"<script>window.__gavelPwned='script'</script>", `<img src=x onerror="window.__gavelPwned='img'">`,
+		"</script><script>window.__gavelPwned='close'</script>"}
+	for _, want := range payloads {
+		found := false
+		for _, row := range p.rows {
+			var in map[string]string
+			if err := json.Unmarshal([]byte(row["in"].(string)), &in); err != nil {
+				t.Fatal(err)
+			}
+			found = found || strings.Contains(in["question"], want) && strings.Contains(row["out"].(string), want)
+		}
+		if !found {
+			t.Errorf("no row's input and output hold %q", want)
+		}
+	}
+	ids := map[string]bool{}
+	for _, row := range p.rows {
+		ids[row["id"].(string)] = true
+	}
+	if !ids["<b>x04</b>"] {
+		t.Errorf("example ids %v: the id with markup is missing", ids)
+	}
+	// Architecture carries the prompt and spec text verbatim.
+	runs := p.doc["runs"].([]any)
+	if spec := runs[0].(map[string]any)["spec"].(string); !strings.Contains(spec, "{{.example.question}}") {
+		t.Errorf("spec text not in the architecture: %q", spec)
+	}
+}
+
+func TestHTMLCSPAllowsOnlyTheEmbeddedScript(t *testing.T) {
+	dir := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--limit", "3")
+	r, err := report.ForRun(dir, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writePage(t, r, report.HTMLOptions{})
+	csp := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]*)"`).FindStringSubmatch(p.html)
+	if csp == nil {
+		t.Fatal("no CSP meta tag")
+	}
+	policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+	script := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindStringSubmatch(p.html)
+	style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(p.html)
+	if script == nil || style == nil {
+		t.Fatal("no inline script or style")
+	}
+	for name, body := range map[string]string{"script-src": script[1], "style-src": style[1]} {
+		sum := sha256.Sum256([]byte(body))
+		want := name + " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if !strings.Contains(policy, want+";") {
+			t.Errorf("policy %q lacks %q", policy, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-inline", "unsafe-eval", "http:", "https:", "*"} {
+		if strings.Contains(policy, bad) {
+			t.Errorf("policy %q allows %s", policy, bad)
+		}
+	}
+	if !strings.Contains(policy, "default-src 'none'") || !strings.Contains(policy, "connect-src 'none'") {
+		t.Errorf("policy %q: a static report fetches nothing", policy)
+	}
+	if strings.Contains(p.html, "http://") || strings.Contains(p.html, "https://") {
+		t.Errorf("the page names a remote URL")
+	}
+}
+
+func TestHTMLEmbedsEveryTraceInChunks(t *testing.T) {
+	// 24 examples × 3 variants × 3 epochs = 216 traces: two chunks.
+	dir := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--repeat", "3")
+	r, err := report.ForRun(dir, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writePage(t, r, report.HTMLOptions{})
+	if len(p.rows) != 216 || len(p.chunks) != 2 {
+		t.Fatalf("%d rows in %d chunks, want 216 in 2", len(p.rows), len(p.chunks))
+	}
+	want := map[string]int{}
+	err = traces.ReadFile(filepath.Join(dir, results.TracesFile), func(r traces.Record) error {
+		want[r.TraceID]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	judges := p.doc["judges"].([]any)
+	for _, row := range p.rows {
+		tr := row["tr"].(string)
+		spans := p.chunks[int(row["c"].(float64))][tr]
+		if len(spans) != want[tr] || len(spans) == 0 {
+			t.Fatalf("row %s: %d spans in its chunk, want %d", row["id"], len(spans), want[tr])
+		}
+		if spans[0]["t"].(float64) != 0 {
+			t.Errorf("trace %s: first span at %v ms, want 0", tr, spans[0]["t"])
+		}
+		if js := row["j"].([]any); len(js) != len(judges) {
+			t.Errorf("row %s: %d verdicts for %d judges", row["id"], len(js), len(judges))
+		}
+	}
+}
+
+func TestHTMLCutsLongText(t *testing.T) {
+	dir := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--limit", "2")
+	r, err := report.ForRun(dir, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writePage(t, r, report.HTMLOptions{MaxText: 10})
+	for _, row := range p.rows {
+		in := row["in"].(string)
+		if !strings.Contains(in, "more characters in the stored run]") || len([]rune(strings.SplitN(in, "…", 2)[0])) != 10 {
+			t.Errorf("input %q: want 10 characters and a note", in)
+		}
+	}
+}

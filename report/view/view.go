@@ -1,0 +1,418 @@
+// Package view serves stored runs to a browser: the list of runs under a
+// set of directories, each run's HTML report and the comparison of any two,
+// read from the runs' Parquet files when a page asks for them. It is
+// read-only and serves nothing outside the directories it was given.
+package view
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/report"
+)
+
+// DefaultAddr is where the viewer listens unless told otherwise: the
+// loopback interface only, on a port the system picks.
+const DefaultAddr = "127.0.0.1:0"
+
+// maxDepth is how deep below a root the viewer looks for runs.
+const maxDepth = 6
+
+// Options tune a Server.
+type Options struct {
+	// Generator names the program in the pages ("gavel v1.2.3").
+	Generator string
+	// MaxText is the longest text kept of one string in a page (see
+	// report.HTMLOptions).
+	MaxText int
+	// CachedRuns is how many runs' trace indexes are kept (default 8).
+	CachedRuns int
+}
+
+// Server serves the runs found under its roots. Create it with New.
+type Server struct {
+	roots []string // absolute, symlinks resolved
+	opts  Options
+
+	mu      sync.Mutex
+	indexes map[string]*report.TraceIndex // run dir -> index
+	order   []string                      // least recently used first
+}
+
+// New returns a Server for the runs in or under roots (directories; a run
+// directory itself is a valid root). Every root must exist.
+func New(roots []string, o Options) (*Server, error) {
+	if len(roots) == 0 {
+		return nil, errors.New("view: no directory to serve")
+	}
+	if o.CachedRuns <= 0 {
+		o.CachedRuns = 8
+	}
+	s := &Server{opts: o, indexes: map[string]*report.TraceIndex{}}
+	for _, r := range roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return nil, fmt.Errorf("view: %s: %w", r, err)
+		}
+		abs, err = filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, fmt.Errorf("view: %w", err)
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("view: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("view: %s is not a directory", r)
+		}
+		s.roots = append(s.roots, abs)
+	}
+	return s, nil
+}
+
+// Handler returns the viewer's HTTP handler. Routes (GET and HEAD only):
+//
+//	/                                  the runs under the roots
+//	/run?run=KEY                       one run's report
+//	/compare?a=KEY&b=KEY               run b compared with run a
+//	/compare?run=KEY&va=V&vb=V         variant vb compared with va
+//	/api/runs                          the runs, as JSON
+//	/api/trace?run=KEY&trace=ID        one trace's spans, as JSON
+//
+// A run's KEY is the index of its root and its path below it
+// ("0/nightly/2026-11-20"); keys that leave their root are refused.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", s.handleIndex)
+	mux.HandleFunc("/run", s.handleRun)
+	mux.HandleFunc("/compare", s.handleCompare)
+	mux.HandleFunc("/api/runs", s.handleRunsJSON)
+	mux.HandleFunc("/api/trace", s.handleTrace)
+	return readOnly(mux)
+}
+
+// readOnly allows GET and HEAD and sets the headers every response
+// carries.
+func readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "the viewer is read-only", http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve listens on addr (DefaultAddr when empty) and serves until ctx is
+// done; ready, when set, receives the URL once the server listens.
+func (s *Server) Serve(ctx context.Context, addr string, ready func(url string)) error {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("view: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready("http://" + hostPort(ln.Addr()) + "/")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("view: %w", err)
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shut); err != nil {
+			return fmt.Errorf("view: %w", err)
+		}
+		return nil
+	}
+}
+
+func hostPort(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return a.String()
+}
+
+// Runs lists the runs under the roots, newest first.
+func (s *Server) Runs() []report.IndexEntry {
+	var out []report.IndexEntry
+	for i, root := range s.roots {
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable: skip, keep listing the rest
+			}
+			if !d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.Count(filepath.ToSlash(rel), "/") >= maxDepth) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(p, results.ManifestFile)); err != nil {
+				return nil
+			}
+			out = append(out, entry(keyOf(i, rel), p))
+			return filepath.SkipDir
+		})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].StartedAt != out[b].StartedAt {
+			return out[a].StartedAt > out[b].StartedAt
+		}
+		return out[a].Key < out[b].Key
+	})
+	return out
+}
+
+func keyOf(root int, rel string) string {
+	rel = filepath.ToSlash(rel)
+	if rel == "." {
+		return strconv.Itoa(root)
+	}
+	return strconv.Itoa(root) + "/" + rel
+}
+
+func entry(key, dir string) report.IndexEntry {
+	e := report.IndexEntry{Key: key, Dir: dir, Variants: []string{}}
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		e.Error = err.Error()
+		e.Name = filepath.Base(dir)
+		return e
+	}
+	e.RunID, e.Name, e.Status, e.Mode = m.RunID, m.Name, m.Status, m.Mode
+	if !m.StartedAt.IsZero() {
+		e.StartedAt = m.StartedAt.UTC().Format(time.RFC3339)
+	}
+	for _, v := range m.Variants {
+		e.Variants = append(e.Variants, v.Name)
+	}
+	e.Results, e.Errors, e.CostUSD = m.Totals.Results, m.Totals.Errors, m.Totals.CostUSD
+	return e
+}
+
+// errOutside is returned for a key that names no run under the roots.
+var errOutside = errors.New("no run with that key under the served directories")
+
+// resolve turns a run key into its directory, refusing anything that
+// leaves its root (.., absolute paths, symbolic links pointing out) or is
+// not a run.
+func (s *Server) resolve(key string) (string, error) {
+	if key == "" || strings.ContainsAny(key, "\\\x00") {
+		return "", errOutside
+	}
+	idx, rel, _ := strings.Cut(key, "/")
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 || i >= len(s.roots) || strconv.Itoa(i) != idx {
+		return "", errOutside
+	}
+	if rel == "" {
+		rel = "."
+	}
+	if path.IsAbs(rel) || path.Clean(rel) != rel || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", errOutside
+	}
+	root := s.roots[i]
+	dir, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", errOutside
+	}
+	if dir != root && !strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		return "", errOutside
+	}
+	if st, err := os.Stat(filepath.Join(dir, results.ManifestFile)); err != nil || !st.Mode().IsRegular() {
+		return "", errOutside
+	}
+	return dir, nil
+}
+
+func (s *Server) htmlOptions(keys map[string]string) report.HTMLOptions {
+	return report.HTMLOptions{MaxText: s.opts.MaxText, TraceURL: "/api/trace", RunKeys: keys,
+		Generator: s.opts.Generator, Live: true}
+}
+
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := report.WriteHTMLIndex(&buf, s.Runs(), s.htmlOptions(nil)); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeHTML(w, buf.Bytes())
+}
+
+func (s *Server) handleRunsJSON(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, s.Runs())
+}
+
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("run")
+	dir, err := s.resolve(key)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	rep, err := report.ForRun(dir, report.Options{})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	s.page(w, rep, map[string]string{dir: key})
+}
+
+func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var rep *report.Report
+	keys := map[string]string{}
+	switch {
+	case q.Get("run") != "":
+		dir, err := s.resolve(q.Get("run"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		va, vb := q.Get("va"), q.Get("vb")
+		if va == "" || vb == "" {
+			http.Error(w, "compare within a run needs va and vb (two variant names)", http.StatusBadRequest)
+			return
+		}
+		keys[dir] = q.Get("run")
+		if rep, err = report.CompareVariants(dir, va, vb, report.Options{}); err != nil {
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+	default:
+		a, errA := s.resolve(q.Get("a"))
+		b, errB := s.resolve(q.Get("b"))
+		if errA != nil || errB != nil {
+			http.Error(w, "compare needs a and b, two run keys: "+errOutside.Error(), http.StatusNotFound)
+			return
+		}
+		keys[a], keys[b] = q.Get("a"), q.Get("b")
+		var err error
+		if rep, err = report.CompareRuns(a, b, nil, report.Options{}); err != nil {
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+	}
+	s.page(w, rep, keys)
+}
+
+// page writes rep's page; keys maps run directories to their keys.
+func (s *Server) page(w http.ResponseWriter, rep *report.Report, keys map[string]string) {
+	byID := map[string]string{}
+	for _, run := range rep.Runs {
+		byID[run.RunID] = keys[run.Dir]
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, rep, s.htmlOptions(byID)); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeHTML(w, buf.Bytes())
+}
+
+func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	dir, err := s.resolve(q.Get("run"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	x, err := s.traceIndex(dir)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b, err := x.SpansJSON(q.Get("trace"))
+	if errors.Is(err, report.ErrNoTrace) {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// traceIndex returns the run's trace index, building it on first use and
+// keeping the most recently used few.
+func (s *Server) traceIndex(dir string) (*report.TraceIndex, error) {
+	s.mu.Lock()
+	if x, ok := s.indexes[dir]; ok {
+		s.touch(dir)
+		s.mu.Unlock()
+		return x, nil
+	}
+	s.mu.Unlock()
+	x, err := report.NewTraceIndex(dir, s.opts.MaxText)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.indexes[dir]; !ok {
+		s.indexes[dir] = x
+		s.order = append(s.order, dir)
+		for len(s.order) > s.opts.CachedRuns {
+			delete(s.indexes, s.order[0])
+			s.order = s.order[1:]
+		}
+	}
+	return x, nil
+}
+
+func (s *Server) touch(dir string) {
+	for i, d := range s.order {
+		if d == dir {
+			s.order = append(append(s.order[:i:i], s.order[i+1:]...), dir)
+			return
+		}
+	}
+}
+
+func writeHTML(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", report.CSP(true)+"; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
