@@ -7,26 +7,45 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
 )
 
 // The page's markup, script and style, embedded in the binary: the HTML
 // report needs no network and no files beside it.
 //
-//go:embed ui/page.html ui/app.js ui/app.css
+// The script is ui/js/*.js and the style ui/css/*.css, each joined in
+// file-name order: one concern a file, one inline script and one inline
+// style in the page. The script's files share one strict-mode scope.
+//
+//go:embed ui/page.html ui/js/*.js ui/css/*.css
 var uiFiles embed.FS
 
 var (
 	pageTemplate = template.Must(template.ParseFS(uiFiles, "ui/page.html"))
-	appJS        = mustRead("ui/app.js")
-	appCSS       = mustRead("ui/app.css")
+	appJS        = "(() => {\n'use strict';\n" + joinFiles("ui/js/*.js") + "})();\n"
+	appCSS       = joinFiles("ui/css/*.css")
 )
 
-func mustRead(name string) string {
-	b, err := uiFiles.ReadFile(name)
+// joinFiles concatenates the embedded files matching pattern in name
+// order, each starting with a comment naming it.
+func joinFiles(pattern string) string {
+	names, err := fs.Glob(uiFiles, pattern)
 	if err != nil {
 		panic(err)
 	}
-	return string(b)
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		data, err := uiFiles.ReadFile(n)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(&b, "/* %s */\n%s\n", path.Base(n), data)
+	}
+	return b.String()
 }
 
 // htmlRenderer writes the self-contained HTML report: the trace table, the

@@ -1,0 +1,2 @@
+// Draw the page once every file has registered its views.
+start();
