@@ -6,7 +6,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test lint bench demo fuzz clean
+.PHONY: build test lint bench demo fuzz screenshots clean
 
 build: ## build bin/gavel
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/gavel ./cmd/gavel
@@ -24,6 +24,9 @@ bench: ## Go benchmarks (see docs/BENCHMARKS.md)
 
 demo: build ## run the shipped offline example; prints where the run is
 	./bin/gavel run examples/arithmetic/gavel.yaml
+
+screenshots: ## regenerate the screenshots of the HTML report in docs/img (needs Chromium)
+	GAVEL_REQUIRE_BROWSER=1 $(GO) test -count=1 -run TestScreenshots ./internal/browsertest/ -args -screenshots=$(CURDIR)/docs/img
 
 fuzz: ## short fuzz runs of every parser of outside input
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime 40000x ./datasets/

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -348,6 +350,13 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		}
 		rows[i].Chunk = base + c
 	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// A run scored without LLM judges records no traces.
+		for i := range rows {
+			rows[i].Chunk = -1
+		}
+		return nil
+	}
 	err := traces.ReadFile(path, func(rec traces.Record) error {
 		if c, ok := chunkOf[rec.TraceID]; ok {
 			chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timed{rec.Start, spanOf(rec, maxText)})
@@ -405,6 +414,9 @@ func NewTraceIndex(runDir string, maxText int) (*TraceIndex, error) {
 		maxText = 20000
 	}
 	x := &TraceIndex{path: filepath.Join(runDir, results.TracesFile), maxText: maxText, ranges: map[string][]rowRange{}}
+	if _, err := os.Stat(x.path); errors.Is(err, fs.ErrNotExist) {
+		return x, nil // a run scored without LLM judges records no traces
+	}
 	var row int64
 	err := traces.ReadFile(x.path, func(rec traces.Record) error {
 		rs := x.ranges[rec.TraceID]

@@ -160,8 +160,10 @@ func TestHTMLCSPAllowsOnlyTheEmbeddedScript(t *testing.T) {
 	if !strings.Contains(policy, "default-src 'none'") || !strings.Contains(policy, "connect-src 'none'") {
 		t.Errorf("policy %q: a static report fetches nothing", policy)
 	}
-	if strings.Contains(p.html, "http://") || strings.Contains(p.html, "https://") {
-		t.Errorf("the page names a remote URL")
+	// The only URL in the page is the SVG namespace, which is a name, not
+	// a request.
+	if u := regexp.MustCompile(`https?://[^\s"'<>]*`).FindAllString(strings.ReplaceAll(p.html, "http://www.w3.org/2000/svg", ""), -1); len(u) > 0 {
+		t.Errorf("the page names remote URLs: %q", u)
 	}
 }
 
