@@ -1,0 +1,77 @@
+package browsertest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestLargeRunStaysUsable opens the report of 10,000 examples × 2
+// variants: the table shows one page of 100 rows of the 20,000, pages,
+// filters across all of them, and opens a trace from the last page (whose
+// spans sit in the last compressed block). How long this takes is
+// measured in docs/BENCHMARKS.md, not here.
+func TestLargeRunStaysUsable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the 10,000-example run takes a while under -race")
+	}
+	const n = 10000
+	dir := t.TempDir()
+	data := filepath.Join(dir, "problems.jsonl")
+	f, err := os.Create(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for i := range n {
+		a, b, c := i%97+1, i%89+1, i%7+2
+		fmt.Fprintf(w, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	spec := filepath.Join(dir, "gavel.yaml")
+	err = os.WriteFile(spec, []byte(`name: large
+dataset: {path: problems.jsonl, id: "{{.id}}"}
+variants:
+  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
+  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
+chain:
+  - {name: solve, kind: llm}
+  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
+judges:
+  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	page := filepath.Join(dir, "large.html")
+	mustGavel(t, nil, "run", spec, "--out", run, "--concurrency", "32")
+	mustGavel(t, []int{0, 1}, "compare", run, "--a", "plain", "--b", "hinted", "--format", "html="+page)
+
+	b := newBrowser(t)
+	b.open("file://" + page)
+	if got := b.rowCount(); got != 2*n {
+		t.Fatalf("row count %d, want %d", got, 2*n)
+	}
+	if got := b.count("#trace-table tr.row"); got != 100 {
+		t.Errorf("%d rows drawn, want one page of 100", got)
+	}
+	// Failed rows: plain adds the numbers up and is wrong on most.
+	b.setFilter("#filter-status", "failed")
+	b.waitFor(`Number(document.querySelector('#row-count').dataset.count) < 20000`)
+	failed := b.rowCount()
+	if failed == 0 || b.count("#trace-table tr.row") != min(failed, 100) {
+		t.Errorf("failed filter: %d rows, %d drawn", failed, b.count("#trace-table tr.row"))
+	}
+	b.setFilter("#filter-status", "all")
+	b.setFilter("#filter-search", "p09999")
+	b.waitFor(`Number(document.querySelector('#row-count').dataset.count) === 2`)
+	b.click("#trace-table tr.row")
+	b.waitFor(`document.querySelectorAll('#timeline .span').length > 0`)
+	b.clean()
+}
