@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -553,7 +554,7 @@ func titleOf(r *Report, sides []string) string {
 func architecture(m *results.Manifest, dir, key string) htmlRun {
 	hr := htmlRun{RunID: m.RunID, Key: key, Name: m.Name, Dir: dir, Status: m.Status, Mode: m.Mode,
 		StartedAt: stamp(m.StartedAt), EndedAt: stamp(m.EndedAt), SpecPath: m.SpecPath, SpecHash: m.SpecHash,
-		Spec: m.Spec, Dataset: m.Dataset, Git: m.Git, Tool: m.Tool, Totals: m.Totals, Repeat: m.Repeat,
+		Spec: redactText(m.Spec), Dataset: m.Dataset, Git: m.Git, Tool: m.Tool, Totals: m.Totals, Repeat: m.Repeat,
 		Variants: []htmlArchitect{}, Judges: []results.Judge{}, Metrics: []results.CorpusMetric{}}
 	hr.Dataset.Path = redactURL(hr.Dataset.Path)
 	for _, v := range m.Variants {
@@ -683,6 +684,33 @@ func redactValue(key string, v any) any {
 	}
 }
 
+// secretLine matches a YAML or JSON "key: value" whose key names a
+// credential, with the value (quoted or bare) in group 2.
+var secretLine = regexp.MustCompile(`(?im)((?:^|[\s{,])["']?[\w.-]*(?:authorization|api[_\-]?key|apikey|token|secret|password|passwd|credential|cookie|private[_\-]?key|access[_\-]?key)s?["']?\s*:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s,}\]#]+)`)
+
+// userInfo matches the credentials of a URL: scheme://user:password@.
+var userInfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/\s@"']+@`)
+
+// redactText removes credentials from free text such as the spec's YAML:
+// values of keys named like credentials (not numbers or booleans:
+// max_tokens: 100 stays) and user info in URLs.
+func redactText(s string) string {
+	s = secretLine.ReplaceAllStringFunc(s, func(m string) string {
+		sub := secretLine.FindStringSubmatch(m)
+		v := strings.Trim(sub[2], `"'`)
+		if v == "" || v == "true" || v == "false" || v == "null" || isNumber(v) {
+			return m
+		}
+		return sub[1] + `"` + redacted + `"`
+	})
+	return userInfo.ReplaceAllString(s, "${1}"+redacted+"@")
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
 // redactURL removes credentials from a URL: its user info and the values
 // of query parameters with secret-like names.
 func redactURL(s string) string {
@@ -709,5 +737,5 @@ func redactURL(s string) string {
 		return s
 	}
 	u.RawQuery = q.Encode()
-	return u.String()
+	return strings.ReplaceAll(u.String(), url.QueryEscape(redacted), redacted)
 }

@@ -318,7 +318,7 @@ async function route() {
   if (!view) return;
   G.current = view;
   for (const b of document.querySelectorAll('#tabs button')) {
-    const on = b.dataset.view === view.id || (view.parent && b.dataset.view === view.parent);
+    const on = b.dataset.view === view.id || (!!view.parent && b.dataset.view === view.parent);
     b.setAttribute('aria-selected', on ? 'true' : 'false');
     b.classList.toggle('active', on);
   }
