@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -215,4 +217,60 @@ func TestHTMLCutsLongText(t *testing.T) {
 			t.Errorf("input %q: want 10 characters and a note", in)
 		}
 	}
+}
+
+// largeRun makes a run of n examples × 2 variants with the offline model.
+func largeRun(tb testing.TB, n int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	var data strings.Builder
+	for i := range n {
+		a, b, c := i%97+1, i%89+1, i%7+2
+		fmt.Fprintf(&data, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "problems.jsonl"), []byte(data.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	spec := filepath.Join(dir, "gavel.yaml")
+	if err := os.WriteFile(spec, []byte(`name: large
+dataset: {path: problems.jsonl, id: "{{.id}}"}
+variants:
+  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
+  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
+chain:
+  - {name: solve, kind: llm}
+  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
+judges:
+  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
+`), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	var stderr bytes.Buffer
+	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
+		Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := cli.Main(context.Background(), []string{"run", spec, "--out", out, "--concurrency", "32"}, env); code != 0 {
+		tb.Fatalf("gavel run exited %d: %s", code, stderr.String())
+	}
+	return out
+}
+
+// BenchmarkWriteHTML writes the comparison page of 10,000 examples × 2
+// variants (20,000 rows, 100,000 spans); bytes/op is not the page size,
+// which is reported as page-MB.
+func BenchmarkWriteHTML(b *testing.B) {
+	dir := largeRun(b, 10000)
+	r, err := report.CompareVariants(dir, "plain", "hinted", report.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := report.WriteHTML(&buf, r, report.HTMLOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size)/1e6, "page-MB")
 }
