@@ -35,8 +35,10 @@ func TestViewerListsRunsAndLoadsTracesOnDemand(t *testing.T) {
 			key = r.Key
 		}
 	}
+	// The link loads another page: wait on the DOM, not on a script of
+	// the page being left.
 	b.click(fmt.Sprintf(`#run-list tr.run-item[data-key=%q] a.run-link`, key))
-	b.waitFor(`document.querySelectorAll('#trace-table tr.row').length > 0`)
+	b.do("waiting for the run's table", chromedp.WaitVisible(chromedp.CSS("#trace-table tr.row")))
 	run := readRun(t, f.hostile)
 	if got := b.rowCount(); got != len(run.results) {
 		t.Errorf("viewer table has %d rows, want %d", got, len(run.results))

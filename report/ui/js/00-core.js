@@ -353,7 +353,7 @@ function renderHeader(header) {
   const rep = doc.report || {};
   const top = el('div', { class: 'header-top' },
     el('h1', null, doc.title || 'gavel'),
-    doc.live ? el('a', { class: 'home', href: '/' }, '← all runs') : null,
+    doc.live && doc.mode !== 'index' ? el('a', { class: 'home', href: '/' }, '← all runs') : null,
     el('span', { class: 'generator' }, doc.generator || ''));
   header.appendChild(top);
   if (doc.mode === 'index') return;
