@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,7 +142,7 @@ func TestHTMLCSPAllowsOnlyTheEmbeddedScript(t *testing.T) {
 	if csp == nil {
 		t.Fatal("no CSP meta tag")
 	}
-	policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+	policy := html.UnescapeString(csp[1])
 	script := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindStringSubmatch(p.html)
 	style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(p.html)
 	if script == nil || style == nil {
