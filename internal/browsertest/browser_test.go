@@ -155,12 +155,12 @@ func (b *browser) waitFor(cond string) {
 	}
 }
 
-// screenshot captures the whole page as a PNG.
+// screenshot captures the window (1400×900) as a PNG.
 func (b *browser) screenshot() []byte {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
 	}
@@ -223,6 +223,7 @@ type fixtures struct {
 	hostileCompare string
 	arithReport    string
 	arithCompare   string // two runs compared
+	arithAB        string // hinted against plain within one run
 }
 
 var (
@@ -251,6 +252,7 @@ func getFixtures(t *testing.T) fixtures {
 			{"compare", fix.hostile, "--a", "echo", "--b", "calc", "--format", "html=" + filepath.Join(dir, "hostile-compare.html")},
 			{"report", fix.arith, "--format", "html=" + filepath.Join(dir, "arith.html")},
 			{"compare", fix.arith, fix.arith2, "--format", "html=" + filepath.Join(dir, "arith-compare.html")},
+			{"compare", fix.arith, "--a", "hinted", "--b", "plain", "--format", "html=" + filepath.Join(dir, "arith-ab.html")},
 		}
 		for _, args := range steps {
 			code, stderr := gavel(t, args...)
@@ -264,6 +266,7 @@ func getFixtures(t *testing.T) fixtures {
 		fix.hostileCompare = "file://" + filepath.Join(dir, "hostile-compare.html")
 		fix.arithReport = "file://" + filepath.Join(dir, "arith.html")
 		fix.arithCompare = "file://" + filepath.Join(dir, "arith-compare.html")
+		fix.arithAB = "file://" + filepath.Join(dir, "arith-ab.html")
 	})
 	if fixErr != nil {
 		t.Fatal(fixErr)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/gavel-eval/gavel/report/view"
 )
 
@@ -38,18 +40,21 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b.open(f.arithCompare)
+	b.open(f.arithReport)
 	save("table")
 	b.click(`#tabs button[data-view="architecture"]`)
 	b.waitFor(`document.querySelectorAll('.arch-variant').length > 0`)
 	save("architecture")
+	b.open(f.arithAB)
 	b.click(`#tabs button[data-view="charts"]`)
 	b.waitFor(`document.querySelectorAll('svg.chart').length > 0`)
 	save("charts")
 	b.click(`#tabs button[data-view="compare"]`)
 	b.waitFor(`document.querySelectorAll('#compare-list .compare-item').length > 0`)
+	save("compare-list")
 	b.click("#compare-list .compare-item")
 	b.waitFor(`document.querySelectorAll('#aligned .align-row').length > 0`)
+	b.do("scrolling to the aligned trees", chromedp.ScrollIntoView(chromedp.CSS("#aligned")))
 	save("compare")
 
 	b.open(f.hostileReport)
