@@ -282,4 +282,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
-
