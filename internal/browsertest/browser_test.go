@@ -26,7 +26,7 @@ var screenshots = flag.String("screenshots", "", "write the screenshots of TestS
 // usual names on PATH. Without one the browser tests skip, saying why,
 // unless GAVEL_REQUIRE_BROWSER is set (CI sets it: there a missing browser
 // is a failure, not a skip).
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("GAVEL_CHROMIUM"); p != "" {
 		return p
@@ -47,7 +47,7 @@ func chromium(t *testing.T) string {
 // console errors and content-security-policy violations, which every test
 // requires to be none.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu       sync.Mutex
@@ -59,7 +59,7 @@ type browser struct {
 const watchScript = `window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || '')));`
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -188,7 +188,7 @@ func (b *browser) clean() {
 }
 
 // gavel runs the CLI in-process and returns its exit code and stderr.
-func gavel(t *testing.T, args ...string) (int, string) {
+func gavel(t testing.TB, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
@@ -199,7 +199,7 @@ func gavel(t *testing.T, args ...string) (int, string) {
 
 // mustGavel runs the CLI and fails the test unless it exits with one of
 // the accepted codes (default 0).
-func mustGavel(t *testing.T, ok []int, args ...string) {
+func mustGavel(t testing.TB, ok []int, args ...string) {
 	t.Helper()
 	if ok == nil {
 		ok = []int{0}
@@ -232,7 +232,7 @@ var (
 	fixErr  error
 )
 
-func getFixtures(t *testing.T) fixtures {
+func getFixtures(t testing.TB) fixtures {
 	t.Helper()
 	fixOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gavel-browser-")

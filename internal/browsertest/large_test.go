@@ -18,41 +18,7 @@ func TestLargeRunStaysUsable(t *testing.T) {
 		t.Skip("-short: the 10,000-example run takes a while under -race")
 	}
 	const n = 10000
-	dir := t.TempDir()
-	data := filepath.Join(dir, "problems.jsonl")
-	f, err := os.Create(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	for i := range n {
-		a, b, c := i%97+1, i%89+1, i%7+2
-		fmt.Fprintf(w, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	spec := filepath.Join(dir, "gavel.yaml")
-	err = os.WriteFile(spec, []byte(`name: large
-dataset: {path: problems.jsonl, id: "{{.id}}"}
-variants:
-  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
-  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
-chain:
-  - {name: solve, kind: llm}
-  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
-judges:
-  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
-`), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := filepath.Join(dir, "run")
-	page := filepath.Join(dir, "large.html")
-	mustGavel(t, nil, "run", spec, "--out", run, "--concurrency", "32")
-	mustGavel(t, []int{0, 1}, "compare", run, "--a", "plain", "--b", "hinted", "--format", "html="+page)
-
+	page := largePage(t, n)
 	b := newBrowser(t)
 	b.open("file://" + page)
 	if got := b.rowCount(); got != 2*n {
@@ -74,4 +40,57 @@ judges:
 	b.click("#trace-table tr.row")
 	b.waitFor(`document.querySelectorAll('#timeline .span').length > 0`)
 	b.clean()
+}
+
+// largePage writes the comparison page of a run of n examples × 2
+// variants of the offline model and returns its path.
+func largePage(tb testing.TB, n int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	data := filepath.Join(dir, "problems.jsonl")
+	f, err := os.Create(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for i := range n {
+		a, b, c := i%97+1, i%89+1, i%7+2
+		fmt.Fprintf(w, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	spec := filepath.Join(dir, "gavel.yaml")
+	err = os.WriteFile(spec, []byte(`name: large
+dataset: {path: problems.jsonl, id: "{{.id}}"}
+variants:
+  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
+  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
+chain:
+  - {name: solve, kind: llm}
+  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
+judges:
+  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
+`), 0o644)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	page := filepath.Join(dir, "large.html")
+	mustGavel(tb, nil, "run", spec, "--out", run, "--concurrency", "32")
+	mustGavel(tb, []int{0, 1}, "compare", run, "--a", "plain", "--b", "hinted", "--format", "html="+page)
+
+	return page
+}
+
+// BenchmarkLargePageLoad opens the page of 10,000 examples × 2 variants
+// (20,000 rows) from file:// and waits until the table's first page is
+// drawn: parsing, inflating the rows and drawing, as a user waits for it.
+func BenchmarkLargePageLoad(b *testing.B) {
+	page := largePage(b, 10000)
+	br := newBrowser(b)
+	for b.Loop() {
+		br.open("file://" + page)
+	}
 }

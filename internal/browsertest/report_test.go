@@ -21,7 +21,7 @@ type stored struct {
 	spans   map[string][]traces.Record
 }
 
-func readRun(t *testing.T, dir string) stored {
+func readRun(t testing.TB, dir string) stored {
 	t.Helper()
 	s := stored{spans: map[string][]traces.Record{}}
 	if err := results.ReadResults(filepath.Join(dir, results.ResultsFile), func(r results.Result) error {
