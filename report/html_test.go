@@ -257,7 +257,7 @@ judges:
 }
 
 // BenchmarkWriteHTML writes the comparison page of 10,000 examples × 2
-// variants (20,000 rows, 100,000 spans); bytes/op is not the page size,
+// variants (20,000 rows, 80,000 spans); bytes/op is not the page size,
 // which is reported as page-MB.
 func BenchmarkWriteHTML(b *testing.B) {
 	dir := largeRun(b, 10000)
