@@ -108,6 +108,13 @@ function fmtNum(x, digits = 3) {
   return Number(x.toFixed(digits)).toString();
 }
 
+// fmtP formats a p-value: two significant digits, "< 0.001" below that.
+function fmtP(p) {
+  if (p === null || p === undefined || !isFinite(p)) return '–';
+  if (p < 0.001) return '< 0.001';
+  return Number(p.toPrecision(2)).toString();
+}
+
 function fmtCost(usd) {
   if (usd === null || usd === undefined) return 'unpriced';
   if (usd === 0) return '$0';

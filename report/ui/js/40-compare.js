@@ -142,7 +142,7 @@ function cmp_figures(p, j) {
     el('td', { class: 'num' }, fmtNum(x.mean_a)),
     el('td', { class: 'num' }, fmtNum(x.mean_b)),
     el('td', { class: ['num', x.diff > 0 && 'pos', x.diff < 0 && 'neg'] }, cmp_fmtD(x.diff), el('span', { class: 'ci' }, ' ' + fmtInterval(x.diff_ci, false))),
-    el('td', { class: 'num' }, fmtNum(x.p_adjusted, 4)),
+    el('td', { class: 'num' }, fmtP(x.p_adjusted)),
     el('td', null, el('span', { class: ['verdict', vcls] }, v || '–')),
     el('td', { class: 'num pos' }, fmtNum(x.improved)),
     el('td', { class: ['num', x.regressed && 'neg'] }, fmtNum(x.regressed)),

@@ -385,11 +385,6 @@ function ch_niceCount(max) {
 }
 
 // ch_fmtP formats a p-value.
-function ch_fmtP(p) {
-  if (!ch_ok(p)) return '–';
-  if (p < 0.001) return '< 0.001';
-  return Number(p.toPrecision(2)).toString();
-}
 
 // ch_diffChart: histogram of the paired differences B − A of judge j in
 // comparison comp (cj: the comparison's figures of that judge).
@@ -468,7 +463,7 @@ function ch_diffCaption(comp, cj, passFail) {
   return el('p', { class: 'ch-caption' },
     el('span', { class: ['ch-verdict', vcls] }, verdict || 'no verdict'), ' ',
     'diff ', el('strong', null, ch_signed(cj.diff, passFail)), el('span', { class: 'ci' }, ciTxt + (ciTxt ? ' 95% CI' : '')),
-    ' · p adj ', ch_fmtP(cj.p_adjusted),
+    ' · p adj ', fmtP(cj.p_adjusted),
     ' · ', fmtNum(cj.n), ' examples: ', el('span', { class: 'ch-pos-text' }, fmtNum(cj.improved) + ' improved'), ', ',
     el('span', { class: 'ch-neg-text' }, fmtNum(cj.regressed) + ' regressed'), ', ', fmtNum(cj.equal) + ' same',
     cj.test ? el('span', { class: 'muted' }, ' · ' + cj.test.replace(/_/g, ' ')) : null);
