@@ -160,20 +160,11 @@ func deref(s *string) string {
 // ReadFile streams the spans of a traces.parquet file to fn, in file order.
 // fn returning an error stops the read and returns that error.
 func ReadFile(path string, fn func(Record) error) error {
-	f, err := os.Open(path)
+	f, r, err := openSpans(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	r := parquet.NewGenericReader[spanRow](pf)
 	defer r.Close()
 	buf := make([]spanRow, 256)
 	for {
@@ -201,20 +192,11 @@ func ReadFile(path string, fn func(Record) error) error {
 // (row numbers count from 0 in ReadFile's order), one trace is read
 // without decoding the whole file.
 func ReadRows(path string, offset, n int64, fn func(Record) error) error {
-	f, err := os.Open(path)
+	f, r, err := openSpans(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	r := parquet.NewGenericReader[spanRow](pf)
 	defer r.Close()
 	if err := r.SeekToRow(offset); err != nil {
 		return fmt.Errorf("%s: row %d: %w", path, offset, err)
@@ -240,6 +222,26 @@ func ReadRows(path string, offset, n int64, fn func(Record) error) error {
 		}
 	}
 	return nil
+}
+
+// openSpans opens a traces.parquet file for reading; the caller closes
+// both.
+func openSpans(path string) (*os.File, *parquet.GenericReader[spanRow], error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, parquet.NewGenericReader[spanRow](pf), nil
 }
 
 // recordOf converts a stored row.
