@@ -327,13 +327,16 @@ type rowKey struct {
 // embedSpans packs the spans of rows' traces into chunks of
 // tracesPerChunk traces each and sets every row's chunk index.
 func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
-	type timed struct {
-		start time.Time
-		span  htmlSpan
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// A run scored without LLM judges records no traces.
+		for i := range rows {
+			rows[i].Chunk = -1
+		}
+		return nil
 	}
 	base := len(doc.Chunks)
 	chunkOf := map[string]int{}
-	var chunks []map[string][]timed
+	var chunks []map[string][]timedSpan
 	for i := range rows {
 		tr := rows[i].TraceID
 		if tr == "" {
@@ -345,22 +348,14 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 			c = len(chunkOf) / tracesPerChunk
 			chunkOf[tr] = c
 			if c == len(chunks) {
-				chunks = append(chunks, map[string][]timed{})
+				chunks = append(chunks, map[string][]timedSpan{})
 			}
-			chunks[c][tr] = nil
 		}
 		rows[i].Chunk = base + c
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		// A run scored without LLM judges records no traces.
-		for i := range rows {
-			rows[i].Chunk = -1
-		}
-		return nil
-	}
 	err := traces.ReadFile(path, func(rec traces.Record) error {
 		if c, ok := chunkOf[rec.TraceID]; ok {
-			chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timed{rec.Start, spanOf(rec, maxText)})
+			chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timedSpan{rec.Start, spanOf(rec, maxText)})
 		}
 		return nil
 	})
@@ -370,19 +365,7 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 	for _, ch := range chunks {
 		out := make(map[string][]htmlSpan, len(ch))
 		for tr, ts := range ch {
-			var t0 time.Time
-			for _, t := range ts {
-				if t0.IsZero() || t.start.Before(t0) {
-					t0 = t.start
-				}
-			}
-			sort.SliceStable(ts, func(a, b int) bool { return ts[a].start.Before(ts[b].start) })
-			spans := make([]htmlSpan, len(ts))
-			for i, t := range ts {
-				spans[i] = t.span
-				spans[i].T = ms(t.start.Sub(t0))
-			}
-			out[tr] = spans
+			out[tr] = relative(ts)
 		}
 		packed, err := packJSON(out)
 		if err != nil {
@@ -391,6 +374,24 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		doc.Chunks = append(doc.Chunks, packed)
 	}
 	return nil
+}
+
+// timedSpan is a converted span and its absolute start.
+type timedSpan struct {
+	start time.Time
+	span  htmlSpan
+}
+
+// relative returns a trace's spans in start order, each T set to its
+// start in milliseconds after the trace's first span started.
+func relative(ts []timedSpan) []htmlSpan {
+	sort.SliceStable(ts, func(a, b int) bool { return ts[a].start.Before(ts[b].start) })
+	spans := make([]htmlSpan, len(ts))
+	for i, t := range ts {
+		spans[i] = t.span
+		spans[i].T = ms(t.start.Sub(ts[0].start))
+	}
+	return spans
 }
 
 // ErrNoTrace is returned for a trace id a run does not hold.
@@ -445,11 +446,11 @@ func (x *TraceIndex) SpansJSON(traceID string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("trace %q: %w", traceID, ErrNoTrace)
 	}
-	var recs []traces.Record
+	ts := []timedSpan{}
 	for _, r := range rs {
 		err := traces.ReadRows(x.path, r.start, r.n, func(rec traces.Record) error {
 			if rec.TraceID == traceID {
-				recs = append(recs, rec)
+				ts = append(ts, timedSpan{rec.Start, spanOf(rec, x.maxText)})
 			}
 			return nil
 		})
@@ -457,23 +458,11 @@ func (x *TraceIndex) SpansJSON(traceID string) ([]byte, error) {
 			return nil, fmt.Errorf("trace %s: %w", traceID, err)
 		}
 	}
-	var t0 time.Time
-	for _, rec := range recs {
-		if t0.IsZero() || rec.Start.Before(t0) {
-			t0 = rec.Start
-		}
-	}
-	spans := make([]htmlSpan, 0, len(recs))
-	for _, rec := range recs {
-		sp := spanOf(rec, x.maxText)
-		sp.T = ms(rec.Start.Sub(t0))
-		spans = append(spans, sp)
-	}
-	sort.SliceStable(spans, func(a, b int) bool { return spans[a].T < spans[b].T })
+	spans := relative(ts)
 	return json.Marshal(spans)
 }
 
-// spanOf converts a stored span (T is left for the caller).
+// spanOf converts a stored span (T is set by relative).
 func spanOf(rec traces.Record, maxText int) htmlSpan {
 	return htmlSpan{ID: rec.SpanID, Parent: rec.ParentID, Name: rec.Name, Kind: string(rec.Kind),
 		D: ms(rec.End.Sub(rec.Start)), Status: string(rec.Status), Error: cut(rec.Error, maxText),

@@ -3,36 +3,26 @@ package report_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"html"
-	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gavel-eval/gavel/eval/results"
-	"github.com/gavel-eval/gavel/internal/cli"
+	"github.com/gavel-eval/gavel/internal/testrun"
 	"github.com/gavel-eval/gavel/report"
 	"github.com/gavel-eval/gavel/traces"
 )
 
-// gavelRun runs gavel's CLI in-process with args into a new directory.
+// gavelRun runs gavel run with args into a new directory.
 func gavelRun(t *testing.T, args ...string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	var stderr bytes.Buffer
-	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
-		Getenv: func(string) string { return "" }, Now: time.Now}
-	if code := cli.Main(context.Background(), append(append([]string{"run"}, args...), "--out", dir), env); code != 0 {
-		t.Fatalf("gavel run exited %d: %s", code, stderr.String())
-	}
+	testrun.Must(t, nil, append(append([]string{"run"}, args...), "--out", dir)...)
 	return dir
 }
 
@@ -223,36 +213,8 @@ func TestHTMLCutsLongText(t *testing.T) {
 // largeRun makes a run of n examples × 2 variants with the offline model.
 func largeRun(tb testing.TB, n int) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	var data strings.Builder
-	for i := range n {
-		a, b, c := i%97+1, i%89+1, i%7+2
-		fmt.Fprintf(&data, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "problems.jsonl"), []byte(data.String()), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	spec := filepath.Join(dir, "gavel.yaml")
-	if err := os.WriteFile(spec, []byte(`name: large
-dataset: {path: problems.jsonl, id: "{{.id}}"}
-variants:
-  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
-  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
-chain:
-  - {name: solve, kind: llm}
-  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
-judges:
-  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
-`), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	out := filepath.Join(dir, "run")
-	var stderr bytes.Buffer
-	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
-		Getenv: func(string) string { return "" }, Now: time.Now}
-	if code := cli.Main(context.Background(), []string{"run", spec, "--out", out, "--concurrency", "32"}, env); code != 0 {
-		tb.Fatalf("gavel run exited %d: %s", code, stderr.String())
-	}
+	out := filepath.Join(tb.TempDir(), "run")
+	testrun.Must(tb, nil, "run", testrun.LargeSpec(tb, n), "--out", out, "--concurrency", "32")
 	return out
 }
 

@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"report":               {"eval/results", "report/stats", "traces"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces"},
 	"internal/browsertest": {},
+	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
 	"internal/cli":         {"*"},
 	"cmd/gavel":            {"internal/cli", "*"},
 	"internal/archtest":    {},

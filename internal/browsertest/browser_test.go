@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/gavel-eval/gavel/internal/cli"
+	"github.com/gavel-eval/gavel/internal/testrun"
 )
 
 var screenshots = flag.String("screenshots", "", "write the screenshots of TestScreenshots to this `directory` (docs/img)")
@@ -187,32 +186,6 @@ func (b *browser) clean() {
 	}
 }
 
-// gavel runs the CLI in-process and returns its exit code and stderr.
-func gavel(t testing.TB, args ...string) (int, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(string) string { return "" }, Now: time.Now, Version: "v0.0.0-test"}
-	code := cli.Main(context.Background(), args, env)
-	return code, stderr.String()
-}
-
-// mustGavel runs the CLI and fails the test unless it exits with one of
-// the accepted codes (default 0).
-func mustGavel(t testing.TB, ok []int, args ...string) {
-	t.Helper()
-	if ok == nil {
-		ok = []int{0}
-	}
-	code, stderr := gavel(t, args...)
-	for _, c := range ok {
-		if c == code {
-			return
-		}
-	}
-	t.Fatalf("gavel %s exited %d: %s", strings.Join(args, " "), code, stderr)
-}
-
 // fixtures are the runs and pages the tests open, made once per test
 // binary.
 type fixtures struct {
@@ -255,7 +228,7 @@ func getFixtures(t testing.TB) fixtures {
 			{"compare", fix.arith, "--a", "hinted", "--b", "plain", "--format", "html=" + filepath.Join(dir, "arith-ab.html")},
 		}
 		for _, args := range steps {
-			code, stderr := gavel(t, args...)
+			code, stderr := testrun.Gavel(t, args...)
 			// Gates may fail (exit 1); the page is written either way.
 			if code != 0 && code != 1 {
 				fixErr = fmt.Errorf("gavel %s exited %d: %s", strings.Join(args, " "), code, stderr)

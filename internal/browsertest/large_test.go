@@ -1,11 +1,10 @@
 package browsertest
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gavel-eval/gavel/internal/testrun"
 )
 
 // TestLargeRunStaysUsable opens the report of 10,000 examples × 2
@@ -47,40 +46,10 @@ func TestLargeRunStaysUsable(t *testing.T) {
 func largePage(tb testing.TB, n int) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	data := filepath.Join(dir, "problems.jsonl")
-	f, err := os.Create(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	for i := range n {
-		a, b, c := i%97+1, i%89+1, i%7+2
-		fmt.Fprintf(w, `{"id":"p%05d","question":"Tom has %d apples and gets %d bags of %d more. How many apples?","expression":"%d + %d * %d","answer":"%d"}`+"\n", i, a, b, c, a, b, c, a+b*c)
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	f.Close()
-	spec := filepath.Join(dir, "gavel.yaml")
-	err = os.WriteFile(spec, []byte(`name: large
-dataset: {path: problems.jsonl, id: "{{.id}}"}
-variants:
-  - {name: plain, model: offline/calc, prompt: "Solve: {{.example.question}}", params: {temperature: 0}}
-  - {name: hinted, model: offline/calc, prompt: "{{.example.question}} Hint: {{.example.expression}}", params: {temperature: 0}}
-chain:
-  - {name: solve, kind: llm}
-  - {name: answer, kind: extract, regex: "####\\s*(-?[\\d,.]+)"}
-judges:
-  - {name: correct, type: numeric_match, expected: "{{.example.answer}}"}
-`), 0o644)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	run := filepath.Join(dir, "run")
 	page := filepath.Join(dir, "large.html")
-	mustGavel(tb, nil, "run", spec, "--out", run, "--concurrency", "32")
-	mustGavel(tb, []int{0, 1}, "compare", run, "--a", "plain", "--b", "hinted", "--format", "html="+page)
-
+	testrun.Must(tb, nil, "run", testrun.LargeSpec(tb, n), "--out", run, "--concurrency", "32")
+	testrun.Must(tb, []int{0, 1}, "compare", run, "--a", "plain", "--b", "hinted", "--format", "html="+page)
 	return page
 }
 

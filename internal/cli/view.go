@@ -83,8 +83,9 @@ reach that address can read the runs). Stop it with Ctrl-C.`,
 					}
 				}()
 			}
-			runs := fmt.Sprintf("%d runs", len(srv.Runs()))
-			if len(srv.Runs()) == 1 {
+			n := len(srv.Runs())
+			runs := fmt.Sprintf("%d runs", n)
+			if n == 1 {
 				runs = "1 run"
 			}
 			err = srv.Serve(ctx, listen, func(url string) {

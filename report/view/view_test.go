@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/gavel-eval/gavel/eval/results"
-	"github.com/gavel-eval/gavel/internal/cli"
+	"github.com/gavel-eval/gavel/internal/testrun"
 	"github.com/gavel-eval/gavel/report/view"
 	"github.com/gavel-eval/gavel/traces"
 )
@@ -23,13 +23,7 @@ import (
 // makeRun runs the shipped offline example into dir.
 func makeRun(t *testing.T, dir string, extra ...string) {
 	t.Helper()
-	var stderr bytes.Buffer
-	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr,
-		Getenv: func(string) string { return "" }, Now: time.Now}
-	args := append([]string{"run", "../../examples/arithmetic/gavel.yaml", "--out", dir, "--limit", "6"}, extra...)
-	if code := cli.Main(context.Background(), args, env); code != 0 {
-		t.Fatalf("gavel run exited %d: %s", code, stderr.String())
-	}
+	testrun.Must(t, nil, append([]string{"run", "../../examples/arithmetic/gavel.yaml", "--out", dir, "--limit", "6"}, extra...)...)
 }
 
 // fixture is a root holding two runs (one nested), a hidden run, a
