@@ -470,7 +470,7 @@ func parseAllowedHost(s string) (allowedHost, error) {
 	} else if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
 		return allowedHost{}, fmt.Errorf("allowed host %q: the port must be a number from 1 to 65535", s)
 	}
-	if h == "" || strings.ContainsAny(h, "/\\@?#%[] \t\r\n") {
+	if h == "" || strings.ContainsAny(h, "/\\@?#%[] \t\r\n") || strings.Contains(h, ":") && net.ParseIP(h) == nil {
 		return allowedHost{}, fmt.Errorf("allowed host %q: want a host name or address, optionally with :PORT", s)
 	}
 	return allowedHost{host: h, port: p}, nil

@@ -17,6 +17,10 @@ func TestHostAllowedOnOtherInterfaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bare6, err := parseAllowedHost("FD00::7")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		host  string
 		local net.Addr
@@ -38,6 +42,8 @@ func TestHostAllowedOnOtherInterfaces(t *testing.T) {
 		{"[fd00::5]:8081", lan6, nil, false},
 		{"[fd00::9]:443", lan6, []allowedHost{withPort}, true},
 		{"[fd00::9]:8080", lan6, []allowedHost{withPort}, false},
+		{"[fd00::7]:8080", lan6, []allowedHost{bare6}, true},
+		{"[fd00::7]:8081", lan6, []allowedHost{bare6}, false},
 		{"localhost:8080", loop, nil, true},
 		{"[::1]:8080", loop, nil, true},
 		{"localhost:8080", nil, nil, false}, // no listening address known

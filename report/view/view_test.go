@@ -347,7 +347,7 @@ func TestHandlerAllowsNamedHosts(t *testing.T) {
 	checkHosts(t, srv.URL,
 		[]string{"viewer.test:" + port, "VIEWER.TEST:" + port, "proxy.test:8443", "localhost:" + port},
 		[]string{"viewer.test:8443", "viewer.test", "proxy.test:" + port, "evil.example:" + port, "test:" + port})
-	for _, bad := range []string{"", "a/b", "host:0", "host:http", "user@host", "host:70000"} {
+	for _, bad := range []string{"", "a/b", "host:0", "host:http", "user@host", "host:70000", "a:b:c", "host:80:80"} {
 		if _, err := view.New([]string{root}, view.Options{AllowHosts: []string{bad}}); err == nil {
 			t.Errorf("allowed host %q: want an error", bad)
 		}
