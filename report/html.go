@@ -43,6 +43,11 @@ type HTMLOptions struct {
 	// Live marks a page served by the viewer (links back to its index and
 	// loads traces from it); CSP then allows requests to the page's origin.
 	Live bool
+	// ShowPath, when set, maps each filesystem path the page shows (the
+	// runs' directories, in the architecture view and in the embedded
+	// JSON report, and their spec and dataset paths) to the text shown
+	// instead: the viewer shows them relative to what it serves.
+	ShowPath func(string) string
 }
 
 func (o *HTMLOptions) defaults() {
@@ -204,7 +209,17 @@ type IndexEntry struct {
 // o.TraceURL is set) spans from the run directories r.Runs name.
 func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 	o.defaults()
-	rep, err := marshalReportJSON(r)
+	shown := r
+	if o.ShowPath != nil {
+		c := *r
+		c.Runs = make([]RunRef, len(r.Runs))
+		for i, ref := range r.Runs {
+			ref.Dir = o.ShowPath(ref.Dir)
+			c.Runs[i] = ref
+		}
+		shown = &c
+	}
+	rep, err := marshalReportJSON(shown)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +238,11 @@ func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 		}
 		runIndex[ref.RunID] = len(doc.Runs)
 		dirs[ref.RunID] = ref.Dir
-		doc.Runs = append(doc.Runs, architecture(m, ref.Dir, o.RunKeys[ref.RunID]))
+		hr := architecture(m, ref.Dir, o.RunKeys[ref.RunID])
+		if o.ShowPath != nil {
+			hr.Dir, hr.SpecPath, hr.Dataset.Path = o.ShowPath(hr.Dir), o.ShowPath(hr.SpecPath), o.ShowPath(hr.Dataset.Path)
+		}
+		doc.Runs = append(doc.Runs, hr)
 	}
 	judgeIndex := map[string]int{}
 	addJudge := func(name, typ string) int {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -52,7 +53,7 @@ func TestViewerListsRunsAndLoadsTracesOnDemand(t *testing.T) {
 	// Compare two runs through the chooser's URL.
 	var arith, arith2 string
 	for _, r := range runs {
-		switch r.Dir {
+		switch filepath.Join(f.dir, filepath.FromSlash(r.Dir)) { // shown relative to f.dir
 		case f.arith:
 			arith = r.Key
 		case f.arith2:

@@ -22,6 +22,7 @@ func newViewCmd(env *Env) *cobra.Command {
 	var port int
 	var addr string
 	var maxText int
+	var allowHosts []string
 	cmd := &cobra.Command{
 		Use:   "view [RUN_DIR ...]",
 		Short: "Browse stored runs in a local web viewer: trace tables, timelines, architecture, comparisons",
@@ -32,12 +33,19 @@ and architecture, and the comparison of any two runs or variants. Pages
 are built from the runs' Parquet files when asked for, and a trace's spans
 are read when it is opened.
 
-The viewer is read-only, serves nothing outside the given directories, and
-listens on 127.0.0.1 only; --addr makes it listen elsewhere (anyone who can
-reach that address can read the runs). Stop it with Ctrl-C.`,
+The viewer is read-only and serves nothing outside the given directories
+(a run file that is a symbolic link leading out of them is refused); pages
+show paths relative to them. It listens on 127.0.0.1 only and answers only
+requests addressed to 127.0.0.1, localhost or [::1] on its port, so that a
+web page cannot reach it through DNS rebinding. --addr makes it listen
+elsewhere (anyone who can reach that address can read the runs); it then
+answers requests addressed to the address they reached, and to the names
+given with --allow-host (NAME on its port, or NAME:PORT). Stop it with
+Ctrl-C.`,
 		Example: `  $ gavel view
   $ gavel view runs/ --port 9000
-  $ gavel view runs/main runs/pr-123`,
+  $ gavel view runs/main runs/pr-123
+  $ gavel view runs/ --addr 0.0.0.0:8080 --allow-host evals.lan`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"."}
@@ -45,7 +53,7 @@ reach that address can read the runs). Stop it with Ctrl-C.`,
 					args = []string{"runs"}
 				}
 			}
-			srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: maxText})
+			srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: maxText, AllowHosts: allowHosts})
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
@@ -61,7 +69,7 @@ reach that address can read the runs). Stop it with Ctrl-C.`,
 			if host, _, err := net.SplitHostPort(listen); err != nil {
 				return withExitCode(fmt.Errorf("--addr %q: %w", addr, err), ExitError)
 			} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				fmt.Fprintf(env.Stderr, "gavel: warning: listening on %s: anyone who can reach it can read these runs\n", listen)
+				fmt.Fprintf(env.Stderr, "gavel: warning: listening on %s: anyone who can reach it can read these runs (requests must name the address they reach or a --allow-host name)\n", listen)
 			}
 			if fallback {
 				// The default port may be taken (another viewer): let the
@@ -100,6 +108,7 @@ reach that address can read the runs). Stop it with Ctrl-C.`,
 	}
 	cmd.Flags().IntVar(&port, "port", defaultViewPort, "`port` to listen on, on 127.0.0.1 (0 picks a free one)")
 	cmd.Flags().StringVar(&addr, "addr", "", "listen on this `host:port` instead (e.g. 0.0.0.0:8080 to share on a network)")
+	cmd.Flags().StringArrayVar(&allowHosts, "allow-host", nil, "also answer requests whose Host header is this `name` (on the listening port) or name:port (repeatable)")
 	cmd.Flags().IntVar(&maxText, "max-text", 0, "longest text, in `characters`, shown of one input or output (default 20000)")
 	return cmd
 }
