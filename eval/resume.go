@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,19 @@ type ResumeOptions struct {
 // (in the run's committed chunks), runs exactly the missing (variant,
 // example, epoch) triples — and, with RetryErrors, the errored ones — with
 // the spec stored in the run, and writes final files that hold each triple
-// once, in the same order as an uninterrupted run.
+// once, in the same order as an uninterrupted run. Resume holds the run's
+// lock from before it reads the run until its final manifest is written:
+// while another gavel writes dir it returns a *LockedError and touches
+// nothing.
 func Resume(ctx context.Context, dir string, opts ResumeOptions) (*Outcome, error) {
+	lk, err := lockRun(dir)
+	if err != nil {
+		if _, merr := results.ReadManifest(dir); merr != nil && errors.Is(err, fs.ErrNotExist) {
+			return nil, merr // no such run directory
+		}
+		return nil, err
+	}
+	defer lk.release()
 	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, err
