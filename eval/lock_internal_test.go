@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestLockRun: a held lock refuses a second holder (in this process too,
@@ -61,5 +62,31 @@ func TestParseHolder(t *testing.T) {
 		if pid != tc.pid || host != tc.host || ok != tc.ok {
 			t.Errorf("parseHolder(%q) = %d %q %v, want %d %q %v", tc.in, pid, host, ok, tc.pid, tc.host, tc.ok)
 		}
+	}
+}
+
+// TestCreateDirGeneratedID: the directory of a generated run id is created
+// exclusively; a taken one gets a new id rather than being shared.
+func TestCreateDirGeneratedID(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := &runner{runID: "20260102T030405Z-aaaa", now: time.Now}
+	taken := filepath.Join("runs", r.runID)
+	if err := os.MkdirAll(taken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := r.createDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == taken || r.runID == "20260102T030405Z-aaaa" || dir != filepath.Join("runs", r.runID) {
+		t.Errorf("createDir = %s with run id %s; want a new directory named by a new id", dir, r.runID)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("%s not created: %v", dir, err)
+	}
+	// A given id (or --out) is used as it is.
+	r = &runner{runID: "given", opts: Options{RunID: "given"}, now: time.Now}
+	if dir, err := r.createDir(); err != nil || dir != filepath.Join("runs", "given") {
+		t.Errorf("createDir with a given id = %s, %v", dir, err)
 	}
 }

@@ -182,10 +182,18 @@ func adoptFinalFiles(dir string, m *results.Manifest, js *journalState) error {
 }
 
 // recount fills the manifest's totals from the final files, so a resumed
-// run's totals cover every session.
-func (r *runner) recount(dir string, m *results.Manifest) error {
+// run's totals cover every session. It returns how many distinct
+// (variant, example, epoch) triples the results hold.
+func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err error) {
 	t := results.Totals{DurationMS: m.Totals.DurationMS, CacheHits: m.Totals.CacheHits, CacheMisses: m.Totals.CacheMisses}
-	err := results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+	type triple struct {
+		variant string
+		index   int64
+		epoch   int32
+	}
+	seen := map[triple]bool{}
+	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+		seen[triple{res.Variant, res.ExampleIndex, res.Epoch}] = true
 		t.Results++
 		if res.Status == results.StatusError {
 			t.Errors++
@@ -198,7 +206,7 @@ func (r *runner) recount(dir string, m *results.Manifest) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(s results.Score) error {
 		t.Scores++
@@ -208,13 +216,13 @@ func (r *runner) recount(dir string, m *results.Manifest) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if t.Spans, err = results.CountRows(filepath.Join(dir, results.TracesFile)); err != nil {
-		return err
+		return 0, err
 	}
 	m.Totals = t
-	return nil
+	return int64(len(seen)), nil
 }
 
 // recomputeCorpus rebuilds corpus-level metrics from the final results

@@ -646,13 +646,15 @@ func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err
 	if err := syncDir(dir); err != nil {
 		return out, fmt.Errorf("writing run %s: %w", dir, err)
 	}
-	if err := r.recount(dir, m); err != nil {
+	distinct, err := r.recount(dir, m)
+	if err != nil {
 		return out, fmt.Errorf("reading run %s back: %w", dir, err)
 	}
-	if complete && m.Totals.Results != int64(total) {
+	if complete && (m.Totals.Results != int64(total) || distinct != int64(total)) {
 		// Each (variant, example, epoch) once: anything else means the
 		// run's files are not what this run wrote.
-		return out, fmt.Errorf("run %s holds %d results where %d were expected: not marking it completed", dir, m.Totals.Results, total)
+		return out, fmt.Errorf("run %s holds %d results (%d distinct) where %d were expected: not marking it completed",
+			dir, m.Totals.Results, distinct, total)
 	}
 	if r.router != nil {
 		m.Totals.CacheHits, m.Totals.CacheMisses = r.router.CacheStats()
