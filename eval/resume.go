@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,19 @@ type ResumeOptions struct {
 // (in the run's committed chunks), runs exactly the missing (variant,
 // example, epoch) triples — and, with RetryErrors, the errored ones — with
 // the spec stored in the run, and writes final files that hold each triple
-// once, in the same order as an uninterrupted run.
+// once, in the same order as an uninterrupted run. Resume holds the run's
+// lock from before it reads the run until its final manifest is written:
+// while another gavel writes dir it returns a *LockedError and touches
+// nothing.
 func Resume(ctx context.Context, dir string, opts ResumeOptions) (*Outcome, error) {
+	lk, err := lockRun(dir)
+	if err != nil {
+		if _, merr := results.ReadManifest(dir); merr != nil && errors.Is(err, fs.ErrNotExist) {
+			return nil, merr // no such run directory
+		}
+		return nil, err
+	}
+	defer lk.release()
 	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -170,10 +182,18 @@ func adoptFinalFiles(dir string, m *results.Manifest, js *journalState) error {
 }
 
 // recount fills the manifest's totals from the final files, so a resumed
-// run's totals cover every session.
-func (r *runner) recount(dir string, m *results.Manifest) error {
+// run's totals cover every session. It returns how many distinct
+// (variant, example, epoch) triples the results hold.
+func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err error) {
 	t := results.Totals{DurationMS: m.Totals.DurationMS, CacheHits: m.Totals.CacheHits, CacheMisses: m.Totals.CacheMisses}
-	err := results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+	type triple struct {
+		variant string
+		index   int64
+		epoch   int32
+	}
+	seen := map[triple]bool{}
+	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+		seen[triple{res.Variant, res.ExampleIndex, res.Epoch}] = true
 		t.Results++
 		if res.Status == results.StatusError {
 			t.Errors++
@@ -186,7 +206,7 @@ func (r *runner) recount(dir string, m *results.Manifest) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(s results.Score) error {
 		t.Scores++
@@ -196,13 +216,13 @@ func (r *runner) recount(dir string, m *results.Manifest) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if t.Spans, err = results.CountRows(filepath.Join(dir, results.TracesFile)); err != nil {
-		return err
+		return 0, err
 	}
 	m.Totals = t
-	return nil
+	return int64(len(seen)), nil
 }
 
 // recomputeCorpus rebuilds corpus-level metrics from the final results

@@ -541,10 +541,19 @@ func toolInfo() results.Tool {
 
 func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err error) {
 	dir := r.opts.Out
-	if dir == "" {
-		dir = filepath.Join("runs", r.runID)
-	}
 	if r.resume == nil {
+		// A new run: create its directory, take the run's lock before
+		// anything in it is read or written, and hold it until the final
+		// manifest is written (deferred first, so released last). A resume
+		// holds the lock already (see Resume).
+		if dir, err = r.createDir(); err != nil {
+			return nil, err
+		}
+		lk, err := lockRun(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer lk.release()
 		if err := prepareDir(dir); err != nil {
 			return nil, err
 		}
@@ -632,8 +641,20 @@ func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err
 	if err := r.compact(dir, complete); err != nil {
 		return out, fmt.Errorf("writing run %s: %w", dir, err)
 	}
-	if err := r.recount(dir, m); err != nil {
+	// The final files' renames are made durable before any manifest can
+	// say completed.
+	if err := syncDir(dir); err != nil {
+		return out, fmt.Errorf("writing run %s: %w", dir, err)
+	}
+	distinct, err := r.recount(dir, m)
+	if err != nil {
 		return out, fmt.Errorf("reading run %s back: %w", dir, err)
+	}
+	if complete && (m.Totals.Results != int64(total) || distinct != int64(total)) {
+		// Each (variant, example, epoch) once: anything else means the
+		// run's files are not what this run wrote.
+		return out, fmt.Errorf("run %s holds %d results (%d distinct) where %d were expected: not marking it completed",
+			dir, m.Totals.Results, distinct, total)
 	}
 	if r.router != nil {
 		m.Totals.CacheHits, m.Totals.CacheMisses = r.router.CacheStats()
@@ -661,8 +682,38 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// prepareDir creates dir and its parts directory. An existing run
-// directory with a manifest is refused rather than overwritten.
+// createDir creates the directory of a new run and returns it: Options.Out,
+// else runs/<run-id>. A generated run id names a directory no other run
+// has: it is created exclusively, and a taken id is replaced by a new one.
+func (r *runner) createDir() (string, error) {
+	if dir := r.opts.Out; dir != "" || r.opts.RunID != "" {
+		if dir == "" {
+			dir = filepath.Join("runs", r.runID)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("creating run directory: %w", err)
+		}
+		return dir, nil
+	}
+	if err := os.MkdirAll("runs", 0o755); err != nil {
+		return "", fmt.Errorf("creating run directory: %w", err)
+	}
+	for attempt := 0; ; attempt++ {
+		dir := filepath.Join("runs", r.runID)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) || attempt >= 100 {
+			return "", fmt.Errorf("creating run directory: %w", err)
+		}
+		r.runID = NewRunID(r.now())
+	}
+}
+
+// prepareDir creates dir's parts directory; the caller holds the run's
+// lock. An existing run directory with a manifest is refused rather than
+// overwritten.
 func prepareDir(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, results.ManifestFile)); err == nil {
 		return fmt.Errorf("run directory %s already holds a run; choose another --out or remove it", dir)

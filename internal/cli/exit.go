@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+
+	"github.com/gavel-eval/gavel/eval"
 )
 
 // Exit codes. Scripts rely on them: 0 everything held, 1 a quality gate
@@ -46,6 +48,17 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	return ExitError
+}
+
+// lockedError returns the *eval.LockedError err holds (another gavel is
+// writing the run directory; nothing was touched), as an ExitError whose
+// message is exactly the lock's; else nil.
+func lockedError(err error) error {
+	var le *eval.LockedError
+	if errors.As(err, &le) {
+		return &exitError{code: ExitError, err: le}
+	}
+	return nil
 }
 
 // silentError is an error whose message was already printed.

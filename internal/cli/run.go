@@ -186,6 +186,9 @@ func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
 	if err := closeCache(); err != nil && runErr == nil {
 		runErr = err
 	}
+	if le := lockedError(runErr); le != nil {
+		return le
+	}
 	if err := finishRun(env, out, runErr); err != nil {
 		return err
 	}
