@@ -164,20 +164,25 @@ func readFile[T any](path string, fn func(T) error) error {
 // zstd-compressed Parquet file at dst, one row group at a time. All sources
 // must share one schema (they are parts of the same table). dst is written
 // to a temporary file and renamed into place, so it is either absent or
-// complete.
+// complete. Sources written with an older schema (fewer columns) are
+// converted to the widest, as in MergeSorted.
 func Concat(dst string, srcs []string) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("concat %s: no source files", dst)
 	}
-	f, pf, err := openParquet(srcs[0])
-	if err != nil {
-		return err
+	files := make([]*parquet.File, 0, len(srcs))
+	for _, src := range srcs {
+		f, pf, err := openParquet(src)
+		if err != nil {
+			return err
+		}
+		f.Close() // only the schema is used: it is in memory
+		files = append(files, pf)
 	}
-	schema := pf.Schema()
-	f.Close()
-	err = writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
+	schema := targetSchema(files)
+	err := writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
 		for _, src := range srcs {
-			if err := appendFile(w, src); err != nil {
+			if err := appendFile(w, src, schema); err != nil {
 				return err
 			}
 		}
@@ -189,13 +194,17 @@ func Concat(dst string, srcs []string) error {
 	return nil
 }
 
-func appendFile(w *parquet.GenericWriter[any], src string) error {
+func appendFile(w *parquet.GenericWriter[any], src string, schema *parquet.Schema) error {
 	f, pf, err := openParquet(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	for _, rg := range pf.RowGroups() {
+	groups, err := conform(pf, schema)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	for _, rg := range groups {
 		if _, err := w.WriteRowGroup(rg); err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/gavel-eval/gavel/eval/results"
 )
@@ -205,5 +206,78 @@ func TestScoreWriterStoresValidUTF8(t *testing.T) {
 	}
 	if r := results.Deref(got[0].Reason); r != "because \uFFFD" {
 		t.Errorf("reason %q", r)
+	}
+}
+
+// resultV0 is a results.parquet row as written before the details column
+// and the JSON logical types: the parts of a run interrupted then may be
+// resumed by this version.
+type resultV0 struct {
+	RunID            string    `parquet:"run_id,dict"`
+	Variant          string    `parquet:"variant,dict"`
+	ExampleID        string    `parquet:"example_id"`
+	ExampleIndex     int64     `parquet:"example_index"`
+	Epoch            int32     `parquet:"epoch"`
+	Status           string    `parquet:"status,dict"`
+	Input            string    `parquet:"input"`
+	Output           string    `parquet:"output"`
+	Expected         *string   `parquet:"expected,optional"`
+	Error            *string   `parquet:"error,optional"`
+	FailedStep       *string   `parquet:"failed_step,optional"`
+	Steps            string    `parquet:"steps"`
+	LatencyMS        float64   `parquet:"latency_ms"`
+	PromptTokens     int64     `parquet:"prompt_tokens"`
+	CompletionTokens int64     `parquet:"completion_tokens"`
+	CostUSD          *float64  `parquet:"cost_usd,optional"`
+	TraceID          string    `parquet:"trace_id"`
+	StartedAt        time.Time `parquet:"started_at,timestamp(microsecond)"`
+}
+
+// Parts written with the older schema merge with new ones into the
+// current schema, whichever comes first.
+func TestMergeConvertsOlderParts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := filepath.Join(dir, "old.parquet")
+	f, err := os.Create(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ow := parquet.NewGenericWriter[resultV0](f)
+	if _, err := ow.Write([]resultV0{{RunID: "run", Variant: "v", ExampleID: "e0", ExampleIndex: 0, Status: "ok",
+		Input: `{"q":0}`, Output: "zero", Expected: results.Str("0"), Steps: "{}", TraceID: "t0", StartedAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ow.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cur := filepath.Join(dir, "new.parquet")
+	writeResults(t, cur, []results.Result{{RunID: "run", Variant: "v", ExampleID: "e1", ExampleIndex: 1, Status: "ok",
+		Input: `{"q":1}`, Output: "one\xff", Steps: "{}", TraceID: "t1", StartedAt: t0}}, 1)
+
+	for _, order := range [][]string{{old, cur}, {cur, old}} {
+		for name, merge := range map[string]func(string, []string) error{
+			"MergeSorted": func(dst string, srcs []string) error { return results.MergeSorted(dst, srcs, nil) },
+			"Concat":      results.Concat,
+		} {
+			dst := filepath.Join(t.TempDir(), "out.parquet")
+			if err := merge(dst, order); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got := map[string]results.Result{}
+			if err := results.ReadResults(dst, func(r results.Result) error { got[r.ExampleID] = r; return nil }); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if g := got["e0"]; g.Output != "zero" || results.Deref(g.Expected) != "0" || g.Input != `{"q":0}` || g.Details != nil {
+				t.Errorf("%s: old row read back as %+v", name, g)
+			}
+			if g := got["e1"]; g.Output != "one\uFFFD" || results.Deref(g.Details) != `{"invalid_utf8":["output"]}` {
+				t.Errorf("%s: new row read back as %+v", name, g)
+			}
+			_, logical := arrowStrings(t, dst)
+			checkJSONColumns(t, dst, logical, "input", "steps", "details")
+		}
 	}
 }
