@@ -29,6 +29,7 @@ type Writer[T any] struct {
 	pw      *parquet.GenericWriter[any]
 	plain   *parquet.Schema // T's own schema, which turns a row into values
 	fix     *sanitizer
+	values  []parquet.Row // reused between calls of Write
 	size    func(*T) int
 	rows    int
 	bytes   int
@@ -65,13 +66,17 @@ func (w *Writer[T]) Write(rows ...T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	values := make([]parquet.Row, len(rows))
+	for len(w.values) < len(rows) {
+		w.values = append(w.values, nil)
+	}
+	values := w.values[:len(rows)]
 	for i := range rows {
 		row := rows[i] // a copy: sanitizing never changes the caller's row
 		w.fix.fix(reflect.ValueOf(&row).Elem())
-		values[i] = w.plain.Deconstruct(nil, &row)
+		values[i] = w.plain.Deconstruct(values[i][:0], &row)
 		w.bytes += w.size(&row)
 	}
+	// WriteRows copies the values, which may point into rows' strings.
 	if _, err := w.pw.WriteRows(values); err != nil {
 		return fmt.Errorf("writing rows: %w", err)
 	}
