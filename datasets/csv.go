@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 )
 
 // csvSource reads a CSV file whose first record is the header.
@@ -18,9 +19,10 @@ type csvSource struct {
 	header     []string
 	headerLine int
 	done       bool
+	strict     bool // StrictUTF8
 }
 
-func newCSVSource(f *os.File, path string) *csvSource {
+func newCSVSource(f *os.File, path string, strict bool) *csvSource {
 	br := bufio.NewReaderSize(f, 64<<10)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
@@ -28,7 +30,7 @@ func newCSVSource(f *os.File, path string) *csvSource {
 	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1 // checked here, to name the line
 	r.ReuseRecord = true
-	return &csvSource{f: f, path: path, r: r}
+	return &csvSource{f: f, path: path, r: r, strict: strict}
 }
 
 // readHeader reads and checks the header record.
@@ -43,6 +45,9 @@ func (s *csvSource) readHeader() error {
 	for i, name := range rec {
 		if name == "" {
 			return &ParseError{Path: s.path, Line: s.headerLine, Err: fmt.Errorf("header column %d has an empty name", i+1)}
+		}
+		if s.strict && !utf8.ValidString(name) {
+			return &ParseError{Path: s.path, Line: s.headerLine, Err: fmt.Errorf("invalid UTF-8 in header column %d", i+1)}
 		}
 		if j, ok := seen[name]; ok {
 			return &ParseError{Path: s.path, Line: s.headerLine, Err: fmt.Errorf("duplicate header name %q (columns %d and %d)", name, j+1, i+1)}
@@ -72,6 +77,9 @@ func (s *csvSource) next() (row, error) {
 	}
 	fields := make(map[string]any, len(rec))
 	for i, v := range rec {
+		if s.strict && !utf8.ValidString(v) {
+			return row{}, &ParseError{Path: s.path, Line: line, Err: errInvalidUTF8(s.header[i])}
+		}
 		fields[s.header[i]] = v
 	}
 	return row{line: line, fields: fields}, nil

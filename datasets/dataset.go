@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Supported formats, as accepted in [Options.Format] and reported in [Info.Format].
@@ -63,6 +64,15 @@ type Options struct {
 	Sample int
 	// Seed seeds the Sample selection.
 	Seed int64
+	// StrictUTF8 makes a string that is not valid UTF-8 a [ParseError]
+	// naming the file, the line and the field: a CSV field or header name,
+	// a JSONL string (key or value, at any depth) or a Parquet string
+	// value (at any depth). Without it values are kept as the format gives
+	// them: CSV fields and Parquet strings byte for byte, JSONL strings with
+	// each invalid byte replaced by U+FFFD (as JSON decoding does); Parquet
+	// binary values are strings when valid UTF-8 and base64 otherwise,
+	// whatever this option.
+	StrictUTF8 bool
 }
 
 // Info summarises a dataset file as [Scan] found it.
@@ -236,11 +246,11 @@ func (r *Reader) openSource() (source, error) {
 	var src source
 	switch r.format {
 	case FormatJSONL:
-		src = newJSONLSource(f, r.opts.Path, r.cfg.maxLineBytes)
+		src = newJSONLSource(f, r.opts.Path, r.cfg.maxLineBytes, r.opts.StrictUTF8)
 	case FormatCSV:
-		src = newCSVSource(f, r.opts.Path)
+		src = newCSVSource(f, r.opts.Path, r.opts.StrictUTF8)
 	case FormatParquet:
-		src, err = newParquetSource(f, r.opts.Path, r.cfg.batchSize)
+		src, err = newParquetSource(f, r.opts.Path, r.cfg.batchSize, r.opts.StrictUTF8)
 	}
 	if err != nil {
 		f.Close()
@@ -299,6 +309,33 @@ func (r *Reader) next() (Example, error) {
 		r.yielded++
 		return ex, nil
 	}
+}
+
+// errInvalidUTF8 is the error of a strict reader for field name.
+func errInvalidUTF8(field string) error {
+	return fmt.Errorf("invalid UTF-8 in field %q", field)
+}
+
+// validText reports whether every string in v (a field value: string,
+// []any or map[string]any, nested) is valid UTF-8, map keys included.
+func validText(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return utf8.ValidString(x)
+	case []any:
+		for _, e := range x {
+			if !validText(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !validText(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // checkDuplicate records id at line and fails if it was seen before.

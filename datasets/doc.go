@@ -15,5 +15,10 @@
 // pass and [Fingerprint] hashes its bytes, so a run can record exactly which
 // data it used.
 //
+// Strings are read as the format gives them: CSV fields and Parquet strings
+// byte for byte, JSONL strings as JSON decoding gives them (each invalid
+// byte replaced by U+FFFD). With [Options.StrictUTF8] a string that is not
+// valid UTF-8 is a [ParseError] naming the file, line and field.
+//
 // The package imports nothing else from this module.
 package datasets

@@ -8,24 +8,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // jsonlSource reads one JSON object per line.
 type jsonlSource struct {
-	f    *os.File
-	path string
-	max  int
-	sc   *bufio.Scanner
-	line int
+	f      *os.File
+	path   string
+	max    int
+	sc     *bufio.Scanner
+	line   int
+	strict bool // StrictUTF8
 }
 
-func newJSONLSource(f *os.File, path string, maxLine int) *jsonlSource {
+func newJSONLSource(f *os.File, path string, maxLine int, strict bool) *jsonlSource {
 	sc := bufio.NewScanner(f)
 	// A token must be smaller than the buffer's maximum size, hence the +1.
 	sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
-	return &jsonlSource{f: f, path: path, max: maxLine, sc: sc}
+	return &jsonlSource{f: f, path: path, max: maxLine, sc: sc, strict: strict}
 }
 
 func (s *jsonlSource) next() (row, error) {
@@ -41,6 +43,10 @@ func (s *jsonlSource) next() (row, error) {
 		fields, err := decodeObject(b)
 		if err != nil {
 			return row{}, &ParseError{Path: s.path, Line: s.line, Err: err}
+		}
+		// Decoding replaced invalid bytes in strings: check the line itself.
+		if s.strict && !utf8.Valid(b) {
+			return row{}, &ParseError{Path: s.path, Line: s.line, Err: errInvalidUTF8(invalidMember(b))}
 		}
 		return row{line: s.line, fields: fields}, nil
 	}
@@ -73,6 +79,30 @@ func decodeObject(b []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("invalid JSON: unexpected data after the object: %q", truncate(rest, 20))
 	}
 	return fields, nil
+}
+
+// invalidMember returns the name of the first member of the JSON object b
+// whose bytes (name or value) are not valid UTF-8. b decodes as an object.
+func invalidMember(b []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return ""
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+		if name, _ := tok.(string); !utf8.Valid(b[start:dec.InputOffset()]) {
+			return name
+		}
+	}
+	return ""
 }
 
 // jsonKind names the JSON value that starts with c.

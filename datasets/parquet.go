@@ -29,12 +29,13 @@ type parquetSource struct {
 	rr    pqarrow.RecordReader
 	names []string
 
-	rec arrow.RecordBatch // current batch (owned by rr)
-	i   int               // next row in rec
-	row int               // rows returned so far
+	rec    arrow.RecordBatch // current batch (owned by rr)
+	i      int               // next row in rec
+	row    int               // rows returned so far
+	strict bool              // StrictUTF8
 }
 
-func newParquetSource(f *os.File, path string, batchSize int) (src *parquetSource, err error) {
+func newParquetSource(f *os.File, path string, batchSize int, strict bool) (src *parquetSource, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			src, err = nil, &ParseError{Path: path, Err: fmt.Errorf("invalid Parquet file: %v", p)}
@@ -66,7 +67,7 @@ func newParquetSource(f *os.File, path string, batchSize int) (src *parquetSourc
 		seen[fld.Name] = true
 		names[i] = fld.Name
 	}
-	return &parquetSource{f: f, path: path, pf: pf, rr: rr, names: names}, nil
+	return &parquetSource{f: f, path: path, pf: pf, rr: rr, names: names, strict: strict}, nil
 }
 
 func (s *parquetSource) next() (r row, err error) {
@@ -91,6 +92,9 @@ func (s *parquetSource) next() (r row, err error) {
 		v, err := arrowValue(s.rec.Column(c), s.i)
 		if err != nil {
 			return row{}, &ParseError{Path: s.path, Line: s.row, Err: fmt.Errorf("column %q: %w", name, err)}
+		}
+		if s.strict && !validText(v) {
+			return row{}, &ParseError{Path: s.path, Line: s.row, Err: errInvalidUTF8(name)}
 		}
 		fields[name] = v
 	}

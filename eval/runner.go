@@ -240,6 +240,8 @@ func newRunner(spec *Spec, opts Options, mode Mode) (*runner, error) {
 		Limit:  spec.Dataset.Limit,
 		Sample: spec.Dataset.Sample,
 		Seed:   spec.Dataset.Seed,
+
+		StrictUTF8: spec.Dataset.StrictUTF8,
 	}
 	if opts.Limit > 0 {
 		r.dsOpts.Limit = opts.Limit

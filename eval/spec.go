@@ -70,6 +70,9 @@ type DatasetSpec struct {
 	// Sample chooses Sample examples deterministically with Seed.
 	Sample int   `yaml:"sample"`
 	Seed   int64 `yaml:"seed"`
+	// StrictUTF8 makes a dataset string that is not valid UTF-8 an error
+	// naming the file, line and field (see datasets.Options.StrictUTF8).
+	StrictUTF8 bool `yaml:"strict_utf8"`
 }
 
 // ProviderSpec names an OpenAI-compatible endpoint. Models on it are

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -43,7 +45,9 @@ type spanRow struct {
 	Error      *string   `parquet:"error,optional"`
 	Input      string    `parquet:"input"`
 	Output     string    `parquet:"output"`
-	Attributes string    `parquet:"attributes"` // JSON object
+	Attributes string    `parquet:"attributes,json"` // JSON object
+	// EndTime repeats End under a name that is no SQL keyword.
+	EndTime time.Time `parquet:"end_time,timestamp(microsecond)"`
 }
 
 // Flush policy: a row group is cut after this many rows or bytes of text,
@@ -77,17 +81,37 @@ func (w *Writer) Write(runID, variant, exampleID string, epoch int, spans []Span
 
 // WriteIndexed appends the spans of one trace of the example at position
 // exampleIndex in the dataset (the order in which a run's files are kept).
+// Every string is stored as valid UTF-8: invalid bytes are replaced by
+// U+FFFD and the span's "invalid_utf8" attribute lists the columns
+// concerned. The spans passed are not modified.
 func (w *Writer) WriteIndexed(runID, variant, exampleID string, exampleIndex int64, epoch int, spans []Span) error {
 	rows := make([]spanRow, len(spans))
 	for i, s := range spans {
+		run, vr, ex := runID, variant, exampleID
+		altered := validUTF8([]textColumn{
+			{"run_id", &run}, {"trace_id", &s.TraceID}, {"span_id", &s.SpanID}, {"parent_id", &s.ParentID},
+			{"variant", &vr}, {"example_id", &ex}, {"name", &s.Name}, {"kind", (*string)(&s.Kind)},
+			{"status", (*string)(&s.Status)}, {"error", &s.Error}, {"input", &s.Input}, {"output", &s.Output},
+		})
+		if !validAttr(s.Attributes) {
+			altered = append(altered, "attributes")
+		}
+		if len(altered) > 0 {
+			a := make(map[string]any, len(s.Attributes)+1)
+			for k, v := range s.Attributes {
+				a[k] = v
+			}
+			a[InvalidUTF8Attr] = altered
+			s.Attributes = a
+		}
 		attrs := encodeAttributes(s.Attributes)
 		rows[i] = spanRow{
-			RunID: runID, TraceID: s.TraceID, SpanID: s.SpanID, ParentID: optional(s.ParentID),
-			Variant: variant, ExampleID: exampleID, ExampleIdx: exampleIndex, Epoch: int32(epoch),
+			RunID: run, TraceID: s.TraceID, SpanID: s.SpanID, ParentID: optional(s.ParentID),
+			Variant: vr, ExampleID: ex, ExampleIdx: exampleIndex, Epoch: int32(epoch),
 			Name: s.Name, Kind: string(s.Kind), Start: s.Start.UTC(), End: s.End.UTC(),
 			DurationMS: float64(s.End.Sub(s.Start).Microseconds()) / 1000,
 			Status:     string(s.Status), Error: optional(s.Error),
-			Input: s.Input, Output: s.Output, Attributes: attrs,
+			Input: s.Input, Output: s.Output, Attributes: attrs, EndTime: s.End.UTC(),
 		}
 		w.bytes += len(s.Input) + len(s.Output) + len(attrs) + 64
 	}
@@ -115,6 +139,59 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("closing traces parquet: %w", err)
 	}
 	return nil
+}
+
+// InvalidUTF8Attr is the span attribute that lists the columns whose
+// invalid UTF-8 bytes were replaced by U+FFFD when the span was written
+// ("attributes" when a string inside the attributes held some).
+const InvalidUTF8Attr = "invalid_utf8"
+
+// textColumn is a string of a span and the column that stores it.
+type textColumn struct {
+	column string
+	text   *string
+}
+
+// validUTF8 replaces the invalid UTF-8 bytes of each text by U+FFFD and
+// returns the columns it changed. Valid text costs one check.
+func validUTF8(cols []textColumn) []string {
+	var altered []string
+	for _, c := range cols {
+		if !utf8.ValidString(*c.text) {
+			*c.text = strings.ToValidUTF8(*c.text, "\uFFFD")
+			altered = append(altered, c.column)
+		}
+	}
+	return altered
+}
+
+// validAttr reports whether the strings in v (keys and values of maps,
+// elements of lists) are valid UTF-8. Other values are encoded by
+// encoding/json, which replaces invalid bytes itself.
+func validAttr(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return utf8.ValidString(x)
+	case []string:
+		for _, s := range x {
+			if !utf8.ValidString(s) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !validAttr(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !validAttr(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // encodeAttributes encodes a span's attributes as a JSON object. A value

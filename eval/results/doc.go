@@ -3,6 +3,9 @@
 // is the contract between the runner that writes a run and the reports that
 // read it, and between gavel and any other Parquet reader (DuckDB, Spark,
 // pandas). Columns may be added; none may be renamed without a migration.
+// Every string the writers store is valid UTF-8 (invalid bytes become
+// U+FFFD and the row's details say so), and the columns that hold JSON
+// have Parquet's JSON logical type.
 //
 // A run is a directory:
 //

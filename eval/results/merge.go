@@ -30,7 +30,8 @@ func (a RowKey) less(b RowKey) bool {
 // their sources. It streams: memory holds one batch per source. dst is
 // written to a temporary file and renamed into place. The parts of a run
 // are merged this way, so a resumed run's files are in the same order as
-// an uninterrupted run's.
+// an uninterrupted run's. Sources written with an older schema (fewer
+// columns) are converted to the widest: see targetSchema.
 func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("merge %s: no source files", dst)
@@ -44,7 +45,6 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 		idx, ep int
 		done    bool
 	}
-	var schema *parquet.Schema
 	cursors := make([]*cursor, len(srcs))
 	defer func() {
 		for _, c := range cursors {
@@ -56,21 +56,28 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 			}
 		}
 	}()
+	files := make([]*parquet.File, len(srcs))
 	for i, src := range srcs {
 		f, pf, err := openParquet(src)
 		if err != nil {
 			return err
 		}
-		if schema == nil {
-			schema = pf.Schema()
+		cursors[i] = &cursor{f: f}
+		files[i] = pf
+	}
+	schema := targetSchema(files)
+	ix, ok1 := schema.Lookup("example_index")
+	ep, ok2 := schema.Lookup("epoch")
+	if !ok1 || !ok2 {
+		return fmt.Errorf("merge %s: no example_index and epoch columns to merge by", dst)
+	}
+	for i, pf := range files {
+		groups, err := conform(pf, schema)
+		if err != nil {
+			return fmt.Errorf("merge %s: %s: %w", dst, srcs[i], err)
 		}
-		ix, ok1 := pf.Schema().Lookup("example_index")
-		ep, ok2 := pf.Schema().Lookup("epoch")
-		if !ok1 || !ok2 {
-			f.Close()
-			return fmt.Errorf("%s: no example_index and epoch columns to merge by", src)
-		}
-		cursors[i] = &cursor{f: f, groups: pf.RowGroups(), buf: make([]parquet.Row, 128), idx: ix.ColumnIndex, ep: ep.ColumnIndex}
+		c := cursors[i]
+		c.groups, c.buf, c.idx, c.ep = groups, make([]parquet.Row, 128), ix.ColumnIndex, ep.ColumnIndex
 	}
 	// next advances a cursor to its next row; done when it has none.
 	next := func(c *cursor) error {
@@ -172,6 +179,39 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 		}
 		return nil
 	})
+}
+
+// targetSchema returns the schema files are merged into: the one with the
+// most columns, the first of them on a tie. The stored tables only ever
+// gain columns, so the parts of a run started by an older gavel and
+// resumed by a newer one merge into the newer schema.
+func targetSchema(files []*parquet.File) *parquet.Schema {
+	var best *parquet.Schema
+	for _, pf := range files {
+		if s := pf.Schema(); best == nil || len(s.Columns()) > len(best.Columns()) {
+			best = s
+		}
+	}
+	return best
+}
+
+// conform returns the row groups of pf in schema: as they are when pf has
+// that schema, else converted by column name (a column pf lacks is null,
+// or its type's zero value when required).
+func conform(pf *parquet.File, schema *parquet.Schema) ([]parquet.RowGroup, error) {
+	groups := pf.RowGroups()
+	if parquet.EqualNodes(pf.Schema(), schema) {
+		return groups, nil
+	}
+	conv, err := parquet.Convert(schema, pf.Schema())
+	if err != nil {
+		return nil, fmt.Errorf("converting to the current schema: %w", err)
+	}
+	out := make([]parquet.RowGroup, len(groups))
+	for i, rg := range groups {
+		out[i] = parquet.ConvertRowGroup(rg, conv)
+	}
+	return out, nil
 }
 
 // FilterVariant copies to dst the rows of src whose variant column equals

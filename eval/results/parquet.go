@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -19,43 +21,64 @@ const (
 )
 
 // Writer streams rows of type T (Result or Score) to a zstd-compressed
-// Parquet file, cutting row groups as it goes.
+// Parquet file, cutting row groups as it goes. Every string it writes is
+// valid UTF-8: invalid bytes are replaced by U+FFFD and the row's details
+// list the columns concerned (see InvalidUTF8Key). Columns that always hold
+// JSON are stored with Parquet's JSON logical type.
 type Writer[T any] struct {
-	pw      *parquet.GenericWriter[T]
+	pw      *parquet.GenericWriter[any]
+	plain   *parquet.Schema // T's own schema, which turns a row into values
+	fix     *sanitizer
+	values  []parquet.Row // reused between calls of Write
 	size    func(*T) int
 	rows    int
 	bytes   int
 	written int64
 }
 
-func newWriter[T any](w io.Writer, size func(*T) int) (*Writer[T], error) {
-	cfg, err := parquet.NewWriterConfig(parquet.Compression(&zstd.Codec{}), parquet.CreatedBy("gavel", "", ""))
+// JSON columns of each table: their values are always JSON text.
+var (
+	resultJSONColumns = []string{"input", "steps", "details"}
+	scoreJSONColumns  = []string{"details"}
+)
+
+func newWriter[T any](w io.Writer, jsonColumns []string, size func(*T) int) (*Writer[T], error) {
+	plain := parquet.SchemaOf(new(T))
+	cfg, err := parquet.NewWriterConfig(storedSchema(plain, jsonColumns), parquet.Compression(&zstd.Codec{}), parquet.CreatedBy("gavel", "", ""))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
-	return &Writer[T]{pw: parquet.NewGenericWriter[T](w, cfg), size: size}, nil
+	return &Writer[T]{pw: parquet.NewGenericWriter[any](w, cfg), plain: plain, fix: newSanitizer[T](), size: size}, nil
 }
 
 // NewResultWriter returns a Writer of results.parquet rows.
 func NewResultWriter(w io.Writer) (*Writer[Result], error) {
-	return newWriter(w, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 })
+	return newWriter(w, resultJSONColumns, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 })
 }
 
 // NewScoreWriter returns a Writer of scores.parquet rows.
 func NewScoreWriter(w io.Writer) (*Writer[Score], error) {
-	return newWriter(w, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 })
+	return newWriter(w, scoreJSONColumns, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 })
 }
 
-// Write appends rows.
+// Write appends rows. The rows passed are not modified.
 func (w *Writer[T]) Write(rows ...T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if _, err := w.pw.Write(rows); err != nil {
-		return fmt.Errorf("writing rows: %w", err)
+	for len(w.values) < len(rows) {
+		w.values = append(w.values, nil)
 	}
+	values := w.values[:len(rows)]
 	for i := range rows {
-		w.bytes += w.size(&rows[i])
+		row := rows[i] // a copy: sanitizing never changes the caller's row
+		w.fix.fix(reflect.ValueOf(&row).Elem())
+		values[i] = w.plain.Deconstruct(values[i][:0], &row)
+		w.bytes += w.size(&row)
+	}
+	// WriteRows copies the values, which may point into rows' strings.
+	if _, err := w.pw.WriteRows(values); err != nil {
+		return fmt.Errorf("writing rows: %w", err)
 	}
 	w.rows += len(rows)
 	w.written += int64(len(rows))
@@ -67,6 +90,37 @@ func (w *Writer[T]) Write(rows ...T) error {
 	}
 	return nil
 }
+
+// storedSchema returns plain with the top-level columns named in
+// jsonColumns given Parquet's JSON logical type (the physical type, byte
+// array, and the column order stay), so DuckDB and Spark read them as JSON.
+func storedSchema(plain *parquet.Schema, jsonColumns []string) *parquet.Schema {
+	fields := plain.Fields()
+	out := make([]parquet.Field, len(fields))
+	for i, f := range fields {
+		out[i] = f
+		if slices.Contains(jsonColumns, f.Name()) {
+			out[i] = jsonField{f}
+		}
+	}
+	return parquet.NewSchema(plain.Name(), orderedGroup{Node: plain, fields: out})
+}
+
+// jsonField is a byte-array column annotated as JSON.
+type jsonField struct{ parquet.Field }
+
+// Type returns the JSON logical type.
+func (jsonField) Type() parquet.Type { return parquet.JSON().Type() }
+
+// orderedGroup is a group node whose fields keep the given order (a
+// parquet.Group sorts them by name).
+type orderedGroup struct {
+	parquet.Node
+	fields []parquet.Field
+}
+
+// Fields returns the group's fields in order.
+func (g orderedGroup) Fields() []parquet.Field { return g.fields }
 
 // Rows returns how many rows were written.
 func (w *Writer[T]) Rows() int64 { return w.written }
@@ -115,20 +169,25 @@ func readFile[T any](path string, fn func(T) error) error {
 // zstd-compressed Parquet file at dst, one row group at a time. All sources
 // must share one schema (they are parts of the same table). dst is written
 // to a temporary file and renamed into place, so it is either absent or
-// complete.
+// complete. Sources written with an older schema (fewer columns) are
+// converted to the widest, as in MergeSorted.
 func Concat(dst string, srcs []string) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("concat %s: no source files", dst)
 	}
-	f, pf, err := openParquet(srcs[0])
-	if err != nil {
-		return err
+	files := make([]*parquet.File, 0, len(srcs))
+	for _, src := range srcs {
+		f, pf, err := openParquet(src)
+		if err != nil {
+			return err
+		}
+		f.Close() // only the schema is used: it is in memory
+		files = append(files, pf)
 	}
-	schema := pf.Schema()
-	f.Close()
-	err = writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
+	schema := targetSchema(files)
+	err := writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
 		for _, src := range srcs {
-			if err := appendFile(w, src); err != nil {
+			if err := appendFile(w, src, schema); err != nil {
 				return err
 			}
 		}
@@ -140,13 +199,17 @@ func Concat(dst string, srcs []string) error {
 	return nil
 }
 
-func appendFile(w *parquet.GenericWriter[any], src string) error {
+func appendFile(w *parquet.GenericWriter[any], src string, schema *parquet.Schema) error {
 	f, pf, err := openParquet(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	for _, rg := range pf.RowGroups() {
+	groups, err := conform(pf, schema)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	for _, rg := range groups {
 		if _, err := w.WriteRowGroup(rg); err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}

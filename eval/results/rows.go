@@ -48,6 +48,10 @@ type Result struct {
 	CostUSD          *float64  `parquet:"cost_usd,optional"`
 	TraceID          string    `parquet:"trace_id"`
 	StartedAt        time.Time `parquet:"started_at,timestamp(microsecond)"`
+	// Details holds facts about the row as a JSON object, or is null when
+	// there are none: "invalid_utf8" lists the columns whose invalid UTF-8
+	// bytes were replaced by U+FFFD when the row was written.
+	Details *string `parquet:"details,optional"`
 }
 
 // Score is one row of scores.parquet: one judge's verdict on one result.
