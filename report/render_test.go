@@ -407,7 +407,8 @@ func TestRenderBuiltReport(t *testing.T) {
 			}
 			checkNoNullSlices(t, reflect.TypeFor[Report](), doc, "$")
 		case FormatMarkdown:
-			if strings.Contains(out, "<script") || strings.Count(out, "</details>") != strings.Count(out, "<details>") {
+			if html := gfm(t, out); strings.Contains(html, "<script") || strings.Contains(html, "<img") ||
+				strings.Count(html, "</details>") != strings.Count(html, "<details>") {
 				t.Errorf("markdown lets hostile text through:\n%s", out)
 			}
 		case FormatJUnit:
