@@ -70,6 +70,14 @@ type VariantStats struct {
 	CompletionTokens int64   `json:"completion_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
 	Unpriced         int     `json:"unpriced"`
+	// The judges' own model calls (LLM judges), apart from the chain's
+	// above: JudgeCalls counts them, summed from the run's traces; the
+	// JudgeUnpriced calls had no known price and are not in JudgeCostUSD.
+	JudgePromptTokens     int64   `json:"judge_prompt_tokens"`
+	JudgeCompletionTokens int64   `json:"judge_completion_tokens"`
+	JudgeCostUSD          float64 `json:"judge_cost_usd"`
+	JudgeCalls            int     `json:"judge_calls"`
+	JudgeUnpriced         int     `json:"judge_unpriced"`
 	// Judges hold per-judge figures, in the spec's order.
 	Judges []JudgeStats `json:"judges"`
 	// Metrics are corpus-level metrics (corpus BLEU, ...).

@@ -237,16 +237,21 @@ func (m *mdWriter) variants(r *Report) {
 		return
 	}
 	m.ew.printf("\n#### Variants\n")
-	m.head("variant", ">results", ">errors", ">p50 ms", ">p95 ms", ">p99 ms", ">tokens in", ">tokens out", ">cost $")
+	m.head("variant", ">results", ">errors", ">p50 ms", ">p95 ms", ">p99 ms", ">tokens in", ">tokens out", ">cost $",
+		">judge tokens", ">judge cost $")
 	var notes []string
 	for _, v := range r.Variants {
 		cost := fmtCost(v)
 		if v.Unpriced > 0 && cost != "n/a" {
 			cost += " (" + plural(v.Unpriced, "result") + " unpriced)"
 		}
+		jcost := fmtJudgeCost(v)
+		if v.JudgeUnpriced > 0 && jcost != "n/a" {
+			jcost += " (" + plural(v.JudgeUnpriced, "call") + " unpriced)"
+		}
 		m.row(mdEscape(v.Name), itoa(v.Results), fmt.Sprintf("%d (%s)", v.Errors, fmtPct(v.ErrorRate)),
 			fmtNum(v.LatencyP50, 1), fmtNum(v.LatencyP95, 1), fmtNum(v.LatencyP99, 1),
-			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), mdEscape(cost))
+			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), mdEscape(cost), fmtJudgeTokens(v), mdEscape(jcost))
 		for _, mt := range v.Metrics {
 			notes = append(notes, fmt.Sprintf("corpus %s (%s) for %s: %s %s", mdEscape(mt.Judge), mdEscape(mt.Type),
 				mdEscape(v.Name), fmtNum(mt.Value, 4), mdEscape(mt.Description)))

@@ -43,6 +43,7 @@ func fixtureReport() *Report {
 		Variants: []VariantStats{
 			{Name: "baseline", Run: "r-base", Variant: "baseline", Results: 200, OK: 198, Errors: 2, ErrorRate: 0.01, Epochs: 1,
 				LatencyP50: 812, LatencyP95: 1534.25, LatencyP99: 2001.5, PromptTokens: 41234, CompletionTokens: 9123, CostUSD: 0.1234,
+				JudgePromptTokens: 51230, JudgeCompletionTokens: 4100, JudgeCostUSD: 0.0412, JudgeCalls: 196,
 				Judges: []JudgeStats{
 					{Judge: "correct", Type: "numeric_match", Valid: 198, Passed: 161, Failed: 37, Skipped: 2,
 						PassRate: fp(161.0 / 198), PassRateCI: &stats.Interval{Lo: 0.752, Hi: 0.861}, Scored: 198, Mean: fp(161.0 / 198), MeanCI: &stats.Interval{Lo: 0.758, Hi: 0.868}},
@@ -54,6 +55,7 @@ func fixtureReport() *Report {
 				Metrics: []results.CorpusMetric{{Variant: "baseline", Judge: "bleu", Type: "corpus_bleu", Value: 0.2312, Description: "corpus BLEU-4"}}},
 			{Name: "candidate", Run: "r-cand", Variant: "candidate", Results: 200, OK: 200, Epochs: 1,
 				LatencyP50: 790.5, LatencyP95: 1490, LatencyP99: 1900, PromptTokens: 43000, CompletionTokens: 9800, CostUSD: 0.1301, Unpriced: 3,
+				JudgePromptTokens: 52800, JudgeCompletionTokens: 4300, JudgeCostUSD: 0.0398, JudgeCalls: 200, JudgeUnpriced: 4,
 				Judges: []JudgeStats{
 					{Judge: "correct", Type: "numeric_match", Valid: 200, Passed: 172, Failed: 28,
 						PassRate: fp(0.86), PassRateCI: &stats.Interval{Lo: 0.805, Hi: 0.901}, Scored: 200, Mean: fp(0.86), MeanCI: &stats.Interval{Lo: 0.81, Hi: 0.91}},
