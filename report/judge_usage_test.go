@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,9 +53,11 @@ func usageAttrs(in, out int, cost any) map[string]any {
 	return m
 }
 
-// TestJudgeTokensAndCost: a variant's totals hold what its judges' model
-// calls used and cost, apart from the chain's.
-func TestJudgeTokensAndCost(t *testing.T) {
+// judgeUsageRun writes a run of two variants whose chain calls cost 0.001
+// each and whose judges call models: variant a 3 calls (600 → 80 tokens,
+// $0.035), variant b 2 calls (750 → 70 tokens, $0.03 and one unpriced),
+// one of them a pairwise judge's.
+func judgeUsageRun(t *testing.T) string {
 	var rs []results.Result
 	var ss []results.Score
 	for _, v := range []string{"a", "b"} {
@@ -92,6 +95,13 @@ func TestJudgeTokensAndCost(t *testing.T) {
 		{"b", "pair"}: {span("pair", "pair-judge", "", traces.KindJudge, nil),
 			span("pair", "pair-call", "pair-judge", traces.KindLLM, usageAttrs(500, 50, 0.03))},
 	})
+	return dir
+}
+
+// TestJudgeTokensAndCost: a variant's totals hold what its judges' model
+// calls used and cost, apart from the chain's.
+func TestJudgeTokensAndCost(t *testing.T) {
+	dir := judgeUsageRun(t)
 	r, err := ForRun(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -140,3 +150,30 @@ func TestJudgeTokensAndCost(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
+
+// TestSummarizeJudgeUsage: the summary a run prints when it ends has the
+// judges' tokens and cost beside the chain's.
+func TestSummarizeJudgeUsage(t *testing.T) {
+	sum, err := Summarize(judgeUsageRun(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sum.Variants[0], sum.Variants[1]
+	if a.JudgeTokens != 680 || !near(a.JudgeCostUSD, 0.035) || a.JudgeCalls != 3 || a.JudgeUnpriced != 0 {
+		t.Errorf("a: judge tokens %d, $%g, %d calls, %d unpriced", a.JudgeTokens, a.JudgeCostUSD, a.JudgeCalls, a.JudgeUnpriced)
+	}
+	if b.JudgeTokens != 820 || !near(b.JudgeCostUSD, 0.03) || b.JudgeCalls != 2 || b.JudgeUnpriced != 1 {
+		t.Errorf("b: judge tokens %d, $%g, %d calls, %d unpriced", b.JudgeTokens, b.JudgeCostUSD, b.JudgeCalls, b.JudgeUnpriced)
+	}
+	var buf bytes.Buffer
+	if err := sum.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	for _, want := range []string{"judge tokens", "judge cost $", "680", "0.0350", "820", "0.0300",
+		"b: 1 of 2 judge model calls have no known price"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
