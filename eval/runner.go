@@ -83,12 +83,20 @@ type Options struct {
 // Progress receives progress events from a run. Calls are made from one
 // goroutine at a time.
 type Progress interface {
-	// Start is called once with the number of results the run will write.
+	// Start is called once with the number of results the run will run:
+	// on resume, those it does not keep from before.
 	Start(total int)
 	// Result is called as each result is stored.
 	Result(r *results.Result)
 	// Finish is called once at the end.
 	Finish()
+}
+
+// KeptProgress is a Progress that is also told, before Start, how many
+// results a resumed run keeps from before.
+type KeptProgress interface {
+	Progress
+	Kept(n int)
 }
 
 // Outcome is what a run leaves behind.
@@ -614,6 +622,12 @@ func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err
 		total = info.Count
 	}
 	if r.opts.Progress != nil {
+		if r.resume != nil {
+			total -= r.resume.kept
+			if kp, ok := r.opts.Progress.(KeptProgress); ok {
+				kp.Kept(r.resume.kept)
+			}
+		}
 		r.opts.Progress.Start(total)
 		defer r.opts.Progress.Finish()
 	}

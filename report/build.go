@@ -3,13 +3,16 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report/stats"
+	"github.com/gavel-eval/gavel/traces"
 )
 
 // ForRun builds the report of one run: every variant's figures and, with
@@ -109,6 +112,7 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 		Runs: []RunRef{}, Variants: []VariantStats{}, Comparisons: []Comparison{}, Pairwise: []PairSummary{},
 		Ranking: []Rank{}, Gates: []GateResult{}, Warnings: []string{}}
 	manifests := map[string]*results.Manifest{}
+	usage := map[string]map[string]judgeUsage{} // dir -> variant -> judges' model calls
 	var data []*sideData
 	for _, s := range sides {
 		m := manifests[s.Dir]
@@ -132,6 +136,14 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := usage[s.Dir]; !ok {
+			if usage[s.Dir], err = readJudgeUsage(filepath.Join(s.Dir, results.TracesFile)); err != nil {
+				return nil, err
+			}
+		}
+		u := usage[s.Dir][s.Variant]
+		d.stats.JudgePromptTokens, d.stats.JudgeCompletionTokens = u.promptTokens, u.completionTokens
+		d.stats.JudgeCostUSD, d.stats.JudgeCalls, d.stats.JudgeUnpriced = u.costUSD, u.calls, u.unpriced
 		data = append(data, d)
 	}
 	labelSides(data)
@@ -163,6 +175,124 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 		r.EvaluateGates(opts.Gates)
 	}
 	return r, nil
+}
+
+// judgeUsage sums one variant's judge model calls.
+type judgeUsage struct {
+	promptTokens, completionTokens int64
+	costUSD                        float64
+	calls, unpriced                int
+}
+
+// readJudgeUsage sums, per variant, the tokens and cost of the model calls
+// judges made: the llm spans below a judge span in traces.parquet. A
+// trace's spans are stored together, so the file is read one trace at a
+// time and memory stays that of one trace. A run whose judges called no
+// model may have no traces file: it has no judge usage.
+func readJudgeUsage(path string) (map[string]judgeUsage, error) {
+	out := map[string]judgeUsage{}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	var trace []traces.Record
+	flush := func() {
+		byID := make(map[string]*traces.Record, len(trace))
+		for i := range trace {
+			byID[trace[i].SpanID] = &trace[i]
+		}
+		for _, rec := range trace {
+			if rec.Kind != traces.KindLLM || !belowJudge(rec, byID) {
+				continue
+			}
+			u := out[rec.Variant]
+			u.calls++
+			u.promptTokens += attrInt(rec.Attributes, "prompt_tokens")
+			u.completionTokens += attrInt(rec.Attributes, "completion_tokens")
+			if c, ok := rec.Attributes["cost_usd"].(float64); ok {
+				u.costUSD += c
+			} else {
+				u.unpriced++
+			}
+			out[rec.Variant] = u
+		}
+		trace = trace[:0]
+	}
+	err := traces.ReadFile(path, func(rec traces.Record) error {
+		if len(trace) > 0 && trace[0].TraceID != rec.TraceID {
+			flush()
+		}
+		trace = append(trace, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("judge tokens and cost: %w", err)
+	}
+	flush()
+	return out, nil
+}
+
+// belowJudge reports whether one of rec's ancestors is a judge span.
+func belowJudge(rec traces.Record, byID map[string]*traces.Record) bool {
+	for range len(byID) { // at most every span once, whatever the parent links
+		p := byID[rec.ParentID]
+		if rec.ParentID == "" || p == nil {
+			return false
+		}
+		if p.Kind == traces.KindJudge {
+			return true
+		}
+		rec = *p
+	}
+	return false
+}
+
+// attrInt reads a whole-number span attribute (JSON numbers decode as
+// float64).
+func attrInt(attrs map[string]any, key string) int64 {
+	if x, ok := attrs[key].(float64); ok && finite(x) {
+		return int64(x)
+	}
+	return 0
+}
+
+// meanInterval is the mean of scores with its 95% interval. When every
+// score is 0 or 1 the mean is a pass rate, and its interval is Wilson's: a
+// Student-t interval of 1 pass in 2 reaches from -5.9 to 6.9. Otherwise it
+// is Student's t, cut to [0, 1] when every score lies in 0..1 (the range
+// of a judge's normalised score).
+func meanInterval(scores []float64) (float64, stats.Interval) {
+	mean, ci := stats.MeanCI(scores, 0.95)
+	passed := 0
+	for _, x := range scores {
+		switch x {
+		case 1:
+			passed++
+		case 0:
+		default:
+			return mean, clampUnit(ci, scores)
+		}
+	}
+	if len(scores) > 0 {
+		ci = stats.Wilson(passed, len(scores), 0.95)
+	}
+	return mean, ci
+}
+
+// clampUnit cuts ci to [0, 1] when every score lies in 0..1, so that no
+// interval of such scores is shown below 0 or above 1.
+func clampUnit(ci stats.Interval, scores []float64) stats.Interval {
+	for _, x := range scores {
+		if !(x >= 0 && x <= 1) {
+			return ci
+		}
+	}
+	if !math.IsNaN(ci.Lo) {
+		ci.Lo = math.Max(ci.Lo, 0)
+	}
+	if !math.IsNaN(ci.Hi) {
+		ci.Hi = math.Min(ci.Hi, 1)
+	}
+	return ci
 }
 
 // labelSides names each side by its variant, or run:variant when two sides

@@ -235,7 +235,7 @@ func judgeStats(name, typ string, vm map[key]verdict, graded bool, epochs int) J
 	}
 	if len(scores) > 0 {
 		sort.Float64s(scores) // map order must not change floating-point sums
-		mean, ci := stats.MeanCI(scores, 0.95)
+		mean, ci := meanInterval(scores)
 		js.Mean, js.MeanCI = ptr(mean), iptr(ci)
 	}
 	if epochs > 1 && len(clusters) > 1 {
@@ -246,7 +246,7 @@ func judgeStats(name, typ string, vm map[key]verdict, graded bool, epochs int) J
 			sort.Float64s(cl[i])
 		}
 		_, se, ci := stats.ClusteredMean(cl, 0.95)
-		js.ClusteredSE, js.ClusteredCI = ptr(se), iptr(ci)
+		js.ClusteredSE, js.ClusteredCI = ptr(se), iptr(clampUnit(ci, scores))
 	}
 	return js
 }

@@ -70,6 +70,14 @@ type VariantStats struct {
 	CompletionTokens int64   `json:"completion_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
 	Unpriced         int     `json:"unpriced"`
+	// The judges' own model calls (LLM judges), apart from the chain's
+	// above: JudgeCalls counts them, summed from the run's traces; the
+	// JudgeUnpriced calls had no known price and are not in JudgeCostUSD.
+	JudgePromptTokens     int64   `json:"judge_prompt_tokens"`
+	JudgeCompletionTokens int64   `json:"judge_completion_tokens"`
+	JudgeCostUSD          float64 `json:"judge_cost_usd"`
+	JudgeCalls            int     `json:"judge_calls"`
+	JudgeUnpriced         int     `json:"judge_unpriced"`
 	// Judges hold per-judge figures, in the spec's order.
 	Judges []JudgeStats `json:"judges"`
 	// Metrics are corpus-level metrics (corpus BLEU, ...).
@@ -92,12 +100,15 @@ type JudgeStats struct {
 	// PassRate = Passed/Valid with its Wilson 95% interval.
 	PassRate   *float64        `json:"pass_rate"`
 	PassRateCI *stats.Interval `json:"pass_rate_ci"`
-	// Mean score with its Student-t 95% interval (scored rows only).
+	// Mean score with its 95% interval (scored rows only): Wilson's when
+	// every score is 0 or 1 (the mean is then a pass rate), else
+	// Student's t, cut to [0, 1] when every score lies in 0..1.
 	Scored int             `json:"scored"`
 	Mean   *float64        `json:"mean"`
 	MeanCI *stats.Interval `json:"mean_ci"`
 	// With several epochs: the mean of per-example means, with its
-	// cluster-robust standard error (examples as clusters) and interval.
+	// cluster-robust standard error (examples as clusters) and interval
+	// (cut to [0, 1] when every score lies in 0..1).
 	ClusteredSE *float64        `json:"clustered_se,omitempty"`
 	ClusteredCI *stats.Interval `json:"clustered_ci,omitempty"`
 	// Graded is true when some score is neither 0 nor 1.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // markdownRenderer writes GitHub-flavoured Markdown sized for a
@@ -12,10 +13,10 @@ import (
 // regressions folded in <details> blocks.
 //
 // Every string that comes from a run (names, ids, inputs, outputs,
-// reasons, details, warnings) is untrusted and goes through mdEscape,
-// which leaves no character that Markdown or HTML would read as markup:
-// a model output cannot close a table cell, a <details> block or inject
-// HTML.
+// reasons, details, warnings) is untrusted and goes through mdEscape (or
+// mdHTML inside a <details> summary), which escapes whatever Markdown or
+// HTML would read as markup: a model output cannot close a table cell, a
+// <details> block or inject HTML, and the raw text stays readable.
 type markdownRenderer struct{}
 
 func (markdownRenderer) render(w io.Writer, r *Report, o RenderOptions) error {
@@ -29,24 +30,124 @@ type mdWriter struct {
 	o  RenderOptions
 }
 
-// mdEscapes maps each character Markdown, GFM tables or HTML could read
-// as markup to a numeric character reference, which renders as the
-// character itself in Markdown text, in table cells and inside HTML
-// blocks alike. "@" and "#" get a zero-width space after them, so an
-// output cannot @-mention people or reference issues from a comment.
-var mdEscapes = strings.NewReplacer(
-	"&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;",
-	"|", "&#124;", "`", "&#96;", "*", "&#42;", "_", "&#95;", "[", "&#91;", "]", "&#93;",
-	`\`, "&#92;", "~", "&#126;", "$", "&#36;",
-	"@", "@&#8203;", "#", "#&#8203;",
-)
-
-// mdEscape makes an untrusted string safe inside a table cell, a heading,
-// a list item or an HTML block: whitespace runs (newlines included)
-// become one space, non-printing characters are shown escaped, and markup
-// characters become character references.
+// mdEscape makes an untrusted string safe inside a table cell, a heading
+// or a list item, and keeps it readable as raw text: whitespace runs
+// (newlines included) become one space, non-printing characters are shown
+// escaped, and only what CommonMark, GitHub or GitLab would read as markup
+// gets a backslash:
+//
+//   - always \ before a punctuation character (or at the end), ` * ~ $ |
+//     (code, emphasis, strikethrough, math, table cells);
+//   - < before a letter, /, ! or ? (raw HTML, comments, autolinks);
+//   - & that starts a character reference (&lt; &#60;);
+//   - ] before ( or [ (links and images: [x](javascript:...));
+//   - _ unless it is inside a word (snake_case never emphasises);
+//   - # at the very end (a heading's closing sequence).
+//
+// "@name" and "#123" get a zero-width space after the "@" or "#", so an
+// output cannot mention people or reference issues from a comment. Text
+// without any of these (judge names like min_pass_rate, intervals like
+// [79.8%, 99.3%], "<0.0001") comes out as it went in.
 func mdEscape(s string) string {
-	return mdEscapes.Replace(textSafe(oneLine(s)))
+	s = textSafe(oneLine(s))
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	at := func(i int) rune {
+		if i < 0 || i >= len(rs) {
+			return 0
+		}
+		return rs[i]
+	}
+	for i, r := range rs {
+		next := at(i + 1)
+		switch r {
+		case '\\':
+			if next == 0 || isASCIIPunct(next) {
+				b.WriteByte('\\')
+			}
+		case '`', '*', '~', '$', '|':
+			b.WriteByte('\\')
+		case '<':
+			if isASCIILetter(next) || next == '/' || next == '!' || next == '?' {
+				b.WriteByte('\\')
+			}
+		case '&':
+			if startsReference(rs[i+1:]) {
+				b.WriteByte('\\')
+			}
+		case ']':
+			if next == '(' || next == '[' {
+				b.WriteByte('\\')
+			}
+		case '_':
+			if !isWordRune(at(i-1)) || !isWordRune(next) {
+				b.WriteByte('\\')
+			}
+		case '#':
+			if next == 0 {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+		if (r == '@' && isWordRune(next)) || (r == '#' && next >= '0' && next <= '9') {
+			b.WriteRune('\u200b')
+		}
+	}
+	return b.String()
+}
+
+// mdHTML makes an untrusted string safe inside the raw HTML of a
+// <details><summary> line, where Markdown is not read and backslashes
+// would show: & < and > become entities, mentions are broken as in
+// mdEscape, and nothing else changes.
+func mdHTML(s string) string {
+	s = textSafe(oneLine(s))
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteRune(r)
+		}
+		if i+1 < len(rs) && (r == '@' && isWordRune(rs[i+1]) || r == '#' && rs[i+1] >= '0' && rs[i+1] <= '9') {
+			b.WriteRune('\u200b')
+		}
+	}
+	return b.String()
+}
+
+func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
+
+func isASCIIPunct(r rune) bool {
+	return r >= '!' && r <= '/' || r >= ':' && r <= '@' || r >= '[' && r <= '`' || r >= '{' && r <= '~'
+}
+
+// isWordRune reports whether r is a letter or digit, inside which "_"
+// cannot open or close emphasis.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// startsReference reports whether rs (what follows an "&") reads as a
+// character reference: a name or #digits or #xhex, then ";".
+func startsReference(rs []rune) bool {
+	i := 0
+	if i < len(rs) && rs[i] == '#' {
+		i++
+		if i < len(rs) && (rs[i] == 'x' || rs[i] == 'X') {
+			i++
+		}
+	}
+	start := i
+	for i < len(rs) && (isASCIILetter(rs[i]) || rs[i] >= '0' && rs[i] <= '9') {
+		i++
+	}
+	return i > start && i < len(rs) && rs[i] == ';'
 }
 
 // cut is mdEscape of an excerpt of at most MaxChars characters.
@@ -136,16 +237,21 @@ func (m *mdWriter) variants(r *Report) {
 		return
 	}
 	m.ew.printf("\n#### Variants\n")
-	m.head("variant", ">results", ">errors", ">p50 ms", ">p95 ms", ">p99 ms", ">tokens in", ">tokens out", ">cost $")
+	m.head("variant", ">results", ">errors", ">p50 ms", ">p95 ms", ">p99 ms", ">tokens in", ">tokens out", ">cost $",
+		">judge tokens", ">judge cost $")
 	var notes []string
 	for _, v := range r.Variants {
 		cost := fmtCost(v)
 		if v.Unpriced > 0 && cost != "n/a" {
 			cost += " (" + plural(v.Unpriced, "result") + " unpriced)"
 		}
+		jcost := fmtJudgeCost(v)
+		if v.JudgeUnpriced > 0 && jcost != "n/a" {
+			jcost += " (" + plural(v.JudgeUnpriced, "call") + " unpriced)"
+		}
 		m.row(mdEscape(v.Name), itoa(v.Results), fmt.Sprintf("%d (%s)", v.Errors, fmtPct(v.ErrorRate)),
 			fmtNum(v.LatencyP50, 1), fmtNum(v.LatencyP95, 1), fmtNum(v.LatencyP99, 1),
-			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), mdEscape(cost))
+			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), mdEscape(cost), fmtJudgeTokens(v), mdEscape(jcost))
 		for _, mt := range v.Metrics {
 			notes = append(notes, fmt.Sprintf("corpus %s (%s) for %s: %s %s", mdEscape(mt.Judge), mdEscape(mt.Type),
 				mdEscape(v.Name), fmtNum(mt.Value, 4), mdEscape(mt.Description)))
@@ -241,7 +347,7 @@ func (m *mdWriter) regressions(c Comparison, j JudgeComparison) {
 	}
 	epochs := anyEpoch(changes)
 	m.ew.printf("\n<details><summary>Top regressions on %s (%s vs %s): %d of %d worse</summary>\n",
-		mdEscape(j.Judge), mdEscape(c.B), mdEscape(c.A), n, j.Regressed)
+		mdHTML(j.Judge), mdHTML(c.B), mdHTML(c.A), n, j.Regressed)
 	cols := []string{"example", "score A → B", "input"}
 	if expected {
 		cols = append(cols, "expected")

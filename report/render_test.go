@@ -43,6 +43,7 @@ func fixtureReport() *Report {
 		Variants: []VariantStats{
 			{Name: "baseline", Run: "r-base", Variant: "baseline", Results: 200, OK: 198, Errors: 2, ErrorRate: 0.01, Epochs: 1,
 				LatencyP50: 812, LatencyP95: 1534.25, LatencyP99: 2001.5, PromptTokens: 41234, CompletionTokens: 9123, CostUSD: 0.1234,
+				JudgePromptTokens: 51230, JudgeCompletionTokens: 4100, JudgeCostUSD: 0.0412, JudgeCalls: 196,
 				Judges: []JudgeStats{
 					{Judge: "correct", Type: "numeric_match", Valid: 198, Passed: 161, Failed: 37, Skipped: 2,
 						PassRate: fp(161.0 / 198), PassRateCI: &stats.Interval{Lo: 0.752, Hi: 0.861}, Scored: 198, Mean: fp(161.0 / 198), MeanCI: &stats.Interval{Lo: 0.758, Hi: 0.868}},
@@ -54,6 +55,7 @@ func fixtureReport() *Report {
 				Metrics: []results.CorpusMetric{{Variant: "baseline", Judge: "bleu", Type: "corpus_bleu", Value: 0.2312, Description: "corpus BLEU-4"}}},
 			{Name: "candidate", Run: "r-cand", Variant: "candidate", Results: 200, OK: 200, Epochs: 1,
 				LatencyP50: 790.5, LatencyP95: 1490, LatencyP99: 1900, PromptTokens: 43000, CompletionTokens: 9800, CostUSD: 0.1301, Unpriced: 3,
+				JudgePromptTokens: 52800, JudgeCompletionTokens: 4300, JudgeCostUSD: 0.0398, JudgeCalls: 200, JudgeUnpriced: 4,
 				Judges: []JudgeStats{
 					{Judge: "correct", Type: "numeric_match", Valid: 200, Passed: 172, Failed: 28,
 						PassRate: fp(0.86), PassRateCI: &stats.Interval{Lo: 0.805, Hi: 0.901}, Scored: 200, Mean: fp(0.86), MeanCI: &stats.Interval{Lo: 0.81, Hi: 0.91}},
@@ -236,62 +238,6 @@ func TestRenderTextIsSafeForTerminals(t *testing.T) {
 	}
 }
 
-func TestRenderMarkdownEscapesUntrustedText(t *testing.T) {
-	out := render(t, fixtureReport(), FormatMarkdown, RenderOptions{})
-	for _, bad := range []string{"<script", "</details><img", "<img", "onerror=alert(2)>", "a | pipe", "```", "`code`",
-		"*bold*", "_it_", "[link]", "](javascript", "@octocat", "$x$", "~~s~~", "\x1b", "\u202e", "\r"} {
-		if strings.Contains(out, bad) {
-			t.Errorf("markdown output holds raw %q", bad)
-		}
-	}
-	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "a &#124; pipe &#124; b", "line one line two"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("markdown output lacks the escaped %q", want)
-		}
-	}
-	// Every <details> is closed by our own </details>, nothing else.
-	if o, c := strings.Count(out, "<details>"), strings.Count(out, "</details>"); o != c || o != 2 {
-		t.Errorf("markdown has %d <details> and %d </details>, want 2 and 2", o, c)
-	}
-	// Every table row has as many cells as its header: no cell was split
-	// by a pipe or a newline.
-	var cols int
-	for i, line := range strings.Split(out, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			cols = 0
-			continue
-		}
-		n := strings.Count(line, "|")
-		if cols == 0 {
-			cols = n
-		} else if n != cols {
-			t.Errorf("markdown line %d has %d pipes, its table %d: %s", i+1, n, cols, line)
-		}
-	}
-	// Headline first: gates and verdict counts.
-	first, _, _ := strings.Cut(out, "\n")
-	if want := "### ❌ 1 of 2 gates failed · 1 improved, 1 regressed, 1 no significant difference"; first != want {
-		t.Errorf("headline = %q, want %q", first, want)
-	}
-}
-
-func TestMDEscape(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain text 1.5":      "plain text 1.5",
-		"a|b":                 "a&#124;b",
-		"<b>&</b>":            "&lt;b&gt;&amp;&lt;/b&gt;",
-		"x\n\ny":              "x y",
-		"@user #12":           "@&#8203;user #&#8203;12",
-		"`*_[]\\~$":           "&#96;&#42;&#95;&#91;&#93;&#92;&#126;&#36;",
-		"tab\there\x00null":   "tab here&#92;u0000null",
-		"\"quoted\" 'single'": "&quot;quoted&quot; &#39;single&#39;",
-	} {
-		if got := mdEscape(in); got != want {
-			t.Errorf("mdEscape(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestRenderJSONRoundTrips(t *testing.T) {
 	r := fixtureReport()
 	out := render(t, r, FormatJSON, RenderOptions{})
@@ -463,15 +409,12 @@ func TestRenderBuiltReport(t *testing.T) {
 			}
 			checkNoNullSlices(t, reflect.TypeFor[Report](), doc, "$")
 		case FormatMarkdown:
-			if strings.Contains(out, "<script") || strings.Count(out, "</details>") != strings.Count(out, "<details>") {
+			if html := gfm(t, out); strings.Contains(html, "<script") || strings.Contains(html, "<img") ||
+				strings.Count(html, "</details>") != strings.Count(html, "<details>") {
 				t.Errorf("markdown lets hostile text through:\n%s", out)
 			}
 		case FormatJUnit:
-			path := filepath.Join(t.TempDir(), "built.xml")
-			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			xmllint(t, path)
+			validJUnit(t, "built.xml", []byte(out))
 		}
 		if f == FormatHTML {
 			// The page's own script mentions NaN (isNaN); its data must not.

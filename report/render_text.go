@@ -183,7 +183,7 @@ func (t *textWriter) variants(r *Report) {
 		return
 	}
 	tt := newTextTable([]int{0}, "variant", "results", "ok", "errors", "error rate", "epochs",
-		"p50 ms", "p95 ms", "p99 ms", "tokens in", "tokens out", "cost $")
+		"p50 ms", "p95 ms", "p99 ms", "tokens in", "tokens out", "cost $", "judge tokens", "judge cost $")
 	for _, v := range r.Variants {
 		cost := fmtCost(v)
 		if v.Unpriced > 0 && cost != "n/a" {
@@ -191,9 +191,15 @@ func (t *textWriter) variants(r *Report) {
 			t.note(fmt.Sprintf("* %s: %d of %d results have no known price; the cost counts the others",
 				t.name(v.Name), v.Unpriced, v.Results))
 		}
+		jcost := fmtJudgeCost(v)
+		if v.JudgeUnpriced > 0 && jcost != "n/a" {
+			jcost += "*"
+			t.note(fmt.Sprintf("* %s: %d of %d judge model calls have no known price; the judge cost counts the others",
+				t.name(v.Name), v.JudgeUnpriced, v.JudgeCalls))
+		}
 		tt.add("", t.name(v.Name), itoa(v.Results), itoa(v.OK), itoa(v.Errors), fmtPct(v.ErrorRate), itoa(v.Epochs),
 			fmtNum(v.LatencyP50, 1), fmtNum(v.LatencyP95, 1), fmtNum(v.LatencyP99, 1),
-			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), cost)
+			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), cost, fmtJudgeTokens(v), jcost)
 	}
 	t.ew.printf("\n")
 	t.table(tt)
@@ -206,6 +212,27 @@ func (t *textWriter) variants(r *Report) {
 			t.ew.printf("%s\n", line)
 		}
 	}
+}
+
+// fmtJudgeTokens writes the tokens of a variant's judge model calls, in
+// and out together, "-" when judges called no model.
+func fmtJudgeTokens(v VariantStats) string {
+	if v.JudgeCalls == 0 {
+		return "-"
+	}
+	return i64toa(v.JudgePromptTokens + v.JudgeCompletionTokens)
+}
+
+// fmtJudgeCost writes what a variant's judge model calls cost, "n/a" when
+// none had a known price, "-" when judges called no model.
+func fmtJudgeCost(v VariantStats) string {
+	switch {
+	case v.JudgeCalls == 0:
+		return "-"
+	case v.JudgeUnpriced >= v.JudgeCalls:
+		return "n/a"
+	}
+	return fmtNum(v.JudgeCostUSD, 4)
 }
 
 func (t *textWriter) judges(r *Report) {

@@ -56,6 +56,13 @@ type VariantSummary struct {
 	CostUSD          float64
 	Unpriced         int // results with no known price
 	Judges           map[string]*JudgeSummary
+	// The judges' own model calls, apart from the chain's: their tokens
+	// (in and out), their cost, how many there were and how many had no
+	// known price.
+	JudgeTokens   int64
+	JudgeCostUSD  float64
+	JudgeCalls    int
+	JudgeUnpriced int
 }
 
 // JudgeSummary holds one judge's figures for one variant.
@@ -190,10 +197,17 @@ func Summarize(dir string) (*Summary, error) {
 		}
 		return a.B < b.B
 	})
+	usage, err := readJudgeUsage(filepath.Join(dir, results.TracesFile))
+	if err != nil {
+		return nil, err
+	}
 	for i := range s.Variants {
 		v := &s.Variants[i]
 		v.LatencyP50 = stats.Quantile(latencies[v.Name], 0.5)
 		v.LatencyP95 = stats.Quantile(latencies[v.Name], 0.95)
+		u := usage[v.Name]
+		v.JudgeTokens, v.JudgeCostUSD = u.promptTokens+u.completionTokens, u.costUSD
+		v.JudgeCalls, v.JudgeUnpriced = u.calls, u.unpriced
 	}
 	return s, nil
 }
@@ -261,7 +275,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 			head = append(head, j+" mean")
 		}
 	}
-	head = append(head, "p50 ms", "p95 ms", "tokens in", "tokens out", "cost $")
+	head = append(head, "p50 ms", "p95 ms", "tokens in", "tokens out", "cost $", "judge tokens", "judge cost $")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	var notes []string
 	for _, v := range s.Variants {
@@ -285,8 +299,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 		} else if v.Unpriced > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d results have no known price; cost counts the others", v.Name, v.Unpriced))
 		}
+		jtokens, jcost := "-", "-"
+		if v.JudgeCalls > 0 {
+			jtokens, jcost = fmt.Sprint(v.JudgeTokens), fmt.Sprintf("%.4f", v.JudgeCostUSD)
+		}
+		if v.JudgeCalls > 0 && v.JudgeUnpriced == v.JudgeCalls {
+			jcost = "n/a"
+		} else if v.JudgeUnpriced > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d judge model calls have no known price; judge cost counts the others", v.Name, v.JudgeUnpriced, v.JudgeCalls))
+		}
 		row = append(row, num(v.LatencyP50, 1), num(v.LatencyP95, 1),
-			fmt.Sprint(v.PromptTokens), fmt.Sprint(v.CompletionTokens), cost)
+			fmt.Sprint(v.PromptTokens), fmt.Sprint(v.CompletionTokens), cost, jtokens, jcost)
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	if err := tw.Flush(); err != nil {

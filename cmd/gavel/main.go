@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -15,11 +16,35 @@ import (
 	"github.com/gavel-eval/gavel/internal/cli"
 )
 
-// Set by -ldflags "-X main.version=... -X main.commit=...".
+// Set by -ldflags "-X main.version=... -X main.commit=..." (see the
+// Makefile); buildVersion fills what they leave empty.
 var (
 	version = ""
 	commit  = ""
 )
+
+// buildVersion returns the version and commit to report: the -ldflags
+// values when set, else the module version and VCS revision Go recorded in
+// the binary (`go install ...@v1.2.3` gives v1.2.3; a build in a checkout
+// gives "(devel)" and its commit).
+func buildVersion() (string, string) {
+	v, c := version, commit
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v, c
+	}
+	if v == "" {
+		v = info.Main.Version
+	}
+	if c == "" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				c = s.Value[:12]
+			}
+		}
+	}
+	return v, c
+}
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -36,6 +61,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gavel: stopped; resume with: gavel run --resume RUN_DIR")
 		os.Exit(cli.ExitInterrupted)
 	}()
+	v, c := buildVersion()
 	env := &cli.Env{
 		Stdin:     os.Stdin,
 		Stdout:    os.Stdout,
@@ -45,8 +71,8 @@ func main() {
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		Drain:     drain,
-		Version:   version,
-		Commit:    commit,
+		Version:   v,
+		Commit:    c,
 	}
 	code := cli.Main(ctx, os.Args[1:], env)
 	cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -37,7 +38,10 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(env),
 	}
+	// --version prints what the version command prints.
+	root.SetVersionTemplate("gavel version {{.Version}}\n")
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.SetIn(env.Stdin)
@@ -57,7 +61,42 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newCacheCmd(env),
 		newVersionCmd(env),
 	)
+	strictCompletion(root)
 	return root
+}
+
+// strictCompletion makes `completion SHELL` with a shell cobra has no
+// script for a usage error (exit 2) instead of printing help and exiting 0.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return withExitCode(fmt.Errorf("completion: unknown shell %q: want one of %s", args[0], strings.Join(shells, ", ")), ExitError)
+		}
+	}
+}
+
+// versionString is gavel's version, with its commit when known.
+func versionString(env *Env) string {
+	v := env.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	if env.Commit != "" {
+		v += " (" + env.Commit + ")"
+	}
+	return v
 }
 
 func newVersionCmd(env *Env) *cobra.Command {
@@ -66,14 +105,7 @@ func newVersionCmd(env *Env) *cobra.Command {
 		Short: "Print gavel's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := env.Version
-			if v == "" {
-				v = "(devel)"
-			}
-			if env.Commit != "" {
-				v += " (" + env.Commit + ")"
-			}
-			_, err := fmt.Fprintln(env.Stdout, "gavel "+v)
+			_, err := fmt.Fprintln(env.Stdout, "gavel "+versionString(env))
 			return err
 		},
 	}
