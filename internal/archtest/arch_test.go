@@ -23,12 +23,13 @@ var allowed = map[string][]string{
 	"prompts":              {},
 	"eval/results":         {},
 	"report/stats":         {},
-	"llm":                  {"traces"},
+	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
+	"llm":                  {"traces", "internal/redact"},
 	"llm/llmtest":          {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":               {"llm", "traces", "prompts"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results"},
-	"report":               {"eval/results", "report/stats", "traces"},
-	"report/view":          {"report", "eval/results", "report/stats", "traces"},
+	"judges":               {"llm", "traces", "prompts", "internal/redact"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results", "internal/redact"},
+	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
+	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
 	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
 	"internal/cli":         {"*"},
