@@ -84,7 +84,7 @@ var owners = map[string][]string{
 	"github.com/spf13/cobra":            {"internal/cli/"},
 	"github.com/parquet-go/parquet-go":  {"traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
 	"github.com/apache/arrow-go/v18":    {"datasets/parquet.go"},
-	"go.yaml.in/yaml/v3":                {"eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "judges/"},
+	"go.yaml.in/yaml/v3":                {"eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
 }
 
 func TestThirdPartyContainment(t *testing.T) {

@@ -226,9 +226,10 @@ var secretName = regexp.MustCompile(`(?i)(^|[_\-.])(authorization|api[_\-]?key|a
 // "client_secret", ...).
 func IsSecretName(name string) bool { return secretName.MatchString(name) }
 
-// isSecretParam reports whether a URL query parameter holds a credential:
-// a secret name, or key, sig, signature.
-func isSecretParam(name string) bool {
+// IsSecretParam reports whether a URL query parameter named name holds a
+// credential: a secret name (IsSecretName), or key, sig, signature, code,
+// auth.
+func IsSecretParam(name string) bool {
 	switch strings.ToLower(name) {
 	case "key", "sig", "signature", "code", "auth":
 		return true
@@ -257,7 +258,7 @@ func URL(s string) string {
 	}
 	q := u.Query()
 	for k := range q {
-		if isSecretParam(k) {
+		if IsSecretParam(k) {
 			q.Set(k, Mark)
 			changed = true
 		}
@@ -306,7 +307,7 @@ func Text(s string) string {
 	if strings.ContainsAny(s, "?&;") && strings.Contains(s, "=") {
 		s = queryParam.ReplaceAllStringFunc(s, func(m string) string {
 			sub := queryParam.FindStringSubmatch(m)
-			if sub[3] == "" || sub[3] == Mark || !isSecretParam(sub[2]) {
+			if sub[3] == "" || sub[3] == Mark || !IsSecretParam(sub[2]) {
 				return m
 			}
 			return sub[1] + sub[2] + "=" + Mark
