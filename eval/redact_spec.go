@@ -65,7 +65,7 @@ func (ed *specEditor) walk(n *yaml.Node, flow bool) {
 			case k.Value == "headers" && v.Kind == yaml.MappingNode:
 				for j := 1; j < len(v.Content); j += 2 {
 					if hv := v.Content[j]; hv.Kind == yaml.ScalarNode && hv.Value != "" {
-						ed.replace(k, hv, vflow, quoted(redact.Mark))
+						ed.replace(v.Content[j-1], hv, vflow, quoted(redact.Mark))
 					}
 				}
 				continue

@@ -278,7 +278,8 @@ var (
 	// userInfo matches the credentials of a URL: scheme://user:password@.
 	userInfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/\s@"'<>]+@`)
 	// queryParam matches a query parameter of a URL in free text.
-	queryParam = regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-]+)=([^&\s"'<>#]*)`)
+	// The value stops at punctuation that ends it in prose ("...?key=v: error").
+	queryParam = regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-]+)=([^&\s"'<>#,;:)\]]*)`)
 )
 
 // Text removes from free text (an error message, a server's reply, the
@@ -307,7 +308,7 @@ func Text(s string) string {
 	if strings.ContainsAny(s, "?&;") && strings.Contains(s, "=") {
 		s = queryParam.ReplaceAllStringFunc(s, func(m string) string {
 			sub := queryParam.FindStringSubmatch(m)
-			if sub[3] == "" || sub[3] == Mark || !IsSecretParam(sub[2]) {
+			if sub[3] == "" || strings.HasPrefix(sub[3], Mark[:len(Mark)-1]) || !IsSecretParam(sub[2]) {
 				return m
 			}
 			return sub[1] + sub[2] + "=" + Mark

@@ -83,6 +83,8 @@ func TestText(t *testing.T) {
 		{"POST https://bob:hunter2@api.example.com/v1?api-key=zzz&model=m failed",
 			"POST https://" + Mark + "@api.example.com/v1?api-key=" + Mark + "&model=m failed"},
 		{"max_tokens=100&temperature=0", "max_tokens=100&temperature=0"},
+		{"GET http://h/x?token=abc123: refused", "GET http://h/x?token=" + Mark + ": refused"},
+		{"GET http://h/x?token=" + Mark + ": refused", "GET http://h/x?token=" + Mark + ": refused"},
 		{"", ""},
 	}
 	for _, tt := range tests {
