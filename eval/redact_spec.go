@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -265,31 +264,7 @@ func specSecrets(s *Spec, getenv func(string) string) []string {
 		}
 	}
 	for _, p := range s.Providers {
-		out = append(out, urlSecrets(p.BaseURL)...)
-	}
-	return out
-}
-
-// urlSecrets returns the credentials in a URL: its password (or its user
-// name when it has no password, a token written as https://TOKEN@host)
-// and the values of its query parameters named like credentials.
-func urlSecrets(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	if u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			out = append(out, pw)
-		} else {
-			out = append(out, u.User.Username())
-		}
-	}
-	for k, vs := range u.Query() {
-		if redact.IsSecretParam(k) {
-			out = append(out, vs...)
-		}
+		out = append(out, redact.URLSecrets(p.BaseURL)...)
 	}
 	return out
 }

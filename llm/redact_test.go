@@ -204,6 +204,25 @@ func TestRecordingRedactsEntriesStoredEarlier(t *testing.T) {
 	}
 }
 
+// The credentials written in a base_url are known secrets: a server that
+// quotes them back, in any form, does not get them stored.
+func TestBaseURLCredentialsAreKnownSecrets(t *testing.T) {
+	const pass = "pw-secret-44556677"
+	f := newFakeServer(t, respond(http.StatusBadRequest, "<p>you sent the password "+pass+"</p>"))
+	u := strings.Replace(f.URL, "http://", "http://bob:"+pass+"@", 1)
+	r, err := llm.NewRouter(llm.Config{
+		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: u + "/v1"}},
+		Getenv:    env(nil),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Chat(context.Background(), llm.Request{Model: "local/tiny", Messages: userMsg})
+	if err == nil || strings.Contains(err.Error(), pass) || !strings.Contains(err.Error(), "you sent the password [redacted]") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 // Credentials in a base_url stay out of errors about it.
 func TestBaseURLCredentialsStayOutOfErrors(t *testing.T) {
 	_, err := llm.NewRouter(llm.Config{

@@ -76,8 +76,8 @@ type Config struct {
 	// CacheMode says how Cache is used; empty means CacheReadWrite with a
 	// Cache and CacheOff without one. CacheReplay requires a Cache.
 	CacheMode CacheMode
-	// Secrets are values, besides the providers' API keys, that must
-	// never be kept: for example those a chain step takes from the
+	// Secrets are values, besides the providers' API keys and the
+	// credentials in their base URLs, that must never be kept: for example those a chain step takes from the
 	// environment. They and the keys are replaced by "[redacted]" in
 	// every reply before it is cached or returned, and in every error.
 	// Values shorter than 4 bytes are ignored.
@@ -225,6 +225,7 @@ func NewRouter(cfg Config) (*Router, error) {
 	for _, p := range r.providers {
 		if op, ok := p.(*openAIProvider); ok {
 			secrets = secrets.With(op.key)
+			secrets = secrets.With(redact.URLSecrets(op.url)...)
 		}
 	}
 	for _, p := range r.providers {

@@ -272,6 +272,31 @@ func URL(s string) string {
 	return strings.ReplaceAll(out, url.PathEscape(Mark), Mark)
 }
 
+// URLSecrets returns the credentials written in a URL, to add to a
+// Secrets: its password (or its user name when it has no password, a
+// token written as https://TOKEN@host) and the values of its query
+// parameters named like credentials.
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw)
+		} else {
+			out = append(out, u.User.Username())
+		}
+	}
+	for k, vs := range u.Query() {
+		if IsSecretParam(k) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
 var (
 	// bearer matches a bearer token in free text.
 	bearer = regexp.MustCompile(`(?i)\b(bearer)(\s+|%20)[A-Za-z0-9\-._~+/]+=*`)

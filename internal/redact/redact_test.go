@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -73,6 +74,17 @@ func TestURL(t *testing.T) {
 		if got := URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestURLSecrets(t *testing.T) {
+	got := URLSecrets("https://bob:pw-1234@h/v1?api-key=k-5678&region=eu")
+	sort.Strings(got)
+	if strings.Join(got, ",") != "k-5678,pw-1234" {
+		t.Errorf("URLSecrets = %v", got)
+	}
+	if got := URLSecrets("https://tok-9999@h/"); len(got) != 1 || got[0] != "tok-9999" {
+		t.Errorf("URLSecrets of a token user = %v", got)
 	}
 }
 
