@@ -17,6 +17,7 @@ import (
 
 	"github.com/ohler55/ojg/jp"
 
+	"github.com/gavel-eval/gavel/internal/redact"
 	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/prompts"
 	"github.com/gavel-eval/gavel/traces"
@@ -204,51 +205,75 @@ type httpStep struct {
 func (s *httpStep) kind() traces.Kind { return traces.KindTool }
 
 func (s *httpStep) run(ctx context.Context, st *chainState, span *traces.ActiveSpan) (string, error) {
-	// Header values come from the environment and are never recorded: an
-	// app that quotes them back in an error does not get them stored.
-	var secrets []string
-	expand := func(name string) string {
-		v := s.getenv(name)
-		secrets = append(secrets, v)
-		return v
-	}
-	out, err := s.call(ctx, st, span, expand)
-	return out, redactError(err, secrets)
+	// Header values are never recorded: an app that quotes them back in
+	// an error does not get them stored, and one that quotes back a value
+	// taken from the environment (or of a header named like a credential)
+	// does not get it stored in its output either.
+	headers, errSecrets, outSecrets := s.expandHeaders()
+	out, err := s.call(ctx, st, span, headers, errSecrets)
+	return outSecrets.String(out), redactError(err, errSecrets)
 }
 
-func (s *httpStep) call(ctx context.Context, st *chainState, span *traces.ActiveSpan, expand func(string) string) (string, error) {
+// expandHeaders returns the step's headers with ${NAME} expanded, the
+// secrets kept out of its errors (every header value as sent and every
+// value taken from the environment) and those kept out of its output
+// (the values taken from the environment, and the values of headers that
+// use one or are named like a credential).
+func (s *httpStep) expandHeaders() (map[string]string, *redact.Secrets, *redact.Secrets) {
+	headers := make(map[string]string, len(s.headers))
+	var all, out []string
+	for k, v := range s.headers {
+		var fromEnv []string
+		x := os.Expand(v, func(name string) string {
+			val := s.getenv(name)
+			fromEnv = append(fromEnv, val)
+			return val
+		})
+		headers[k] = x
+		all = append(all, x)
+		all = append(all, fromEnv...)
+		out = append(out, fromEnv...)
+		if len(fromEnv) > 0 || redact.IsSecretName(k) {
+			out = append(out, x)
+		}
+	}
+	return headers, redact.New(all...), redact.New(out...)
+}
+
+func (s *httpStep) call(ctx context.Context, st *chainState, span *traces.ActiveSpan, headers map[string]string, sec *redact.Secrets) (string, error) {
 	body, err := renderPayload(s.body, st)
 	if err != nil {
 		return "", err
 	}
 	span.SetInput(body)
-	span.SetAttr("url", s.url)
+	safeURL := redact.URL(s.url)
+	span.SetAttr("url", safeURL)
 	span.SetAttr("method", s.method)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, s.method, s.url, strings.NewReader(body))
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%s %s: %w", s.method, safeURL, redactURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	for k, v := range s.headers {
-		req.Header.Set(k, os.Expand(v, expand))
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", s.method, s.url, redactURLError(err))
+		return "", fmt.Errorf("%s %s: %w", s.method, safeURL, redactURLError(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return "", fmt.Errorf("%s %s: reading reply: %w", s.method, s.url, err)
+		return "", fmt.Errorf("%s %s: reading reply: %w", s.method, safeURL, err)
 	}
 	span.SetAttr("status_code", resp.StatusCode)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", fmt.Errorf("%s %s: HTTP %d: %s", s.method, s.url, resp.StatusCode, truncate(string(raw), 500))
+		return "", fmt.Errorf("%s %s: HTTP %d: %s", s.method, safeURL, resp.StatusCode, sec.Text(string(raw), 500, "…"))
 	}
-	return selectJSON(raw, s.output, "reply")
+	return selectJSON(raw, s.output, "reply", sec)
 }
 
 // execStep runs the user's program.
@@ -266,11 +291,14 @@ type execStep struct {
 func (s *execStep) kind() traces.Kind { return traces.KindTool }
 
 func (s *execStep) run(ctx context.Context, st *chainState, span *traces.ActiveSpan) (string, error) {
-	out, err := s.call(ctx, st, span)
-	return out, redactError(err, s.secrets)
+	// The values the spec's env took from the environment are kept out of
+	// the program's output and errors as they are stored.
+	sec := redact.New(s.secrets...)
+	out, err := s.call(ctx, st, span, sec)
+	return sec.String(out), redactError(err, sec)
 }
 
-func (s *execStep) call(ctx context.Context, st *chainState, span *traces.ActiveSpan) (string, error) {
+func (s *execStep) call(ctx context.Context, st *chainState, span *traces.ActiveSpan, sec *redact.Secrets) (string, error) {
 	in, err := renderPayload(s.input, st)
 	if err != nil {
 		return "", err
@@ -294,11 +322,11 @@ func (s *execStep) call(ctx context.Context, st *chainState, span *traces.Active
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg != "" {
-			return "", fmt.Errorf("%s: %w: %s", s.argv[0], err, truncate(msg, 500))
+			return "", fmt.Errorf("%s: %w: %s", s.argv[0], err, sec.Text(msg, 500, "…"))
 		}
 		return "", fmt.Errorf("%s: %w", s.argv[0], err)
 	}
-	return selectJSON(stdout.Bytes(), s.output, "stdout")
+	return selectJSON(stdout.Bytes(), s.output, "stdout", sec)
 }
 
 // customStep calls a StepFunc.
@@ -337,18 +365,19 @@ func renderPayload(t *prompts.Template, st *chainState) (string, error) {
 }
 
 // selectJSON parses raw as JSON and returns the value at path as text. A
-// nil path returns raw itself.
-func selectJSON(raw []byte, path jp.Expr, what string) (string, error) {
+// nil path returns raw itself. The part of raw quoted in an error is
+// redacted (sec, bearer tokens, URL credentials) before it is cut.
+func selectJSON(raw []byte, path jp.Expr, what string, sec *redact.Secrets) (string, error) {
 	if path == nil {
 		return string(raw), nil
 	}
 	v, err := decodeJSON(string(raw))
 	if err != nil {
-		return "", fmt.Errorf("%s is not JSON: %w (got %q)", what, err, truncate(string(raw), 200))
+		return "", fmt.Errorf("%s is not JSON: %w (got %q)", what, err, sec.Text(string(raw), 200, "…"))
 	}
 	got := path.Get(v)
 	if len(got) == 0 {
-		return "", fmt.Errorf("%s has nothing at %s (got %s)", what, path.String(), truncate(string(raw), 200))
+		return "", fmt.Errorf("%s has nothing at %s (got %s)", what, path.String(), sec.Text(string(raw), 200, "…"))
 	}
 	return jsonText(got[0]), nil
 }
@@ -384,28 +413,16 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
-
-// redactError returns err with every occurrence of the secrets in its
-// message replaced by "[redacted]". Values shorter than 4 bytes are left
-// alone: they are not secrets, and replacing them would garble the message.
-func redactError(err error, secrets []string) error {
+// redactError returns err with the secrets in its message, bearer tokens
+// and URL credentials replaced by "[redacted]" (secrets shorter than 4
+// bytes are left alone: they are not secrets, and replacing them would
+// garble the message). err itself is returned when nothing changed.
+func redactError(err error, sec *redact.Secrets) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	red := msg
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			red = strings.ReplaceAll(red, v, "[redacted]")
-		}
-	}
+	red := sec.Text(msg, -1, "")
 	if red == msg {
 		return err
 	}

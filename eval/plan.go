@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/redact"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/prompts"
@@ -216,7 +217,7 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 			headerNames = append(headerNames, k)
 		}
 		sort.Strings(headerNames)
-		return st, map[string]any{"url": c.URL, "method": st.method, "headers": headerNames, "body": c.Body,
+		return st, map[string]any{"url": redact.URL(c.URL), "method": st.method, "headers": headerNames, "body": c.Body,
 			"output": c.Output, "timeout": st.timeout.String()}, nil
 	case *ExecStep:
 		st := &execStep{stepBase: base, argv: c.Command, timeout: c.Timeout, dir: resolvePath(s.Dir, c.Dir)}

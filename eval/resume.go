@@ -79,7 +79,7 @@ func Resume(ctx context.Context, dir string, opts ResumeOptions) (*Outcome, erro
 	if m.Status == results.RunCompleted && !opts.RetryErrors {
 		return nil, fmt.Errorf("run %s is already completed (use --retry-errors to run its errored results again)", dir)
 	}
-	spec, err := ParseSpec([]byte(m.Spec), m.SpecPath, LoadOptions{Steps: opts.Steps})
+	spec, err := storedSpec(m, LoadOptions{Steps: opts.Steps})
 	if err != nil {
 		return nil, fmt.Errorf("the spec stored in run %s: %w", dir, err)
 	}

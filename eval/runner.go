@@ -333,7 +333,7 @@ func defaultHTTPClient(conc int) *http.Client {
 
 func routerConfig(spec *Spec, opts Options) llm.Config {
 	cfg := llm.Config{Prices: spec.Prices, Timeout: spec.Timeout, Getenv: opts.Getenv, HTTPClient: opts.HTTPClient,
-		Retry: spec.Retry, Limits: spec.Limits, Cache: opts.Cache, CacheMode: opts.CacheMode}
+		Retry: spec.Retry, Limits: spec.Limits, Cache: opts.Cache, CacheMode: opts.CacheMode, Secrets: specSecrets(spec, opts.Getenv)}
 	if cfg.Retry.Seed == 0 {
 		// A fixed jitter seed: the waits recorded in traces are the same
 		// from run to run.
@@ -501,7 +501,7 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 		SpecPath:      r.spec.Path,
 		SpecDir:       r.spec.Dir,
 		SpecHash:      r.spec.Hash,
-		Spec:          r.spec.Source,
+		Spec:          redactSpecSource(r.spec.Source),
 		Dataset: results.Dataset{
 			Path: r.dsOpts.Path, Format: info.Format, Fingerprint: info.Fingerprint, IDTemplate: r.dsOpts.ID,
 			Examples: info.Count, Limit: r.dsOpts.Limit, Sample: r.dsOpts.Sample, Seed: r.dsOpts.Seed,

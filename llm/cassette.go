@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gavel-eval/gavel/internal/redact"
 )
 
 // A cassette is a cache's entries in a text file meant to be committed next
@@ -28,7 +30,9 @@ import (
 //	{"key":"chat:0a1b…","model":"openai/gpt-4o-mini","response":{"content":"42","usage":{…}}}
 //
 // An entry holds no creation time (it would change on every recording) and,
-// like the cache, never an API key. Blank lines and CRLF line ends are
+// like the cache, never an API key: replies are redacted when the model
+// client receives them, and a recording (RecordingCache.ExportCassette)
+// redacts again, as it writes, every secret the run knew. Blank lines and CRLF line ends are
 // accepted; any other line that is not a valid entry makes the whole file
 // invalid.
 
@@ -145,6 +149,12 @@ func (e *MissingKeysError) Unwrap() error { return ErrNotCached }
 // The export is one read transaction: other processes can read the cache
 // meanwhile, but their writes wait until w has taken the whole cassette.
 func ExportCassette(c *BoltCache, w io.Writer, keys []string) error {
+	return exportCassette(c, w, keys, nil)
+}
+
+// exportCassette is ExportCassette with the secrets in secrets (which may
+// be nil) redacted from every reply it writes.
+func exportCassette(c *BoltCache, w io.Writer, keys []string, secrets *redact.Secrets) error {
 	if keys != nil {
 		keys = slices.Clone(keys)
 		slices.Sort(keys)
@@ -154,6 +164,7 @@ func ExportCassette(c *BoltCache, w io.Writer, keys []string) error {
 	err := c.do(context.Background(), false, func(tx *bolt.Tx) error {
 		missing = missing[:0]
 		cw := newCassetteWriter(w)
+		cw.secrets = secrets
 		b := bucketOf(tx, boltEntries)
 		emit := func(k, raw []byte) error {
 			v, err := decodeBoltValue(raw)
@@ -391,6 +402,8 @@ type cassetteWriter struct {
 	bw     *bufio.Writer
 	enc    *json.Encoder
 	header bool
+	// secrets are redacted from every reply written; nil for none.
+	secrets *redact.Secrets
 }
 
 func newCassetteWriter(w io.Writer) *cassetteWriter {
@@ -413,7 +426,7 @@ func (cw *cassetteWriter) entry(key, model string, resp Response) error {
 	if err := cw.writeHeader(); err != nil {
 		return err
 	}
-	raw, err := encodeResponse(resp)
+	raw, err := encodeResponse(redactResponse(cw.secrets, resp))
 	if err != nil {
 		return fmt.Errorf("entry %s: %w", key, err)
 	}

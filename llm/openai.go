@@ -13,9 +13,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/gavel-eval/gavel/internal/redact"
 )
 
 // openAIProvider is a provider speaking the OpenAI chat completions wire
@@ -29,6 +30,10 @@ type openAIProvider struct {
 	key        string // API key; never printed, traced or put in an error
 	keyEnv     string // the environment variable the key came from
 	httpClient *http.Client
+	// secrets are the values never kept from a server's text: this
+	// key, the other providers' keys and Config.Secrets (set by
+	// NewRouter).
+	secrets *redact.Secrets
 }
 
 func (p *openAIProvider) baseURL() string { return p.safeURL }
@@ -92,7 +97,10 @@ func (p *openAIProvider) chat(ctx context.Context, model string, req Request) (R
 	} else {
 		resp.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
 	}
-	return resp, nil
+	// The reply is redacted here, before anything caches, records or
+	// returns it: a model that repeats a key it saw does not get it
+	// stored.
+	return redactResponse(p.secrets, resp), nil
 }
 
 // convertLogprobs maps go-openai's token log probabilities to ours; nil
@@ -402,11 +410,11 @@ func (p *openAIProvider) convertError(ctx context.Context, err error, capture *r
 	}
 	var reqErr *openai.RequestError
 	if errors.As(err, &reqErr) {
-		msg := snippet(reqErr.Body)
+		msg := p.snippet(reqErr.Body)
 		if msg == "" && reqErr.Err != nil {
-			msg = reqErr.Err.Error()
+			msg = p.redact(reqErr.Err.Error())
 		}
-		return &APIError{Provider: p.name, StatusCode: reqErr.HTTPStatusCode, Message: p.redact(msg), RetryAfter: capture.retryAfter()}
+		return &APIError{Provider: p.name, StatusCode: reqErr.HTTPStatusCode, Message: msg, RetryAfter: capture.retryAfter()}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
@@ -443,25 +451,19 @@ func (p *openAIProvider) convertError(ctx context.Context, err error, capture *r
 	return fmt.Errorf("provider %q: %s", p.name, p.redact(err.Error()))
 }
 
-// redact removes the API key from s.
+// redact removes from s the known secrets (every provider's API key and
+// Config.Secrets), bearer tokens and URL credentials.
 func (p *openAIProvider) redact(s string) string {
-	if p.key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, p.key, "[redacted]")
+	return p.secrets.Text(s, -1, "")
 }
 
+// snippetLimit is how many characters of an unexpected response body an
+// error message keeps.
+const snippetLimit = 300
+
 // snippet returns the start of an unexpected response body, for an error
-// message.
-func snippet(body []byte) string {
-	const limit = 300
-	s := strings.TrimSpace(string(body))
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+// message: redacted first, then cut, so that a secret straddling the cut
+// is not kept in part.
+func (p *openAIProvider) snippet(body []byte) string {
+	return p.secrets.Text(strings.TrimSpace(string(body)), snippetLimit, "...")
 }

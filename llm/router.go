@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gavel-eval/gavel/internal/redact"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -75,6 +76,12 @@ type Config struct {
 	// CacheMode says how Cache is used; empty means CacheReadWrite with a
 	// Cache and CacheOff without one. CacheReplay requires a Cache.
 	CacheMode CacheMode
+	// Secrets are values, besides the providers' API keys and the
+	// credentials in their base URLs, that must never be kept: for example those a chain step takes from the
+	// environment. They and the keys are replaced by "[redacted]" in
+	// every reply before it is cached or returned, and in every error.
+	// Values shorter than 4 bytes are ignored.
+	Secrets []string
 }
 
 // provider is one resolved provider.
@@ -133,6 +140,7 @@ type Router struct {
 	clock     clock
 	limits    *limiters
 	cache     *routerCache
+	secrets   *redact.Secrets // the providers' keys and Config.Secrets
 }
 
 var (
@@ -213,6 +221,22 @@ func NewRouter(cfg Config) (*Router, error) {
 		}
 		r.providers[pc.Name] = p
 	}
+	secrets := redact.New(cfg.Secrets...)
+	for _, p := range r.providers {
+		if op, ok := p.(*openAIProvider); ok {
+			secrets = secrets.With(op.key)
+			secrets = secrets.With(redact.URLSecrets(op.url)...)
+		}
+	}
+	for _, p := range r.providers {
+		if op, ok := p.(*openAIProvider); ok {
+			op.secrets = secrets
+		}
+	}
+	r.secrets = secrets
+	if rec, ok := cfg.Cache.(*RecordingCache); ok {
+		rec.keepOut(secrets)
+	}
 	if err := checkLimits(cfg.Limits, r.providers); err != nil {
 		return nil, err
 	}
@@ -238,10 +262,15 @@ func newProvider(pc ProviderConfig, getenv func(string) string, hc *http.Client)
 		}
 		u, err := url.Parse(pc.BaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("base_url: %w", err)
+			// url.Error repeats the URL, credentials and all.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("base_url %q: %w", redact.Text(pc.BaseURL), err)
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("base_url %q: want an http:// or https:// URL", u.Redacted())
+			return nil, fmt.Errorf("base_url %q: want an http:// or https:// URL", redact.URL(u.Redacted()))
 		}
 		var key string
 		if pc.APIKeyEnv != "" {
@@ -250,7 +279,7 @@ func newProvider(pc ProviderConfig, getenv func(string) string, hc *http.Client)
 		return &openAIProvider{
 			name:       pc.Name,
 			url:        pc.BaseURL,
-			safeURL:    u.Redacted(),
+			safeURL:    redact.URL(pc.BaseURL),
 			official:   strings.EqualFold(u.Hostname(), "api.openai.com"),
 			key:        key,
 			keyEnv:     pc.APIKeyEnv,
@@ -342,7 +371,9 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		return Response{}, err
 	}
 	if hit {
-		resp = cached
+		// An entry stored before its secret was known to be one is
+		// redacted on the way out.
+		resp = redactResponse(r.secrets, cached)
 		// A hit costs nothing now; what the reply cost is kept as
 		// "cost_usd_saved", at today's prices when the model has one.
 		if cost, ok := r.prices.Cost(req.Model, resp.Usage); ok && !p.free() {

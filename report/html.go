@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/redact"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -646,11 +646,8 @@ func flatten(out map[string]string, prefix string, v any) {
 	}
 }
 
-// secretKey matches configuration keys whose values must never be shown.
-var secretKey = regexp.MustCompile(`(?i)(^|[_\-.])(authorization|api[_\-]?key|apikey|token|secret|password|passwd|credential|cookie|private[_\-]?key|access[_\-]?key)s?($|[_\-.])`)
-
 // redacted replaces a secret value.
-const redacted = "[redacted]"
+const redacted = redact.Mark
 
 // redactMap returns a copy of m with secret values replaced, URLs without
 // credentials, and nested maps and lists handled alike. Token counts
@@ -667,7 +664,7 @@ func redactMap(m map[string]any) map[string]any {
 }
 
 func redactValue(key string, v any) any {
-	if str, ok := v.(string); ok && key != "" && str != "" && secretKey.MatchString(key) {
+	if str, ok := v.(string); ok && key != "" && str != "" && redact.IsSecretName(key) {
 		return redacted
 	}
 	switch x := v.(type) {
@@ -696,12 +693,9 @@ func redactValue(key string, v any) any {
 // credential, with the value (quoted or bare) in group 2.
 var secretLine = regexp.MustCompile(`(?im)((?:^|[\s{,])["']?[\w.-]*(?:authorization|api[_\-]?key|apikey|token|secret|password|passwd|credential|cookie|private[_\-]?key|access[_\-]?key)s?["']?\s*:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s,}\]#]+)`)
 
-// userInfo matches the credentials of a URL: scheme://user:password@.
-var userInfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/\s@"']+@`)
-
 // redactText removes credentials from free text such as the spec's YAML:
 // values of keys named like credentials (not numbers or booleans:
-// max_tokens: 100 stays) and user info in URLs.
+// max_tokens: 100 stays), bearer tokens and URL credentials (redact.Text).
 func redactText(s string) string {
 	s = secretLine.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretLine.FindStringSubmatch(m)
@@ -711,7 +705,7 @@ func redactText(s string) string {
 		}
 		return sub[1] + `"` + redacted + `"`
 	})
-	return userInfo.ReplaceAllString(s, "${1}"+redacted+"@")
+	return redact.Text(s)
 }
 
 func isNumber(s string) bool {
@@ -722,28 +716,5 @@ func isNumber(s string) bool {
 // redactURL removes credentials from a URL: its user info and the values
 // of query parameters with secret-like names.
 func redactURL(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	changed := false
-	if u.User != nil {
-		u.User = url.User(redacted)
-		changed = true
-	}
-	q := u.Query()
-	for k := range q {
-		if secretKey.MatchString(k) || strings.EqualFold(k, "key") || strings.EqualFold(k, "sig") {
-			q.Set(k, redacted)
-			changed = true
-		}
-	}
-	if !changed {
-		return s
-	}
-	u.RawQuery = q.Encode()
-	return strings.ReplaceAll(u.String(), url.QueryEscape(redacted), redacted)
+	return redact.URL(s)
 }

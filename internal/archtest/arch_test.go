@@ -23,12 +23,13 @@ var allowed = map[string][]string{
 	"prompts":              {},
 	"eval/results":         {},
 	"report/stats":         {},
-	"llm":                  {"traces"},
+	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
+	"llm":                  {"traces", "internal/redact"},
 	"llm/llmtest":          {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":               {"llm", "traces", "prompts"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results"},
-	"report":               {"eval/results", "report/stats", "traces"},
-	"report/view":          {"report", "eval/results", "report/stats", "traces"},
+	"judges":               {"llm", "traces", "prompts", "internal/redact"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results", "internal/redact"},
+	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
+	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
 	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
 	"internal/cli":         {"*"},
@@ -83,7 +84,7 @@ var owners = map[string][]string{
 	"github.com/spf13/cobra":            {"internal/cli/"},
 	"github.com/parquet-go/parquet-go":  {"traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
 	"github.com/apache/arrow-go/v18":    {"datasets/parquet.go"},
-	"go.yaml.in/yaml/v3":                {"eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "judges/"},
+	"go.yaml.in/yaml/v3":                {"eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
 }
 
 func TestThirdPartyContainment(t *testing.T) {

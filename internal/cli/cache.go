@@ -76,7 +76,7 @@ func (c *cacheFlags) open(env *Env) (*openedCache, error) {
 		oc.cache = rec
 		oc.finish = func() error {
 			err := writeFile(c.cassette, func(f *os.File) error {
-				return llm.ExportCassette(bc, f, rec.Keys())
+				return rec.ExportCassette(bc, f)
 			})
 			var missing *llm.MissingKeysError
 			if errors.As(err, &missing) {
