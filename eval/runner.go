@@ -622,13 +622,16 @@ func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err
 		total = info.Count
 	}
 	if r.opts.Progress != nil {
+		// On resume the progress counts what is still to run; the read-back
+		// check below still wants the run's whole total.
+		toRun := total
 		if r.resume != nil {
-			total -= r.resume.kept
+			toRun -= r.resume.kept
 			if kp, ok := r.opts.Progress.(KeptProgress); ok {
 				kp.Kept(r.resume.kept)
 			}
 		}
-		r.opts.Progress.Start(total)
+		r.opts.Progress.Start(toRun)
 		defer r.opts.Progress.Finish()
 	}
 	dropped, execErr := r.execute(ctx, ps, m)
