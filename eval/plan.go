@@ -2,6 +2,7 @@ package eval
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -282,6 +283,12 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 		}
 		j, err := f.Build(js.Config, env)
 		if err != nil {
+			if _, ok := errors.AsType[*prompts.ParseError](err); ok && js.node != nil {
+				// A template of the judge's own options: at its position.
+				fe := templateError(s.Path, s.Source, js.node, fmt.Sprintf("judges[%d]", i), err)
+				fe.(*FieldError).Msg = err.Error()
+				return nil, fe
+			}
 			return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d]", i), Msg: err.Error()}
 		}
 		judges.NameCalls(j, js.Name)

@@ -239,15 +239,14 @@ func optionalCall(t *parse.Tree, n parse.Node) *parse.CommandNode {
 }
 
 // ParseError is a template that does not parse. Line and Column are
-// 1-based positions in the template's text (Column is 0 when unknown);
-// Snippet is the template text from that position to the end of its line,
-// for locating it in a file.
+// 1-based positions in the template's text (Column, in bytes, is 0 when
+// unknown); LineText is the text of that line, for locating it in a file.
 type ParseError struct {
-	Name    string
-	Line    int
-	Column  int
-	Snippet string
-	Msg     string
+	Name     string
+	Line     int
+	Column   int
+	LineText string
+	Msg      string
 }
 
 func (e *ParseError) Error() string {
@@ -296,11 +295,12 @@ func newParseError(name, text string, err error) *ParseError {
 		}
 	}
 	if off >= 0 {
+		start := strings.LastIndexByte(text[:off], '\n') + 1
 		pe.Line = strings.Count(text[:off], "\n") + 1
-		pe.Column = off - (strings.LastIndexByte(text[:off], '\n') + 1) + 1
-		pe.Snippet = text[off:]
-		if i := strings.IndexByte(pe.Snippet, '\n'); i >= 0 {
-			pe.Snippet = pe.Snippet[:i]
+		pe.Column = off - start + 1
+		pe.LineText = text[start:]
+		if i := strings.IndexByte(pe.LineText, '\n'); i >= 0 {
+			pe.LineText = pe.LineText[:i]
 		}
 	}
 	return pe

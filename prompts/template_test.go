@@ -154,11 +154,11 @@ func TestParseErrorPosition(t *testing.T) {
 	tests := []struct {
 		text         string
 		line, column int
-		snippet, msg string
+		lineText, msg string
 	}{
-		{"Q: {{.example.q}} and {{.example.a", 1, 23, "{{.example.a", "unclosed action"},
-		{"line one\nQ: {{.example.q}}\n  {{.example.a", 3, 3, "{{.example.a", "unclosed action"},
-		{"a\n  x {{nope .example.q}}", 2, 7, "nope .example.q}}", `function "nope" not defined`},
+		{"Q: {{.example.q}} and {{.example.a", 1, 23, "Q: {{.example.q}} and {{.example.a", "unclosed action"},
+		{"line one\nQ: {{.example.q}}\n  {{.example.a", 3, 3, "  {{.example.a", "unclosed action"},
+		{"a\n  x {{nope .example.q}}", 2, 7, "  x {{nope .example.q}}", `function "nope" not defined`},
 		{"{{if .example.q}}x", 1, 1, "{{if .example.q}}x", "unexpected EOF"},
 	}
 	for _, tt := range tests {
@@ -168,8 +168,8 @@ func TestParseErrorPosition(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want a *ParseError", tt.text, err)
 			continue
 		}
-		if pe.Line != tt.line || pe.Column != tt.column || pe.Snippet != tt.snippet || !strings.Contains(pe.Msg, tt.msg) {
-			t.Errorf("Parse(%q): %+v; want line %d, column %d, snippet %q, message %q", tt.text, *pe, tt.line, tt.column, tt.snippet, tt.msg)
+		if pe.Line != tt.line || pe.Column != tt.column || pe.LineText != tt.lineText || !strings.Contains(pe.Msg, tt.msg) {
+			t.Errorf("Parse(%q): %+v; want line %d, column %d, line text %q, message %q", tt.text, *pe, tt.line, tt.column, tt.lineText, tt.msg)
 		}
 	}
 }

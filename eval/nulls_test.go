@@ -1,0 +1,152 @@
+package eval_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gavel-eval/gavel/eval"
+	"github.com/gavel-eval/gavel/eval/results"
+)
+
+// nullRows is a scored file whose second row has a null output and whose
+// third has none at all.
+const nullRows = `{"id": "r1", "answer": "4", "ref": "4"}
+{"id": "r2", "answer": null, "ref": "6"}
+{"id": "r3", "ref": "8"}
+{"id": "r4", "answer": "9", "ref": "10"}
+`
+
+const nullScoreSpec = `name: nulls
+dataset: {id: id}
+score: {output: answer}
+judges:
+  - {name: same, type: equals, expected: "{{.example.ref}}"}
+`
+
+// TestScoreNullOutputIsAResultError: a row whose output is null or missing
+// is stored as a result with status error and the reason; every row has a
+// result and the others are judged.
+func TestScoreNullOutputIsAResultError(t *testing.T) {
+	t.Parallel()
+	sr := newSpecRun(t, nullScoreSpec, map[string]string{"out.jsonl": nullRows})
+	s, err := eval.LoadSpec(sr.path, eval.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := eval.Score(t.Context(), s, eval.ScoreOptions{Input: filepath.Join(sr.dir, "out.jsonl"), Options: eval.Options{Out: filepath.Join(t.TempDir(), "run")}})
+	if err != nil {
+		t.Fatalf("Score: %v", err)
+	}
+	run := readStoredRun(t, out.Dir)
+	if len(run.results) != 4 {
+		t.Fatalf("%d results stored, want one per input row (4)", len(run.results))
+	}
+	byID := run.resultMap(t)
+	for _, id := range []string{"r2", "r3"} {
+		r := byID[resultKey{"output", id, 0}]
+		if r.Status != results.StatusError || r.Error == nil || !strings.Contains(*r.Error, `output field "answer"`) || !strings.Contains(*r.Error, "answer") {
+			t.Errorf("%s: status %q, error %v; want status error naming the output field", id, r.Status, deref(r.Error))
+		}
+		if r.Output != "" || strings.Contains(r.Output, "<no value>") {
+			t.Errorf("%s: output %q, want none", id, r.Output)
+		}
+		if sc := run.scoresOf("output", id, 0)["same"]; sc.Status != results.ScoreSkipped {
+			t.Errorf("%s: score status %q, want skipped", id, sc.Status)
+		}
+	}
+	if r := byID[resultKey{"output", "r1", 0}]; r.Status != results.StatusOK || r.Output != "4" {
+		t.Errorf("r1: %q %q, want ok and 4", r.Status, r.Output)
+	}
+	if sc := run.scoresOf("output", "r1", 0)["same"]; sc.Pass == nil || !*sc.Pass {
+		t.Errorf("r1 not judged a pass: %+v", sc)
+	}
+	if run.manifest.Totals.Results != 4 || run.manifest.Totals.Errors != 2 {
+		t.Errorf("totals %+v, want 4 results and 2 errors", run.manifest.Totals)
+	}
+}
+
+// TestScoreNullOutputStrict: with Strict, the first row with a null output
+// fails the whole input before anything is scored, naming the file, the
+// line and the field.
+func TestScoreNullOutputStrict(t *testing.T) {
+	t.Parallel()
+	sr := newSpecRun(t, nullScoreSpec, map[string]string{"out.jsonl": nullRows})
+	s, err := eval.LoadSpec(sr.path, eval.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, err := eval.Score(t.Context(), s, eval.ScoreOptions{Strict: true, Input: filepath.Join(sr.dir, "out.jsonl"), Options: eval.Options{Out: dir}})
+	if err == nil || out != nil {
+		t.Fatalf("Score = %v, %v; want an error and no run", out, err)
+	}
+	for _, w := range []string{filepath.Join(sr.dir, "out.jsonl") + " line 2", "example r2", ".example.answer is null or missing"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+// TestTemplateParseErrorPosition: a template that does not parse is a spec
+// error at the file, line and column of its unclosed action, wherever the
+// template is and whatever its YAML style.
+func TestTemplateParseErrorPosition(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, spec, at, path string
+	}{
+		{
+			name: "inline prompt",
+			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: \"Q: {{.example.q}} {{.example.q\"}\n",
+			at:   "{{.example.q\"}", path: "variants[0].prompt",
+		},
+		{
+			name: "block prompt message",
+			spec: specHead + "variants:\n  - name: a\n    model: offline/echo\n    prompt:\n      - role: system\n        content: hi\n      - role: user\n        content: |\n          line one {{.example.q}}\n          and {{ .example.q | upper\n",
+			at:   "{{ .example.q | upper", path: "variants[0].prompt[1].content",
+		},
+		{
+			name: "template step",
+			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: hi}\nchain:\n  - {name: s, kind: llm}\n  - {name: t, kind: template, template: 'x {{.input'}\n",
+			at:   "{{.input'", path: "chain[1].template",
+		},
+		{
+			name: "judge expected",
+			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: hi}\njudges:\n  - {name: j, type: equals, expected: \"{{.example.answer\"}\n",
+			at:   "{{.example.answer\"", path: "judges[0].expected",
+		},
+		{
+			name: "judge's own template",
+			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: hi}\njudges:\n  - name: j\n    type: llm_rubric\n    model: offline/judge\n    rubric: |\n      Is {{.output}} right\n      given {{.expected\n",
+			at:   "{{.expected", path: "judges[0]",
+		},
+		{
+			name: "score output template",
+			spec: "name: t\nscore: {output: \"{{.example.a | trim\"}\n",
+			at:   "{{.example.a | trim", path: "score.output",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data := jsonl(t, []map[string]any{{"q": "x", "answer": "y"}})
+			sr := newSpecRun(t, tc.spec, map[string]string{"d.jsonl": data})
+			_, err := sr.run(t.Context(), eval.Options{})
+			if err == nil {
+				t.Fatal("the spec was accepted")
+			}
+			want := "spec " + sr.path + ":" + specPos(t, tc.spec, tc.at) + ": " + tc.path + ": "
+			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "unclosed action") {
+				t.Errorf("error\n  %q\nwant it to start with\n  %q\nand say unclosed action", err, want)
+			}
+		})
+	}
+}
