@@ -152,8 +152,8 @@ func TestRenderNull(t *testing.T) {
 func TestParseErrorPosition(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		text         string
-		line, column int
+		text          string
+		line, column  int
 		lineText, msg string
 	}{
 		{"Q: {{.example.q}} and {{.example.a", 1, 23, "Q: {{.example.q}} and {{.example.a", "unclosed action"},
