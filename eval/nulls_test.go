@@ -150,3 +150,65 @@ func TestTemplateParseErrorPosition(t *testing.T) {
 		})
 	}
 }
+
+// TestRunNullFieldFoundBeforeAnyCall: a JSON null used by a prompt or an
+// expected template stops the run before the first model call, naming the
+// field, the dataset file and line; default says what to send instead.
+func TestRunNullFieldFoundBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	srv := newFakeOpenAI(t, func(chatRequest) fakeReply { return fakeReply{Content: "ok"} })
+	head := "name: t\ndataset: {path: d.jsonl, id: \"{{.id}}\"}\nproviders:\n  local: {base_url: \"" + srv.BaseURL() + "\", api_key_env: TEST_KEY}\n"
+	data := `{"id": "e1", "q": "1", "ctx": "c", "ref": "r"}
+{"id": "e2", "q": "2", "ctx": "c", "ref": "r"}
+{"id": "e3", "q": "3", "ctx": null, "ref": null}
+`
+	cases := []struct {
+		name, rest string
+		want       []string
+	}{
+		{
+			name: "prompt",
+			rest: "variants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}} {{.example.ctx}}\"}\n",
+			want: []string{" line 3", "example e3", "variant a", "step llm", ".example.ctx is null or missing", `{{default "" .example.ctx}}`},
+		},
+		{
+			name: "judge expected",
+			rest: "variants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}}\"}\njudges:\n  - {name: j, type: equals, expected: \"{{.example.ref}}\"}\n",
+			want: []string{" line 3", "example e3", "judge j", ".example.ref is null or missing"},
+		},
+		{
+			name: "dataset expected",
+			rest: "variants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}}\"}\n",
+			want: []string{" line 3", "dataset.expected", ".example.ref is null or missing"},
+		},
+	}
+	for _, tc := range cases {
+		spec := head + tc.rest
+		if tc.name == "dataset expected" {
+			spec = strings.Replace(spec, `id: "{{.id}}"}`, `id: "{{.id}}", expected: "{{.example.ref}}"}`, 1)
+		}
+		sr := newSpecRun(t, spec, map[string]string{"d.jsonl": data})
+		out, err := sr.run(t.Context(), eval.Options{Getenv: testGetenv})
+		if err == nil || out != nil {
+			t.Errorf("%s: Run = %v, %v; want an error before the run", tc.name, out, err)
+			continue
+		}
+		for _, w := range append(tc.want, filepath.Join(sr.dir, "d.jsonl")) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not contain %q", tc.name, err, w)
+			}
+		}
+	}
+	if n := srv.requests.Load(); n != 0 {
+		t.Fatalf("the model server saw %d requests, want 0", n)
+	}
+	// With a default the run goes ahead, and no prompt holds "<no value>".
+	sr := newSpecRun(t, head+"variants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}}|{{default \\\"none\\\" .example.ctx}}|{{.example.nope | default \\\"\\\"}}\"}\n", map[string]string{"d.jsonl": data})
+	sr.mustRun(t.Context(), eval.Options{Getenv: testGetenv})
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	got := strings.Join(srv.prompts, ",")
+	if len(srv.prompts) != 3 || !strings.Contains(got, "3|none|") || strings.Contains(got, "<no value>") {
+		t.Errorf("prompts sent %q; want 3, the third 3|none|", srv.prompts)
+	}
+}
