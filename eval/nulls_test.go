@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -210,5 +211,70 @@ func TestRunNullFieldFoundBeforeAnyCall(t *testing.T) {
 	got := strings.Join(srv.prompts, ",")
 	if len(srv.prompts) != 3 || !strings.Contains(got, "3|none|") || strings.Contains(got, "<no value>") {
 		t.Errorf("prompts sent %q; want 3, the third 3|none|", srv.prompts)
+	}
+}
+
+// TestPreflightNoCall: an exec step's program that does not exist and an
+// LLM judge on a model that cannot judge stop the run before any call.
+func TestPreflightNoCall(t *testing.T) {
+	t.Parallel()
+	srv := newFakeOpenAI(t, func(chatRequest) fakeReply { return fakeReply{Content: "ok"} })
+	head := "name: t\ndataset: {path: d.jsonl}\nproviders:\n  local: {base_url: \"" + srv.BaseURL() + "\", api_key_env: TEST_KEY}\nvariants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}}\"}\n"
+	data := jsonl(t, []map[string]any{{"q": "1"}, {"q": "2"}})
+	const script = "#!/bin/sh\necho '{\"output\": \"x\"}'\n"
+	cases := []struct {
+		name, rest string
+		want       []string
+	}{
+		{"exec program missing (relative)", "chain:\n  - {name: s, kind: llm}\n  - {name: app, kind: exec, command: [./nope.sh]}\n",
+			[]string{"chain[1] (app) for variant a: command[0]: ", "nope.sh"}},
+		{"exec program missing (on PATH)", "chain:\n  - {name: s, kind: llm}\n  - {name: app, kind: exec, command: [gavel-no-such-program-x]}\n",
+			[]string{"chain[1] (app) for variant a: command[0]: ", `"gavel-no-such-program-x": executable file not found`}},
+		{"exec program not executable", "chain:\n  - {name: s, kind: llm}\n  - {name: app, kind: exec, command: [./data.sh]}\n",
+			[]string{"command[0]: ", "data.sh", "permission denied"}},
+		{"exec program relative to its dir", "chain:\n  - {name: s, kind: llm}\n  - {name: app, kind: exec, command: [./app.sh], dir: sub}\n",
+			[]string{"command[0]: ", "sub/app.sh"}},
+		{"judge on offline/calc", "judges:\n  - {name: j, type: llm_rubric, model: offline/calc, rubric: good}\n",
+			[]string{"gavel.yaml:8: judges[0].model: offline/calc cannot judge", "offline/judge"}},
+		{"judge on offline/embed", "judges:\n  - {name: j, type: llm_rubric, model: offline/embed, rubric: good}\n",
+			[]string{"judges[0].model: offline/embed cannot judge"}},
+		{"judge on an unknown provider", "judges:\n  - {name: j, type: llm_rubric, model: nope/gpt, rubric: good}\n",
+			[]string{"judges[0].model: ", `unknown provider "nope"`}},
+		{"judge on an unknown offline model", "judges:\n  - {name: j, type: llm_rubric, model: offline/gpt, rubric: good}\n",
+			[]string{"judges[0].model: ", `unknown offline model "gpt"`}},
+		{"panel member on offline/echo", "judges:\n  - name: p\n    type: panel\n    judges:\n      - {type: llm_rubric, model: offline/judge, rubric: good}\n      - {type: llm_rubric, model: offline/echo, rubric: good}\n",
+			[]string{"judges[0].model: offline/echo cannot judge"}},
+	}
+	for _, tc := range cases {
+		sr := newSpecRun(t, head+tc.rest, map[string]string{"d.jsonl": data, "app.sh": script, "data.sh": script})
+		if err := os.Chmod(filepath.Join(sr.dir, "app.sh"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, err := sr.run(t.Context(), eval.Options{Getenv: testGetenv})
+		if err == nil || out != nil {
+			t.Errorf("%s: Run = %v, %v; want an error before the run", tc.name, out, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not contain %q", tc.name, err, w)
+			}
+		}
+	}
+	if n := srv.requests.Load(); n != 0 {
+		t.Fatalf("the model server saw %d requests, want 0", n)
+	}
+	// The same program found where the step runs it, and a judge on the
+	// offline judge model, run.
+	sr := newSpecRun(t, head+"chain:\n  - {name: s, kind: llm}\n  - {name: app, kind: exec, command: [./app.sh]}\njudges:\n  - {name: j, type: llm_rubric, model: offline/judge, rubric: good}\n",
+		map[string]string{"d.jsonl": data, "app.sh": script})
+	if err := os.Chmod(filepath.Join(sr.dir, "app.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := sr.mustRun(t.Context(), eval.Options{Getenv: testGetenv})
+	for _, r := range run.results {
+		if r.Status != results.StatusOK || r.Output != "x" {
+			t.Errorf("%s: %s %q %s", r.ExampleID, r.Status, r.Output, deref(r.Error))
+		}
 	}
 }
