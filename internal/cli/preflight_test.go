@@ -231,3 +231,33 @@ gates:
 		t.Errorf("--strict: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestScoreJudgeSelectionKeepsItsGates: with --judge, the spec's gates on
+// the judges left out are not checked (they would have no scores).
+func TestScoreJudgeSelectionKeepsItsGates(t *testing.T) {
+	spec := writeSpec(t, map[string]string{
+		"d.jsonl": preflightData,
+		"gavel.yaml": `name: sel
+dataset: {id: id}
+score: {output: out}
+judges:
+  - {name: same, type: equals, expected: "{{.example.answer}}"}
+  - {name: long, type: regex, pattern: "^.{5,}$"}
+gates:
+  - {judge: same, min_pass_rate: 0.5}
+  - {judge: long, min_pass_rate: 0.5}
+`,
+	})
+	in := filepath.Join(filepath.Dir(spec), "d.jsonl")
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), []string{"score", "--spec", spec, "--input", in, "--out", filepath.Join(t.TempDir(), "r")}, env); code != ExitGateFailed {
+		t.Errorf("all judges: exit %d, want %d (long fails)\n%s", code, ExitGateFailed, stderr)
+	}
+	env, _, stderr = testEnv()
+	if code := Main(context.Background(), []string{"score", "--spec", spec, "--input", in, "--judge", "same", "--out", filepath.Join(t.TempDir(), "r")}, env); code != ExitOK {
+		t.Errorf("--judge same: exit %d, want 0\n%s", code, stderr)
+	}
+	if strings.Contains(stderr.String(), "long") {
+		t.Errorf("a gate of the judge left out was checked:\n%s", stderr)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -115,7 +116,19 @@ func runScore(cmd *cobra.Command, env *Env, opts *scoreOptions) error {
 	if err := finishRun(env, out, err); err != nil {
 		return err
 	}
-	return opts.check.gateRun(env, spec, out.Dir)
+	gspec := spec
+	if spec != nil && len(opts.judges) > 0 {
+		// The spec's gates on judges that were not run have nothing to read.
+		c := *spec
+		c.Gates = nil
+		for _, g := range spec.Gates {
+			if g.Judge == "" || slices.Contains(opts.judges, g.Judge) {
+				c.Gates = append(c.Gates, g)
+			}
+		}
+		gspec = &c
+	}
+	return opts.check.gateRun(env, gspec, out.Dir)
 }
 
 // finishRun prints a finished run's summary and its directory (the last
