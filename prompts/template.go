@@ -23,6 +23,82 @@ type Template struct {
 	name string
 	text string
 	t    *template.Template
+	// fast, when not nil, is the template as text and field paths: it
+	// has no other action, and renders without text/template (see
+	// renderFast).
+	fast []fastPart
+}
+
+// fastPart is literal text, or (when path is set) a field path printed.
+type fastPart struct {
+	text string
+	path []string
+}
+
+// fastParts returns the parts of a tree made only of text and actions
+// printing a field path ({{.example.q}}), or nil.
+func fastParts(t *template.Template) []fastPart {
+	if len(t.Templates()) != 1 || t.Tree == nil || t.Tree.Root == nil {
+		return nil
+	}
+	var parts []fastPart
+	for _, n := range t.Tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			parts = append(parts, fastPart{text: string(n.Text)})
+		case *parse.ActionNode:
+			p := n.Pipe
+			if len(p.Decl) != 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+				return nil
+			}
+			f, ok := p.Cmds[0].Args[0].(*parse.FieldNode)
+			if !ok {
+				return nil
+			}
+			parts = append(parts, fastPart{text: f.String(), path: f.Ident})
+		default:
+			return nil
+		}
+	}
+	return parts
+}
+
+// renderFast renders a template of text and field paths over maps of
+// map[string]any, as text/template would print it. ok is false when it
+// cannot (other data, a missing field): the caller then executes the
+// template, which gives text/template's own result or error.
+func (t *Template) renderFast(data any) (out string, ok bool, err error) {
+	var b strings.Builder
+	for _, p := range t.fast {
+		if p.path == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v := data
+		for _, k := range p.path {
+			m, isMap := v.(map[string]any)
+			if !isMap {
+				return "", false, nil
+			}
+			if v, isMap = m[k]; !isMap {
+				return "", false, nil
+			}
+		}
+		switch x := v.(type) {
+		case nil:
+			return "", true, fmt.Errorf("template %s: %w", t.name, &NullError{Expr: p.text})
+		case string:
+			b.WriteString(x)
+		case json.Number:
+			b.WriteString(string(x))
+		default:
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Chan || rv.Kind() == reflect.Func {
+				return "", false, nil // text/template's own rules
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String(), true, nil
 }
 
 // funcs are the functions available inside templates.
@@ -151,7 +227,7 @@ func rewrite(t *parse.Tree, n parse.Node) {
 		}
 	case *parse.ActionNode:
 		rewritePipe(t, n.Pipe)
-		if len(n.Pipe.Decl) == 0 {
+		if len(n.Pipe.Decl) == 0 && !neverNil(n.Pipe) {
 			expr := n.Pipe.String()
 			if len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1 {
 				expr = n.Pipe.Cmds[0].Args[0].String()
@@ -171,6 +247,28 @@ func rewrite(t *parse.Tree, n parse.Node) {
 	case *parse.TemplateNode:
 		rewritePipe(t, n.Pipe)
 	}
+}
+
+// nonNilFuncs are the template functions whose result is never nil
+// (strings, numbers, booleans): printing them needs no guard.
+var nonNilFuncs = map[string]bool{
+	"print": true, "printf": true, "println": true, "html": true, "js": true, "urlquery": true, "len": true,
+	"not": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true,
+	"json": true, "trim": true, "upper": true, "lower": true, "join": true,
+}
+
+// neverNil reports whether pipeline p ends in a function whose result is
+// never nil.
+func neverNil(p *parse.PipeNode) bool {
+	if len(p.Cmds) == 0 {
+		return false
+	}
+	last := p.Cmds[len(p.Cmds)-1]
+	if len(last.Args) == 0 {
+		return false
+	}
+	id, ok := last.Args[0].(*parse.IdentifierNode)
+	return ok && nonNilFuncs[id.Ident]
 }
 
 func rewriteBranch(t *parse.Tree, b *parse.BranchNode) {
@@ -347,12 +445,13 @@ func Parse(name, text string) (*Template, error) {
 	if err != nil {
 		return nil, newParseError(name, text, err)
 	}
+	fast := fastParts(t)
 	for _, tt := range t.Templates() {
 		if tt.Tree != nil {
 			rewrite(tt.Tree, tt.Tree.Root)
 		}
 	}
-	return &Template{name: name, text: text, t: t}, nil
+	return &Template{name: name, text: text, t: t, fast: fast}, nil
 }
 
 // MustParse is Parse for templates known to be valid at compile time; it
@@ -377,6 +476,11 @@ func (t *Template) IsStatic() bool { return !strings.Contains(t.text, "{{") }
 
 // Render executes the template over data.
 func (t *Template) Render(data any) (string, error) {
+	if t.fast != nil {
+		if out, ok, err := t.renderFast(data); ok {
+			return out, err
+		}
+	}
 	var buf bytes.Buffer
 	if err := t.t.Execute(&buf, data); err != nil {
 		if ne, ok := errors.AsType[*NullError](err); ok {

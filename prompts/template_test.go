@@ -1,9 +1,11 @@
 package prompts
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"text/template"
 )
 
 func TestRender(t *testing.T) {
@@ -171,5 +173,59 @@ func TestParseErrorPosition(t *testing.T) {
 		if pe.Line != tt.line || pe.Column != tt.column || pe.LineText != tt.lineText || !strings.Contains(pe.Msg, tt.msg) {
 			t.Errorf("Parse(%q): %+v; want line %d, column %d, line text %q, message %q", tt.text, *pe, tt.line, tt.column, tt.lineText, tt.msg)
 		}
+	}
+}
+
+// TestRenderFastMatchesTextTemplate: templates of text and field paths are
+// rendered without text/template; the text is the same as text/template's
+// for every kind of value a dataset holds.
+func TestRenderFastMatchesTextTemplate(t *testing.T) {
+	t.Parallel()
+	data := map[string]any{
+		"example": map[string]any{
+			"s": "text <b>", "n": json.Number("3.50"), "f": 2.5, "i": 7, "big": 1e21, "b": true,
+			"list": []any{"a", 1.5, nil}, "map": map[string]any{"k": "v", "a": []any{}}, "empty": "",
+			"typed": map[string]string{"x": "y"}, "ptr": new(int),
+		},
+		"input": "prev",
+	}
+	for _, text := range []string{
+		"{{.example.s}}", "Q: {{.example.n}}|{{.example.f}}|{{.example.i}}|{{.example.big}}|{{.example.b}}",
+		"{{.example.list}} {{.example.map}} [{{.example.empty}}] {{.input}}", "{{.example.typed.x}}", "{{.example.ptr}}",
+		"static text", "{{- .example.s -}}  x  {{.example.s}}",
+	} {
+		tmpl, err := Parse("t", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tmpl.fast == nil && text != "{{.example.typed.x}}" {
+			t.Errorf("%q is not rendered by the fast path", text)
+		}
+		got, err := tmpl.Render(data)
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		var want strings.Builder
+		if err := template.Must(template.New("t").Option("missingkey=error").Parse(text)).Execute(&want, data); err != nil {
+			t.Fatal(err)
+		}
+		if got != want.String() {
+			t.Errorf("Render(%q) = %q, text/template prints %q", text, got, want.String())
+		}
+	}
+}
+
+func BenchmarkRenderFields(b *testing.B) {
+	for _, text := range []string{"Q: {{.example.q}} A: {{.example.a}}", "Q: {{.example.q | trim}} A: {{.example.a}}"} {
+		b.Run(text, func(b *testing.B) {
+			t := MustParse("b", text)
+			data := map[string]any{"example": map[string]any{"q": "2+2?", "a": "4"}}
+			for b.Loop() {
+				if _, err := t.Render(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
