@@ -174,7 +174,11 @@ type NullError struct {
 }
 
 func (e *NullError) Error() string {
-	return fmt.Sprintf("%s is null or missing (to allow that, write {{default \"\" %s}})", e.Expr, e.Expr)
+	arg := e.Expr
+	if strings.ContainsAny(arg, " |") {
+		arg = "(" + arg + ")"
+	}
+	return fmt.Sprintf("%s is null or missing (to allow that, write {{default \"\" %s}})", e.Expr, arg)
 }
 
 // guard is appended to every printing action: it fails on a nil value

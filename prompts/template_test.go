@@ -102,7 +102,7 @@ func TestRenderNull(t *testing.T) {
 	}{
 		{"null field", "Q: {{.example.ctx}}", "", ".example.ctx is null or missing"},
 		{"nested null", "{{.example.nested.x}}", "", ".example.nested.x is null or missing"},
-		{"null via index", `{{index .example "ctx"}}`, "", `index .example "ctx" is null or missing`},
+		{"null via index", `{{index .example "ctx"}}`, "", `index .example "ctx" is null or missing (to allow that, write {{default "" (index .example "ctx")}})`},
 		{"missing via index", `{{index .example "nope"}}`, "", `index .example "nope" is null or missing`},
 		{"null in a variable", `{{$c := .example.ctx}}{{$c}}`, "", "$c is null or missing"},
 		{"null inside range", `{{range $k, $v := .example.nested}}{{$v}}{{end}}`, "", "$v is null or missing"},
