@@ -92,11 +92,11 @@ judges:
 		t.Run(tt.name, func(t *testing.T) {
 			env, stdout, stderr := testEnv()
 			out := filepath.Join(t.TempDir(), "run")
-			code := Main(context.Background(), append(tt.args, "--out", out), env)
-			if tt.args[0] == "report" {
-				env, stdout, stderr = testEnv()
-				code = Main(context.Background(), tt.args, env)
+			args := tt.args
+			if args[0] != "report" {
+				args = append(args, "--out", out)
 			}
+			code := Main(context.Background(), args, env)
 			if code != ExitError {
 				t.Errorf("exit %d, want %d\nstderr: %s", code, ExitError, stderr)
 			}
