@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -224,6 +227,9 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 		if st.dir == "" {
 			st.dir = s.Dir
 		}
+		if err := lookProgram(c.Command[0], st.dir); err != nil {
+			return nil, nil, fmt.Errorf("command[0]: %w", err)
+		}
 		if st.timeout <= 0 {
 			st.timeout = DefaultStepTimeout
 		}
@@ -268,6 +274,60 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 	return nil, nil, fmt.Errorf("unsupported step kind %q", ss.Kind)
 }
 
+// lookProgram checks that an exec step's program exists and is executable,
+// found as the step will run it: a path with a separator relative to the
+// step's directory, a bare name on PATH.
+func lookProgram(prog, dir string) error {
+	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
+		prog = resolvePath(dir, prog)
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return err
+	}
+	return nil
+}
+
+// modelChecker is implemented by the model router: it validates a model
+// name before any call.
+type modelChecker interface {
+	Check(model string) error
+}
+
+// judgeModels returns the models an LLM judge's recorded configuration
+// names: its own, and its members' for a panel.
+func judgeModels(cfg map[string]any) []string {
+	var out []string
+	if m, ok := cfg["model"].(string); ok && m != "" {
+		out = append(out, m)
+	}
+	if members, ok := cfg["judges"].([]any); ok {
+		for _, x := range members {
+			if mm, ok := x.(map[string]any); ok {
+				out = append(out, judgeModels(mm)...)
+			}
+		}
+	}
+	return out
+}
+
+// checkJudgeModel checks before any call that model can answer an LLM
+// judge: the router knows it (provider, key), and it is not one of the
+// offline models that cannot judge (offline/judge is the offline judge
+// model; echo and calc do not give verdicts, embed does not chat).
+func checkJudgeModel(m llm.Model, model string) error {
+	mc, ok := m.(modelChecker)
+	if !ok {
+		return nil // a model given by a Go program: it knows its own names
+	}
+	if err := mc.Check(model); err != nil {
+		return err
+	}
+	if name, ok := strings.CutPrefix(model, "offline/"); ok && name != "judge" {
+		return fmt.Errorf("%s cannot judge: it does not answer judge prompts with verdicts (use offline/judge to judge without a key, or a chat model)", model)
+	}
+	return nil
+}
+
 func expandEnv(s string, getenv func(string) string) string {
 	return os.Expand(s, getenv)
 }
@@ -283,6 +343,12 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 		}
 		j, err := f.Build(js.Config, env)
 		if err != nil {
+			if _, ok := errors.AsType[*prompts.ParseError](err); ok && js.node != nil {
+				// A template of the judge's own options: at its position.
+				fe := templateError(s.Path, s.Source, js.node, fmt.Sprintf("judges[%d]", i), err)
+				fe.(*FieldError).Msg = err.Error()
+				return nil, fe
+			}
 			return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d]", i), Msg: err.Error()}
 		}
 		judges.NameCalls(j, js.Name)
@@ -312,6 +378,13 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 		}
 		if js.Repeats > 1 {
 			cfg["repeats"], cfg["aggregate"] = js.Repeats, js.Aggregate
+		}
+		if jp.llm {
+			for _, m := range judgeModels(cfg) {
+				if err := checkJudgeModel(env.Model, m); err != nil {
+					return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d].model", i), Msg: err.Error()}
+				}
+			}
 		}
 		b, _ := json.Marshal(map[string]any{"type": js.Type, "config": cfg})
 		sum := sha256.Sum256(b)

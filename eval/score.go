@@ -14,6 +14,7 @@ import (
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/prompts"
+	"github.com/gavel-eval/gavel/traces"
 )
 
 // Mode says what a run did.
@@ -41,6 +42,11 @@ type ScoreOptions struct {
 	Run string
 	// Judges, when set, runs only these judges (by name).
 	Judges []string
+	// Strict makes a row whose output field is missing or null an error of
+	// the whole input, found before any judge runs. By default such a row
+	// becomes a result with status error and the reason, like a failed
+	// call in a run, and the other rows are scored.
+	Strict bool
 }
 
 // Score judges existing outputs without running any chain, into a run
@@ -92,7 +98,7 @@ func newScorer(spec *Spec, opts ScoreOptions) (*runner, error) {
 		vars = []ScoreVariant{{Name: name, Output: spec.Score.Output}}
 	}
 	for i, v := range vars {
-		vp, err := scoreVariant(spec.Score, v, i)
+		vp, err := scoreVariant(spec.Score, v, i, opts.Strict)
 		if err != nil {
 			return nil, &FieldError{File: spec.Path, Path: fmt.Sprintf("score.variants[%d]", i), Msg: err.Error()}
 		}
@@ -120,37 +126,65 @@ func scoreConcurrency(requested int, spec *Spec) int {
 var identPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // fieldTemplate turns a field path ("a.b") or a template into a template
-// over the example.
-func fieldTemplate(name, field string) (*prompts.Template, error) {
+// over the example. A field path renders its value; a null (or missing)
+// one is an error naming it. A fact path (nullable) renders a null value
+// as "<nil>", which applyFacts reads as absent.
+func fieldTemplate(name, field string, nullable bool) (*prompts.Template, error) {
 	if field == "" {
 		return nil, nil
 	}
 	text := field
 	if !strings.Contains(field, "{{") {
-		if identPath.MatchString(field) {
-			text = "{{.example." + field + "}}"
-		} else {
+		expr := ".example." + field
+		if !identPath.MatchString(field) {
 			parts := strings.Split(field, ".")
 			q := make([]string, len(parts))
 			for i, p := range parts {
 				q[i] = strconv.Quote(p)
 			}
-			text = "{{index .example " + strings.Join(q, " ") + "}}"
+			expr = "index .example " + strings.Join(q, " ")
 		}
+		if nullable {
+			expr = `printf "%v" (` + expr + ")"
+		}
+		text = "{{" + expr + "}}"
 	}
 	return prompts.Parse(name, text)
 }
 
+// outputStep reads a scored file's output field. Its errors (a missing or
+// null field) name the field; the runner records them on the result row
+// like any step error. It is not a *templateStep, so the pre-run check
+// leaves a bad row to the run instead of failing the whole file.
+type outputStep struct {
+	templateStep
+	field string
+}
+
+func (s *outputStep) run(ctx context.Context, st *chainState, span *traces.ActiveSpan) (string, error) {
+	out, err := s.templateStep.run(ctx, st, span)
+	if err != nil {
+		return "", fmt.Errorf("output field %s: %w", s.field, err)
+	}
+	return out, nil
+}
+
 // scoreVariant builds the plan of one output field: a chain of one
-// template step reading the field, plus the run facts.
-func scoreVariant(sc *ScoreSpec, v ScoreVariant, i int) (*variantPlan, error) {
-	t, err := fieldTemplate(v.Name+" output", v.Output)
+// template step reading the field, plus the run facts. With strict, the
+// step is checked on every row before scoring starts.
+func scoreVariant(sc *ScoreSpec, v ScoreVariant, i int, strict bool) (*variantPlan, error) {
+	t, err := fieldTemplate(v.Name+" output", v.Output, false)
 	if err != nil {
 		return nil, err
 	}
+	ts := templateStep{stepBase: stepBase{stepName: "output"}, t: t}
+	var st step = &outputStep{templateStep: ts, field: strconv.Quote(v.Output)}
+	if strict {
+		st = &ts
+	}
 	vp := &variantPlan{
 		index: i, name: v.Name, data: map[string]any{"name": v.Name, "model": "", "vars": map[string]any{}},
-		steps:    []step{&templateStep{stepBase: stepBase{stepName: "output"}, t: t}},
+		steps:    []step{st},
 		manifest: results.Variant{Name: v.Name, Steps: []results.Step{{Name: "output", Kind: "field", Config: map[string]any{"field": v.Output}}}},
 		facts:    map[string]*prompts.Template{},
 	}
@@ -167,7 +201,7 @@ func scoreVariant(sc *ScoreSpec, v ScoreVariant, i int) (*variantPlan, error) {
 		if field == "" {
 			continue
 		}
-		t, err := fieldTemplate(v.Name+" "+key, field)
+		t, err := fieldTemplate(v.Name+" "+key, field, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}

@@ -261,6 +261,9 @@ type JudgeSpec struct {
 	// visible); Aggregate combines them: majority (default) or mean.
 	Repeats   int
 	Aggregate string
+
+	// node is the judge's mapping in the spec, for positions in errors.
+	node *yaml.Node
 }
 
 type judgeCommon struct {
@@ -303,6 +306,7 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	}
 	j.Name, j.Type, j.Expected, j.Config, j.Line = c.Name, c.Type, c.Expected, cfg, n.Line
 	j.Repeats, j.Aggregate = c.Repeats, c.Aggregate
+	j.node = n
 	return nil
 }
 
@@ -510,6 +514,64 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 		if g.Judge != "" {
 			if _, ok := jnames[g.Judge]; !ok {
 				return d.errf(n, p+".judge", "no judge named %q", g.Judge)
+			}
+		} else if g.MinPassRate != nil || g.MinMean != nil {
+			return d.errf(n, p+".judge", "missing: min_pass_rate and min_mean are thresholds of one judge")
+		}
+	}
+	return s.checkTemplates(d, top)
+}
+
+// checkTemplates parses every template of the spec, so that a template
+// that does not parse is an error at its file position.
+func (s *Spec) checkTemplates(d *decoder, top *yaml.Node) error {
+	src := s.Source
+	if err := d.checkTemplate(src, valueNode(valueNode(top, "dataset"), "expected"), "dataset.expected"); err != nil {
+		return err
+	}
+	vnode := valueNode(top, "variants")
+	for i := range s.Variants {
+		if err := d.checkPrompt(src, valueNode(seqItem(vnode, i), "prompt"), fmt.Sprintf("variants[%d].prompt", i)); err != nil {
+			return err
+		}
+	}
+	cnode := valueNode(top, "chain")
+	for i, st := range s.Chain {
+		n := seqItem(cnode, i)
+		if n == cnode {
+			break // the default chain
+		}
+		p := fmt.Sprintf("chain[%d]", i)
+		key := map[string]string{"template": "template", "extract": "from", "http": "body", "exec": "input"}[st.Kind]
+		var err error
+		if st.Kind == "llm" {
+			err = d.checkPrompt(src, valueNode(n, "prompt"), p+".prompt")
+		} else if key != "" {
+			err = d.checkTemplate(src, valueNode(n, key), p+"."+key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	jnode := valueNode(top, "judges")
+	for i := range s.Judges {
+		if err := d.checkTemplate(src, valueNode(seqItem(jnode, i), "expected"), fmt.Sprintf("judges[%d].expected", i)); err != nil {
+			return err
+		}
+	}
+	facts := []string{"output", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd"}
+	snode := valueNode(top, "score")
+	for _, k := range facts {
+		if err := d.checkTemplate(src, valueNode(snode, k), "score."+k); err != nil {
+			return err
+		}
+	}
+	if sv := valueNode(snode, "variants"); sv != nil && sv.Kind == yaml.SequenceNode {
+		for i, n := range sv.Content {
+			for _, k := range facts {
+				if err := d.checkTemplate(src, valueNode(n, k), fmt.Sprintf("score.variants[%d].%s", i, k)); err != nil {
+					return err
+				}
 			}
 		}
 	}

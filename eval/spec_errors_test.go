@@ -229,7 +229,7 @@ func TestRunCompileErrors(t *testing.T) {
 		{
 			name: "bad template",
 			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: \"{{.example.q\"}\nchain:\n  - {name: s, kind: llm}\n",
-			want: []string{"chain[0] (s) for variant a", "template"},
+			want: []string{"gavel.yaml:4:45: variants[0].prompt: template: unclosed action"},
 		},
 		{
 			name: "bad judge configuration",

@@ -394,7 +394,7 @@ func TestExecStep(t *testing.T) {
 		{name: "stdout not JSON", chain: step("raw", ""),
 			errs: map[string][]string{"e1": {"stdout is not JSON"}}, failed: "prog"},
 		{name: "missing program", chain: "  - {name: prog, kind: exec, command: [\"" + bin + "-nope\"]}\n",
-			errs: map[string][]string{"e1": {"step prog"}}, failed: "prog"},
+			runErr: "chain[0] (prog) for variant v1: command[0]: "},
 	}
 	t.Run("secret echoed on stderr is not stored", func(t *testing.T) {
 		t.Parallel()

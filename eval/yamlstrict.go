@@ -1,15 +1,18 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gavel-eval/gavel/judges"
+	"github.com/gavel-eval/gavel/prompts"
 )
 
 // FieldError is a problem with one field of the spec. Its message names the
@@ -317,4 +320,95 @@ func (d *decoder) decodeSplit(n *yaml.Node, path string, common, config any) err
 		return d.decodeStruct(rn, reflect.ValueOf(config).Elem(), path)
 	}
 	return nil
+}
+
+// templateError turns a template's parse error into a spec error at the
+// failing action's file position: the template is the text of node n in
+// the spec's source, and the action is found there by its text (from the
+// template line the parser reported on). When the action's text does not
+// appear literally (an escape in a quoted string), the error is at n.
+func templateError(file, source string, n *yaml.Node, path string, err error) error {
+	fe := &FieldError{File: file, Path: path, Msg: err.Error()}
+	pe, ok := errors.AsType[*prompts.ParseError](err)
+	if !ok {
+		if n != nil {
+			fe.Line, fe.Column = n.Line, n.Column
+		}
+		return fe
+	}
+	fe.Msg = "template: " + pe.Msg
+	if n == nil {
+		return fe
+	}
+	fe.Line, fe.Column = n.Line, n.Column
+	start := offsetOf(source, n.Line, n.Column)
+	if start < 0 || pe.LineText == "" {
+		return fe
+	}
+	// Template line k is at least k-1 lines below the node's first line,
+	// whatever the scalar's style.
+	from := start
+	for i := 1; i < pe.Line; i++ {
+		j := strings.IndexByte(source[from:], '\n')
+		if j < 0 {
+			return fe
+		}
+		from += j + 1
+	}
+	i := strings.Index(source[from:], pe.LineText)
+	if i < 0 {
+		return fe
+	}
+	at := from + i + pe.Column - 1
+	fe.Line = strings.Count(source[:at], "\n") + 1
+	fe.Column = utf8.RuneCountInString(source[strings.LastIndexByte(source[:at], '\n')+1:at]) + 1
+	return fe
+}
+
+// offsetOf returns the byte offset of the 1-based line and column (in
+// characters) in source, or -1.
+func offsetOf(source string, line, col int) int {
+	off := 0
+	for i := 1; i < line; i++ {
+		j := strings.IndexByte(source[off:], '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	for c := 1; c < col && off < len(source); c++ {
+		_, size := utf8.DecodeRuneInString(source[off:])
+		off += size
+	}
+	return off
+}
+
+// checkTemplate parses the template text of scalar node n (a no-op for
+// other nodes and for text without actions), reporting a parse error at
+// its position in the spec.
+func (d *decoder) checkTemplate(source string, n *yaml.Node, path string) error {
+	if n == nil || n.Kind != yaml.ScalarNode || !strings.Contains(n.Value, "{{") {
+		return nil
+	}
+	if _, err := prompts.Parse(path, n.Value); err != nil {
+		return templateError(d.file, source, n, path, err)
+	}
+	return nil
+}
+
+// checkPrompt checks a prompt node: one template, or a list of messages
+// whose contents are templates.
+func (d *decoder) checkPrompt(source string, n *yaml.Node, path string) error {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		for i, m := range n.Content {
+			if err := d.checkTemplate(source, valueNode(m, "content"), fmt.Sprintf("%s[%d].content", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return d.checkTemplate(source, n, path)
 }

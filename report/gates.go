@@ -11,7 +11,8 @@ import (
 // comparisons); MaxDrop applies to each comparison: it fails only when B's
 // drop below A is larger than MaxDrop AND statistically significant after
 // the Holm–Bonferroni adjustment — so a gate fails a real regression and
-// not noise.
+// not noise. A MaxDrop without a Judge applies to every pass/fail judge
+// (one whose scores are all 0 or 1) that has no MaxDrop of its own.
 type Gate struct {
 	// Judge is the judge the score gates read; empty for run-level gates
 	// (error rate, cost, latency).
@@ -32,6 +33,51 @@ func (r *Report) Failed() bool {
 		}
 	}
 	return false
+}
+
+// gateKinds are the thresholds of a Gate, in the order EvaluateGates
+// checks them.
+var gateKinds = []func(*Gate) **float64{
+	func(g *Gate) **float64 { return &g.MinPassRate },
+	func(g *Gate) **float64 { return &g.MinMean },
+	func(g *Gate) **float64 { return &g.MaxErrorRate },
+	func(g *Gate) **float64 { return &g.MaxDrop },
+	func(g *Gate) **float64 { return &g.MaxCost },
+	func(g *Gate) **float64 { return &g.MaxP95LatencyMS },
+}
+
+// MergeGates returns the gates of lists, each threshold of a judge (or of
+// the run, for gates without a judge) once: a later list's threshold
+// replaces an earlier one of the same judge and kind in place (flags given
+// after the spec's gates override them), and a repeated one is not
+// checked twice. Gates are otherwise kept as given.
+func MergeGates(lists ...[]Gate) []Gate {
+	var out []Gate
+	for _, list := range lists {
+		for _, g := range list {
+			for _, kind := range gateKinds {
+				v := *kind(&g)
+				if v == nil {
+					continue
+				}
+				for i := range out {
+					if out[i].Judge == g.Judge && *kind(&out[i]) != nil {
+						x := *v
+						*kind(&out[i]) = &x
+						*kind(&g) = nil
+						break
+					}
+				}
+			}
+			for _, kind := range gateKinds {
+				if *kind(&g) != nil {
+					out = append(out, g)
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // EvaluateGates checks gates against the report's figures and appends the
@@ -103,35 +149,74 @@ func (r *Report) EvaluateGates(gates []Gate) {
 					Detail: fmt.Sprintf("%s: p95 latency %.1f ms", v.Name, v.LatencyP95)})
 			}
 		}
-		if g.MaxDrop == nil || g.Judge == "" {
+		if g.MaxDrop == nil {
 			continue
 		}
+		if g.Judge != "" {
+			for _, c := range r.Comparisons {
+				r.maxDrop(g.Judge, *g.MaxDrop, c)
+			}
+			continue
+		}
+		// Every pass/fail judge without a max_drop of its own.
+		own := map[string]bool{}
+		for _, o := range gates {
+			if o.Judge != "" && o.MaxDrop != nil {
+				own[o.Judge] = true
+			}
+		}
 		for _, c := range r.Comparisons {
-			var jc *JudgeComparison
-			for i := range c.Judges {
-				if c.Judges[i].Judge == g.Judge {
-					jc = &c.Judges[i]
+			for _, jc := range c.Judges {
+				if !own[jc.Judge] && r.passFail(jc.Judge, c) {
+					r.maxDrop(jc.Judge, *g.MaxDrop, c)
 				}
 			}
-			name := gateName(g.Judge, fmt.Sprintf("max_drop %g", *g.MaxDrop))
-			if jc == nil || jc.N == 0 {
-				add(GateResult{Gate: name, Judge: g.Judge, Variant: c.B, Passed: false, Value: math.NaN(), Threshold: *g.MaxDrop,
-					Detail: fmt.Sprintf("%s vs %s: no paired examples judged by %s", c.B, c.A, g.Judge)})
-				continue
-			}
-			drop := -jc.Diff
-			significant := !math.IsNaN(jc.PAdjusted) && jc.PAdjusted < r.Alpha
-			ok := !(drop > *g.MaxDrop && significant)
-			detail := fmt.Sprintf("%s vs %s: change %+.4f [%+.4f, %+.4f], p = %.4g (Holm-adjusted, %s), n = %d",
-				c.B, c.A, jc.Diff, jc.DiffCI.Lo, jc.DiffCI.Hi, jc.PAdjusted, jc.Test, jc.N)
-			if !ok {
-				detail = "significant drop larger than allowed: " + detail
-			} else if drop > *g.MaxDrop {
-				detail = "drop larger than allowed but not significant (could be noise): " + detail
-			}
-			add(GateResult{Gate: name, Judge: g.Judge, Variant: c.B, Passed: ok, Value: drop, Threshold: *g.MaxDrop, Detail: detail})
 		}
 	}
+}
+
+// passFail reports whether judge gave only 0 or 1 scores on both sides of
+// comparison c.
+func (r *Report) passFail(judge string, c Comparison) bool {
+	seen := 0
+	for _, v := range r.Variants {
+		if v.Name != c.A && v.Name != c.B {
+			continue
+		}
+		js := findJudge(v, judge)
+		if js == nil || js.Graded {
+			return false
+		}
+		seen++
+	}
+	return seen > 0
+}
+
+// maxDrop evaluates a max_drop gate of judge on comparison c.
+func (r *Report) maxDrop(judge string, threshold float64, c Comparison) {
+	var jc *JudgeComparison
+	for i := range c.Judges {
+		if c.Judges[i].Judge == judge {
+			jc = &c.Judges[i]
+		}
+	}
+	name := gateName(judge, fmt.Sprintf("max_drop %g", threshold))
+	if jc == nil || jc.N == 0 {
+		r.Gates = append(r.Gates, GateResult{Gate: name, Judge: judge, Variant: c.B, Passed: false, Value: math.NaN(), Threshold: threshold,
+			Detail: fmt.Sprintf("%s vs %s: no paired examples judged by %s", c.B, c.A, judge)})
+		return
+	}
+	drop := -jc.Diff
+	significant := !math.IsNaN(jc.PAdjusted) && jc.PAdjusted < r.Alpha
+	ok := !(drop > threshold && significant)
+	detail := fmt.Sprintf("%s vs %s: change %+.4f [%+.4f, %+.4f], p = %.4g (Holm-adjusted, %s), n = %d",
+		c.B, c.A, jc.Diff, jc.DiffCI.Lo, jc.DiffCI.Hi, jc.PAdjusted, jc.Test, jc.N)
+	if !ok {
+		detail = "significant drop larger than allowed: " + detail
+	} else if drop > threshold {
+		detail = "drop larger than allowed but not significant (could be noise): " + detail
+	}
+	r.Gates = append(r.Gates, GateResult{Gate: name, Judge: judge, Variant: c.B, Passed: ok, Value: drop, Threshold: threshold, Detail: detail})
 }
 
 func gateName(judge, what string) string {

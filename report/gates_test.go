@@ -117,3 +117,87 @@ func TestAbsoluteGates(t *testing.T) {
 		t.Errorf("gates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// gradedRun writes a run with variants A and B over n examples of a
+// pass/fail judge (correct, B much worse than A) and a graded judge
+// (close, scores of 0.5 on A and 0.2 on B).
+func gradedRun(t *testing.T, n int) string {
+	t.Helper()
+	var rs []results.Result
+	var ss []results.Score
+	for _, v := range []string{"A", "B"} {
+		for i := range n {
+			id := fmt.Sprintf("e%04d", i)
+			pass := v == "A" || i%3 == 0
+			graded := 0.5
+			if v == "B" {
+				graded = 0.2
+			}
+			rs = append(rs, results.Result{Variant: v, ExampleID: id, ExampleIndex: int64(i), Status: results.StatusOK, LatencyMS: 10})
+			ss = append(ss,
+				results.Score{Variant: v, ExampleID: id, Judge: "correct", Status: results.ScoreOK, Score: fp(b2f(pass)), Pass: bp(pass)},
+				results.Score{Variant: v, ExampleID: id, Judge: "close", Status: results.ScoreOK, Score: fp(graded), Pass: bp(graded > 0.3)})
+		}
+	}
+	return writeRun(t, []string{"A", "B"}, []string{"correct", "close"}, rs, ss)
+}
+
+// TestBareMaxDropGatesEveryPassFailJudge: a max_drop without a judge is
+// checked on every pass/fail judge, not on graded ones, and a judge's own
+// max_drop takes its place.
+func TestBareMaxDropGatesEveryPassFailJudge(t *testing.T) {
+	dir := gradedRun(t, 100)
+	bare, own := 0.02, 0.9
+	for _, tt := range []struct {
+		name  string
+		gates []Gate
+		want  []string
+	}{
+		{"bare", []Gate{{MaxDrop: &bare}}, []string{"correct: max_drop 0.02/B=false"}},
+		{"bare and own", []Gate{{MaxDrop: &bare}, {Judge: "correct", MaxDrop: &own}}, []string{"correct: max_drop 0.9/B=true"}},
+		{"graded by name", []Gate{{MaxDrop: &bare}, {Judge: "close", MaxDrop: &bare}}, []string{"correct: max_drop 0.02/B=false", "close: max_drop 0.02/B=false"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ForRun(dir, Options{Gates: tt.gates})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, g := range r.Gates {
+				got = append(got, fmt.Sprintf("%s/%s=%v", g.Gate, g.Variant, g.Passed))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("gates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestMergeGates(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	spec := []Gate{{Judge: "correct", MinPassRate: f(0.8), MaxDrop: f(0.02)}, {MaxErrorRate: f(0.1)}}
+	flags := []Gate{{Judge: "correct", MinPassRate: f(0.9)}, {Judge: "correct", MaxDrop: f(0.02)}, {Judge: "other", MinMean: f(0.5)}, {MaxErrorRate: f(0.1)}}
+	got := MergeGates(spec, flags)
+	var s []string
+	for _, g := range got {
+		s = append(s, fmt.Sprintf("%s pass=%v mean=%v err=%v drop=%v", g.Judge, val(g.MinPassRate), val(g.MinMean), val(g.MaxErrorRate), val(g.MaxDrop)))
+	}
+	want := []string{
+		"correct pass=0.9 mean=- err=- drop=0.02",
+		" pass=- mean=- err=0.1 drop=-",
+		"other pass=- mean=0.5 err=- drop=-",
+	}
+	if strings.Join(s, "\n") != strings.Join(want, "\n") {
+		t.Errorf("MergeGates:\n%s\nwant:\n%s", strings.Join(s, "\n"), strings.Join(want, "\n"))
+	}
+	if *spec[0].MinPassRate != 0.8 {
+		t.Error("MergeGates changed its input")
+	}
+}
+
+func val(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,9 +24,105 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) register(f *pflag.FlagSet) {
-	f.StringArrayVar(&o.formats, "format", nil, "output `format`: text, markdown, json, junit or html; FORMAT=FILE writes it to FILE (repeatable)")
+	f.Var(formatsValue{&o.formats}, "format", "output `format`: text, markdown, json, junit or html; FORMAT=FILE writes it to FILE (repeatable)")
 	f.StringVarP(&o.out, "output", "o", "", "write the (single) format to this `file` instead of stdout")
 	f.IntVar(&o.top, "top", 5, "regressions and improvements shown per judge")
+}
+
+// formatsValue is a repeatable --format flag (FORMAT or FORMAT=FILE) whose
+// FORMAT is checked as the flag is parsed, so that a bad one is a usage
+// error before any work.
+type formatsValue struct{ vals *[]string }
+
+func (f formatsValue) String() string {
+	if f.vals == nil {
+		return ""
+	}
+	return strings.Join(*f.vals, ",")
+}
+
+func (f formatsValue) Set(s string) error {
+	name, file, hasFile := strings.Cut(s, "=")
+	if _, err := report.ParseFormat(name); err != nil {
+		return err
+	}
+	if hasFile && file == "" {
+		return fmt.Errorf("%q: name the file after =, or give the format alone for stdout", s)
+	}
+	*f.vals = append(*f.vals, s)
+	return nil
+}
+
+func (f formatsValue) Type() string { return "stringArray" }
+
+// checkFlags are the flags gavel run and gavel score share: the report
+// formats written after the run, the gates, and the baseline run the gates
+// compare against.
+type checkFlags struct {
+	formats  []string
+	gates    gateFlags
+	baseline string
+}
+
+func (c *checkFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.baseline, "baseline", "", "compare with this stored run `dir` (each variant with the one of the same name) and check the gates against it")
+	f.Var(formatsValue{&c.formats}, "format", "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
+	// --max-cost is gavel run's budget, so the cost gate is --gate-max-cost.
+	c.gates.registerAs(f, "gate-max-cost")
+}
+
+// preflight checks, before any work, what the flags name: the baseline
+// run, and the judges of flag gates against judges (the judges the run
+// will have).
+func (c *checkFlags) preflight(judges []string) error {
+	if c.baseline != "" {
+		if _, err := results.ReadManifest(c.baseline); err != nil {
+			return fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	return c.gates.checkJudges(judges)
+}
+
+// gateRun checks the gates of a finished run (the spec's, or the stored
+// spec's when spec is nil, and the flags') — against the baseline when
+// given, else within the run — and writes the formats. With no gate, no
+// baseline and no format it does nothing.
+func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
+	flagGates, err := c.gates.gates()
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	gates := flagGates
+	if !c.gates.noSpecGates {
+		var sg []report.Gate
+		if spec != nil {
+			sg = specGates(spec.Gates)
+		} else if sg, err = storedGates(dir); err != nil {
+			return withExitCode(err, ExitError)
+		}
+		gates = report.MergeGates(sg, flagGates)
+	}
+	if len(gates) == 0 && c.baseline == "" && len(c.formats) == 0 {
+		return nil
+	}
+	var r *report.Report
+	ropts := report.Options{Gates: gates}
+	if c.baseline != "" {
+		r, err = report.CompareRuns(c.baseline, dir, nil, ropts)
+	} else {
+		r, err = report.ForRun(dir, ropts)
+	}
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	if len(c.formats) == 0 {
+		// The summary is already printed; show the gates (and, against a
+		// baseline, the comparison) on stderr so stdout's last line stays
+		// the run directory.
+		return emitGates(env, r, c.baseline != "")
+	}
+	of := &outputFlags{formats: c.formats, top: 5}
+	return emit(env, r, of, []string{c.baseline, dir})
 }
 
 type target struct {
@@ -74,7 +171,7 @@ func (g *gateFlags) register(f *pflag.FlagSet) { g.registerAs(f, "max-cost") }
 func (g *gateFlags) registerAs(f *pflag.FlagSet, costFlag string) {
 	f.StringArrayVar(&g.minPassRate, "min-pass-rate", nil, "gate: `JUDGE=RATE`, the lowest pass rate that passes (repeatable)")
 	f.StringArrayVar(&g.minMean, "min-mean", nil, "gate: `JUDGE=SCORE`, the lowest mean score that passes (repeatable)")
-	f.StringArrayVar(&g.maxDrop, "max-drop", nil, "gate: `JUDGE=DROP`, fail when the score drops by more than DROP and the drop is significant (repeatable)")
+	f.StringArrayVar(&g.maxDrop, "max-drop", nil, "gate: `JUDGE=DROP`, fail when the score drops by more than DROP and the drop is significant; a bare DROP gates every pass/fail judge (repeatable)")
 	f.StringVar(&g.maxErrRate, "max-error-rate", "", "gate: the highest error rate that passes (`RATE` or JUDGE=RATE)")
 	f.StringVar(&g.maxCost, costFlag, "", "gate: the highest cost per variant in `USD`")
 	f.StringVar(&g.maxP95, "max-p95-latency-ms", "", "gate: the highest p95 chain latency in `ms`")
@@ -122,7 +219,7 @@ func (g *gateFlags) gates() ([]report.Gate, error) {
 	if err := add("min-mean", g.minMean, func(gt *report.Gate, x float64) { gt.MinMean = &x }, true); err != nil {
 		return nil, err
 	}
-	if err := add("max-drop", g.maxDrop, func(gt *report.Gate, x float64) { gt.MaxDrop = &x }, true); err != nil {
+	if err := add("max-drop", g.maxDrop, func(gt *report.Gate, x float64) { gt.MaxDrop = &x }, false); err != nil {
 		return nil, err
 	}
 	if err := add("max-error-rate", one(g.maxErrRate), func(gt *report.Gate, x float64) { gt.MaxErrorRate = &x }, false); err != nil {
@@ -133,6 +230,81 @@ func (g *gateFlags) gates() ([]report.Gate, error) {
 	}
 	if err := add("max-p95-latency-ms", one(g.maxP95), func(gt *report.Gate, x float64) { gt.MaxP95LatencyMS = &x }, false); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// checkJudges checks that every judge a gate flag names is one of known,
+// so that a typo is a usage error before any call rather than a failed
+// gate after the run. known == nil means the judges are not known yet:
+// only the flags' syntax is checked.
+func (g *gateFlags) checkJudges(known []string) error {
+	if _, err := g.gates(); err != nil || known == nil {
+		return err
+	}
+	for _, fl := range []struct {
+		name string
+		vals []string
+	}{{"min-pass-rate", g.minPassRate}, {"min-mean", g.minMean}, {"max-drop", g.maxDrop}, {"max-error-rate", []string{g.maxErrRate}}} {
+		for _, s := range fl.vals {
+			if s == "" {
+				continue
+			}
+			j, _, _ := parseJudgeValue(fl.name, s)
+			if j != "" && !slices.Contains(known, j) {
+				return fmt.Errorf("--%s %s: no judge named %q (judges: %s)", fl.name, s, j, judgeList(known))
+			}
+		}
+	}
+	return nil
+}
+
+func judgeList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// specJudges returns the names of a spec's judges, or of those of them
+// selected (when selected is not empty).
+func specJudges(spec *eval.Spec, selected []string) []string {
+	if len(selected) > 0 {
+		return selected
+	}
+	out := make([]string, len(spec.Judges))
+	for i, j := range spec.Judges {
+		out[i] = j.Name
+	}
+	return out
+}
+
+// storedSpec parses the spec stored in a run's manifest; nil when it has
+// none.
+func storedSpec(dir string) (*eval.Spec, error) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(m.Spec) == "" {
+		return nil, nil
+	}
+	spec, err := eval.ParseSpec([]byte(m.Spec), m.SpecPath, eval.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("the spec stored in run %s: %w", dir, err)
+	}
+	return spec, nil
+}
+
+// runJudges returns the names of the judges a stored run has scores of.
+func runJudges(dir string) ([]string, error) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(m.Judges))
+	for i, j := range m.Judges {
+		out[i] = j.Name
 	}
 	return out, nil
 }
@@ -273,14 +445,21 @@ func collectGates(gf *gateFlags, dir string) ([]report.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
+	judges, err := runJudges(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := gf.checkJudges(judges); err != nil {
+		return nil, err
+	}
 	if gf.noSpecGates {
-		return flagGates, nil
+		return report.MergeGates(flagGates), nil
 	}
 	sg, err := storedGates(dir)
 	if err != nil {
 		return nil, err
 	}
-	return append(sg, flagGates...), nil
+	return report.MergeGates(sg, flagGates), nil
 }
 
 func newCompareCmd(env *Env) *cobra.Command {

@@ -22,9 +22,7 @@ type runOptions struct {
 	limit       int
 	repeat      int
 	variants    []string
-	baseline    string
-	formats     []string
-	gates       gateFlags
+	check       checkFlags
 	resume      string
 	retryErrors bool
 	maxCost     float64
@@ -83,8 +81,7 @@ the run directory.`,
 	f.IntVar(&opts.limit, "limit", 0, "run only the first `n` examples")
 	f.IntVar(&opts.repeat, "repeat", 0, "run every example `n` times (epochs)")
 	f.StringArrayVar(&opts.variants, "variant", nil, "run only this variant (repeatable)")
-	f.StringVar(&opts.baseline, "baseline", "", "compare with this stored run `dir` (each variant with the one of the same name) and check the gates against it")
-	f.StringArrayVar(&opts.formats, "format", nil, "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
+	opts.check.register(f)
 	opts.cache.register(f)
 	f.StringVar(&opts.resume, "resume", "", "finish the interrupted run in `dir`: keep what it stored, run exactly what is missing")
 	f.BoolVar(&opts.retryErrors, "retry-errors", false, "with --resume, also run again the results that ended in an error")
@@ -92,7 +89,6 @@ the run directory.`,
 	f.Int64Var(&opts.maxTokens, "max-tokens", 0, "stop cleanly (resumable) once the run has used this many `tokens`")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "render every prompt and print the calls, tokens and cost the run would make, calling no model")
 	f.DurationVar(&opts.grace, "grace", 30*time.Second, "on Ctrl-C, how long examples in flight may take to finish")
-	opts.gates.registerAs(f, "gate-max-cost")
 	return cmd
 }
 
@@ -103,6 +99,20 @@ func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
 		if spec, err = eval.LoadSpec(opts.spec, eval.LoadOptions{}); err != nil {
 			return withExitCode(err, ExitError)
 		}
+	}
+	// Everything the flags name is checked before the first call.
+	judgeSpec := spec
+	if judgeSpec == nil {
+		// Resuming: the run's own spec (a run that cannot be read is
+		// reported by Resume).
+		judgeSpec, _ = storedSpec(opts.resume)
+	}
+	var judgeNames []string
+	if judgeSpec != nil {
+		judgeNames = specJudges(judgeSpec, nil)
+	}
+	if err := opts.check.preflight(judgeNames); err != nil {
+		return withExitCode(err, ExitError)
 	}
 	// Ctrl-C closes env.Drain: no new examples start, those in flight get
 	// the grace period, then ctx is cancelled; everything stored stays.
@@ -157,15 +167,6 @@ func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
 	if ro.Tool.Version == "" {
 		ro.Tool.Version = "(devel)"
 	}
-	flagGates, err := opts.gates.gates()
-	if err != nil {
-		return withExitCode(err, ExitError)
-	}
-	if opts.baseline != "" {
-		if _, err := results.ReadManifest(opts.baseline); err != nil {
-			return withExitCode(fmt.Errorf("--baseline: %w", err), ExitError)
-		}
-	}
 	if opts.dryRun {
 		if spec == nil {
 			return withExitCode(errors.New("--dry-run needs a spec, not --resume"), ExitError)
@@ -192,42 +193,7 @@ func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
 	if err := finishRun(env, out, runErr); err != nil {
 		return err
 	}
-	gates := flagGates
-	if !opts.gates.noSpecGates {
-		if spec != nil {
-			gates = append(specGates(spec.Gates), flagGates...)
-		} else {
-			sg, err := storedGates(out.Dir)
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			gates = append(sg, flagGates...)
-		}
-	}
-	if len(gates) == 0 && opts.baseline == "" {
-		return nil
-	}
-	// Gates: against the baseline run when given (each variant with the
-	// variant of the same name), else within this run (every variant
-	// against the first, and absolute thresholds).
-	var r *report.Report
-	ropts := report.Options{Gates: gates}
-	if opts.baseline != "" {
-		r, err = report.CompareRuns(opts.baseline, out.Dir, nil, ropts)
-	} else {
-		r, err = report.ForRun(out.Dir, ropts)
-	}
-	if err != nil {
-		return withExitCode(err, ExitError)
-	}
-	of := &outputFlags{formats: opts.formats, top: 5}
-	if len(of.formats) == 0 {
-		// The summary is already printed; show the gates (and, against a
-		// baseline, the comparison) on stderr so stdout's last line stays
-		// the run directory.
-		return emitGates(env, r, opts.baseline != "")
-	}
-	return emit(env, r, of, []string{opts.baseline, out.Dir})
+	return opts.check.gateRun(env, spec, out.Dir)
 }
 
 // emitGates prints the comparison (when there is a baseline) and the gates

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,8 @@ type scoreOptions struct {
 	concurrency int
 	limit       int
 	judges      []string
+	strict      bool
+	check       checkFlags
 }
 
 func newScoreCmd(env *Env) *cobra.Command {
@@ -35,10 +38,19 @@ output (or which fields are several variants' outputs); the judges' expected
 templates read the other fields. The file is streamed: memory stays flat
 from a thousand rows to millions, and heuristic judges use every core.
 
+A row whose output field is missing or null becomes a result with status
+error and the reason, and the other rows are scored; --strict stops at the
+first such row instead, before anything is scored.
+
 With --run, the judges of the run's own spec (or of --spec) are run again
 over its stored outputs into a new run that records which run it
-re-graded; --judge picks some of them.`,
+re-graded; --judge picks some of them.
+
+Gates (the spec's, and the same flags as gavel run) are checked after
+scoring — against --baseline RUN_DIR when given, else within the run —
+and --format writes reports: exit 1 when a gate fails.`,
 		Example: `  $ gavel score --spec score.yaml --input outputs.jsonl
+  $ gavel score --spec score.yaml --input outputs.jsonl --min-pass-rate correct=0.8 --format junit=junit.xml
   $ gavel score --run runs/20261122T024638Z-f8b0 --judge correct
   $ gavel score --run runs/base --spec stricter-judges.yaml --out runs/base-regraded`,
 		Args: cobra.NoArgs,
@@ -64,6 +76,8 @@ re-graded; --judge picks some of them.`,
 	f.IntVarP(&opts.concurrency, "concurrency", "c", 0, "rows judged at once (default: two per core)")
 	f.IntVar(&opts.limit, "limit", 0, "score only the first `n` rows of --input")
 	f.StringArrayVar(&opts.judges, "judge", nil, "run only this judge (repeatable)")
+	f.BoolVar(&opts.strict, "strict", false, "stop at the first row whose output field is missing or null, instead of storing it as an error")
+	opts.check.register(f)
 	return cmd
 }
 
@@ -75,19 +89,46 @@ func runScore(cmd *cobra.Command, env *Env, opts *scoreOptions) error {
 			return withExitCode(err, ExitError)
 		}
 	}
+	// Everything the flags name is checked before the first judge call.
+	judgeSpec := spec
+	if judgeSpec == nil && opts.run != "" {
+		judgeSpec, _ = storedSpec(opts.run) // an unreadable run is reported by Score
+	}
+	var judgeNames []string
+	if judgeSpec != nil {
+		judgeNames = specJudges(judgeSpec, opts.judges)
+	}
+	if err := opts.check.preflight(judgeNames); err != nil {
+		return withExitCode(err, ExitError)
+	}
 	so := eval.ScoreOptions{
 		Options: eval.Options{
 			Out: opts.out, RunID: opts.runID, Concurrency: opts.concurrency, Limit: opts.limit,
 			Getenv: env.Getenv, Now: env.Now, Progress: newProgress(env),
 			Tool: results.Tool{Name: "gavel", Version: env.Version, Commit: env.Commit},
 		},
-		Input: opts.input, Run: opts.run, Judges: opts.judges,
+		Input: opts.input, Run: opts.run, Judges: opts.judges, Strict: opts.strict,
 	}
 	if so.Tool.Version == "" {
 		so.Tool.Version = "(devel)"
 	}
 	out, err := eval.Score(cmd.Context(), spec, so)
-	return finishRun(env, out, err)
+	if err := finishRun(env, out, err); err != nil {
+		return err
+	}
+	gspec := spec
+	if spec != nil && len(opts.judges) > 0 {
+		// The spec's gates on judges that were not run have nothing to read.
+		c := *spec
+		c.Gates = nil
+		for _, g := range spec.Gates {
+			if g.Judge == "" || slices.Contains(opts.judges, g.Judge) {
+				c.Gates = append(c.Gates, g)
+			}
+		}
+		gspec = &c
+	}
+	return opts.check.gateRun(env, gspec, out.Dir)
 }
 
 // finishRun prints a finished run's summary and its directory (the last
