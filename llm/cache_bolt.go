@@ -254,6 +254,15 @@ func OpenBoltCache(path string, opts BoltOptions) (*BoltCache, error) {
 	return c, nil
 }
 
+// Damaged returns the *CacheDamagedError of a file found damaged (every
+// operation then fails with it), or nil.
+func (c *BoltCache) Damaged() error {
+	if d := c.damaged.Load(); d != nil {
+		return d
+	}
+	return nil
+}
+
 // Path returns the cache file's path.
 func (c *BoltCache) Path() string { return c.path }
 
