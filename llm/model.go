@@ -170,9 +170,10 @@ type Response struct {
 	// choice.
 	Logprobs []TokenLogprob `json:"logprobs,omitempty"`
 	// LatencyMS is how long the model took to answer, in milliseconds,
-	// retries included. A cache hit keeps the figure of the call that was
-	// made (stored with its reply; 0 for an entry stored without one), as
-	// it keeps that call's Usage and CostUSD.
+	// retries and rate-limit waits included (0 for the built-in offline
+	// models). A cache hit keeps the figure of the call that was made
+	// (stored with its reply; 0 for an entry stored without one), as it
+	// keeps that call's Usage and CostUSD.
 	LatencyMS float64 `json:"latency_ms,omitempty"`
 	// Cached is true when no request was made for this reply: it came from
 	// the cache, or from an identical call made at the same time. It is

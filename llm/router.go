@@ -365,7 +365,9 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		if err != nil {
 			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
 		}
-		resp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
+		if _, offline := p.(offlineProvider); !offline {
+			resp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
+		}
 		resp.CostUSD = r.callCost(p, req.Model, resp.Usage)
 		return resp, nil
 	})
@@ -523,13 +525,12 @@ func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedRespons
 		if err != nil {
 			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
 		}
-		return Response{
-			Vectors:   eresp.Vectors,
-			Usage:     eresp.Usage,
-			Estimated: eresp.Estimated,
-			CostUSD:   r.callCost(p, req.Model, eresp.Usage),
-			LatencyMS: float64(r.clock.Now().Sub(start).Microseconds()) / 1000,
-		}, nil
+		cresp := Response{Vectors: eresp.Vectors, Usage: eresp.Usage, Estimated: eresp.Estimated,
+			CostUSD: r.callCost(p, req.Model, eresp.Usage)}
+		if _, offline := p.(offlineProvider); !offline {
+			cresp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
+		}
+		return cresp, nil
 	})
 	if err != nil {
 		return EmbedResponse{}, err

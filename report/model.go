@@ -70,6 +70,10 @@ type VariantStats struct {
 	CompletionTokens int64   `json:"completion_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
 	Unpriced         int     `json:"unpriced"`
+	// FromCache counts the results whose model calls the cache answered
+	// (every one): their latency, tokens and cost, counted above, are
+	// those of the calls made when the replies were recorded.
+	FromCache int `json:"from_cache,omitempty"`
 	// Judges hold per-judge figures, in the spec's order.
 	Judges []JudgeStats `json:"judges"`
 	// Metrics are corpus-level metrics (corpus BLEU, ...).

@@ -55,7 +55,10 @@ type VariantSummary struct {
 	CompletionTokens int64
 	CostUSD          float64
 	Unpriced         int // results with no known price
-	Judges           map[string]*JudgeSummary
+	// FromCache counts the results whose every model call the cache
+	// answered (their figures are the original calls').
+	FromCache int
+	Judges    map[string]*JudgeSummary
 }
 
 // JudgeSummary holds one judge's figures for one variant.
@@ -127,6 +130,9 @@ func Summarize(dir string) (*Summary, error) {
 			v.CostUSD += *r.CostUSD
 		} else {
 			v.Unpriced++
+		}
+		if r.Cached {
+			v.FromCache++
 		}
 		return nil
 	})
@@ -284,6 +290,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			cost = "n/a"
 		} else if v.Unpriced > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d results have no known price; cost counts the others", v.Name, v.Unpriced))
+		}
+		if v.FromCache > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d results from the cache; their latency, tokens and cost are those of the original calls", v.Name, v.FromCache, v.Results))
 		}
 		row = append(row, num(v.LatencyP50, 1), num(v.LatencyP95, 1),
 			fmt.Sprint(v.PromptTokens), fmt.Sprint(v.CompletionTokens), cost)
