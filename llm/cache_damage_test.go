@@ -3,6 +3,7 @@ package llm_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -97,8 +98,8 @@ func useDamaged(t *testing.T, path string, n int) (damaged bool) {
 
 // TestBoltCacheDamagedFile truncates and overwrites parts of a real cache
 // file: opening it, reading it and exporting it never panic, never give a
-// reply other than the one stored, and the damage is reported as a
-// *CacheDamagedError (the file's path, once).
+// reply other than the one stored, and damage that reaches the pages in
+// use is reported as a *CacheDamagedError (the file's path, once).
 func TestBoltCacheDamagedFile(t *testing.T) {
 	t.Parallel()
 	const n = 300
@@ -110,35 +111,66 @@ func TestBoltCacheDamagedFile(t *testing.T) {
 	if len(orig) < 8*page {
 		t.Fatalf("the cache file has only %d bytes", len(orig))
 	}
-	cases := map[string][]byte{}
-	for _, size := range []int{len(orig) / 2, 3 * page, page + 10, 100} {
-		cases["truncated to "+strconv.Itoa(size)] = bytes.Clone(orig[:size])
+	// Cases that must be reported as damage (every page the meta pages
+	// point to is gone or unreadable) map to true; the others (bytes
+	// overwritten here and there, which may be in free pages) must only
+	// never panic nor lie.
+	type damage struct {
+		content    []byte
+		mustReport bool
 	}
-	// Overwrite the page header (id, flags, count) of the meta pages, of
-	// the freelist and of some data pages, and bytes inside pages.
+	cases := map[string]damage{}
+	cases["truncated to half"] = damage{bytes.Clone(orig[:len(orig)/2]), false}
+	for _, size := range []int{3 * page, page + 10, 100} {
+		cases["truncated to "+strconv.Itoa(size)] = damage{bytes.Clone(orig[:size]), true}
+	}
 	for _, off := range []int{0 + 16, page + 16, 2*page + 8, 3*page + 8, 4*page + 10, 5*page + 9, 6*page + 1000, len(orig)/2 + 7, len(orig) - page + 12} {
 		b := bytes.Clone(orig)
 		for i := off; i < off+8 && i < len(b); i++ {
 			b[i] ^= 0xa5
 		}
-		cases["overwritten at "+strconv.Itoa(off)] = b
+		cases["overwritten at "+strconv.Itoa(off)] = damage{b, false}
 	}
+	// The type of the root bucket's page, which every transaction reads.
+	b := bytes.Clone(orig)
+	root := rootPageOf(t, b)
+	b[root*page+8] ^= 0xa5
+	cases["root page type overwritten"] = damage{b, true}
 	dir := t.TempDir()
-	reported := 0
-	for name, content := range cases {
+	for name, d := range cases {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".db")
-			if err := os.WriteFile(path, content, 0o600); err != nil {
+			if err := os.WriteFile(path, d.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if useDamaged(t, path, n) {
-				reported++
+			if !useDamaged(t, path, n) && d.mustReport {
+				t.Error("the damage was not reported")
 			}
 		})
 	}
-	if reported < len(cases)/2 {
-		t.Errorf("the damage was reported for only %d of %d damaged files", reported, len(cases))
+}
+
+// rootPageOf returns the page of the root bucket of a bbolt file (4096-byte
+// pages), from its meta page with the higher transaction id: after the
+// page header (16 bytes), magic, version, page size and flags (4 bytes
+// each), the root bucket's page (8) and sequence (8), the freelist's page
+// (8), the high water mark (8) and the transaction id (8).
+func rootPageOf(t *testing.T, file []byte) int {
+	t.Helper()
+	best, root := uint64(0), 0
+	for _, meta := range []int{0, 4096} {
+		m := file[meta+16:]
+		if binary.LittleEndian.Uint32(m) != 0xED0CDAED {
+			t.Fatalf("no bbolt meta page at %d", meta)
+		}
+		if txid := binary.LittleEndian.Uint64(m[48:]); txid >= best {
+			best, root = txid, int(binary.LittleEndian.Uint64(m[16:]))
+		}
 	}
+	if root < 2 || (root+1)*4096 > len(file) {
+		t.Fatalf("root bucket at page %d of a %d-byte file", root, len(file))
+	}
+	return root
 }
 
 // TestBoltCacheDamagedEntry flips a byte inside a stored reply (opening

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,15 +36,23 @@ func TestDamagedCacheFile(t *testing.T) {
 		t.Fatalf("export: exit %d: %s", code, stderr)
 	}
 
+	// Cut after the two meta pages and the freelist: every page the meta
+	// pages point to is gone. (A cut further on may leave every used page
+	// in place: bbolt grows its file ahead of need.)
 	truncated := filepath.Join(dir, "truncated.db")
-	if err := os.WriteFile(truncated, orig[:len(orig)/2], 0o600); err != nil {
+	if len(orig) <= 3*4096 {
+		t.Fatalf("the cache file has only %d bytes", len(orig))
+	}
+	if err := os.WriteFile(truncated, orig[:3*4096], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The header of the first page after the meta pages and the
-	// freelist: bbolt asserts on its type when it reads it.
+	// The type of the page holding the root bucket, as the current meta
+	// page says: bbolt asserts on it when a transaction looks up a
+	// bucket.
 	flipped := filepath.Join(dir, "flipped.db")
 	b := bytes.Clone(orig)
-	for i := 2*4096 + 8; i < 2*4096+12; i++ {
+	root := rootPage(t, b)
+	for i := root*4096 + 8; i < root*4096+10; i++ {
 		b[i] ^= 0xa5
 	}
 	if err := os.WriteFile(flipped, b, 0o600); err != nil {
@@ -112,4 +121,27 @@ func TestCacheErrorsNameTheFileOnce(t *testing.T) {
 			t.Errorf("%s: exit %d: %q names %s %d times", strings.Join(args[:2], " "), code, stderr, missing, strings.Count(stderr.String(), missing))
 		}
 	}
+}
+
+// rootPage returns the page of the root bucket of a bbolt file (4096-byte
+// pages), from its meta page with the higher transaction id. A meta page
+// is the page header (16 bytes), then magic, version, page size and flags
+// (4 bytes each), the root bucket's page (8) and sequence (8), the
+// freelist's page (8), the high water mark (8) and the transaction id (8).
+func rootPage(t *testing.T, file []byte) int {
+	t.Helper()
+	best, root := uint64(0), 0
+	for _, meta := range []int{0, 4096} {
+		m := file[meta+16:]
+		if binary.LittleEndian.Uint32(m) != 0xED0CDAED {
+			t.Fatalf("no bbolt meta page at %d", meta)
+		}
+		if txid := binary.LittleEndian.Uint64(m[48:]); txid >= best {
+			best, root = txid, int(binary.LittleEndian.Uint64(m[16:]))
+		}
+	}
+	if root < 2 || (root+1)*4096 > len(file) {
+		t.Fatalf("root bucket at page %d of a %d-byte file", root, len(file))
+	}
+	return root
 }
