@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestDamagedCacheFile records a run's calls in a cache file, then
-// truncates it and overwrites a page of it: every command that uses it —
+// truncates it, or overwrites the page of its root bucket or of its
+// entries: every command that uses it —
 // run in each cache mode, cache export, stats and import — ends without a
 // panic, and a file found damaged is exit 2 with "cache FILE is damaged:
 // move it away …", the path named once — except for a run in rw or ro
@@ -58,9 +62,20 @@ func TestDamagedCacheFile(t *testing.T) {
 	if err := os.WriteFile(flipped, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The type of the entries bucket's root page: the file opens, and
+	// the damage is found by the first lookup.
+	entries := filepath.Join(dir, "entries.db")
+	b = bytes.Clone(orig)
+	page := entriesPage(t, db)
+	for i := page*4096 + 8; i < page*4096+10; i++ {
+		b[i] ^= 0xa5
+	}
+	if err := os.WriteFile(entries, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	n := 0
-	for _, path := range []string{truncated, flipped} {
+	for _, path := range []string{truncated, flipped, entries} {
 		for _, args := range [][]string{
 			{"run", spec, "--cache", "rw"},
 			{"run", spec, "--cache", "ro"},
@@ -144,4 +159,25 @@ func rootPage(t *testing.T, file []byte) int {
 		t.Fatalf("root bucket at page %d of a %d-byte file", root, len(file))
 	}
 	return root
+}
+
+// entriesPage returns the root page of the entries bucket of a cache file.
+func entriesPage(t *testing.T, path string) int {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var page int
+	err = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte("entries")); b != nil {
+			page = int(b.Root())
+		}
+		return nil
+	})
+	if err != nil || page < 2 {
+		t.Fatalf("entries bucket at page %d: %v", page, err)
+	}
+	return page
 }
