@@ -473,7 +473,7 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 		// shared lock is held anyway, the reads queued meanwhile
 		// (by the goroutines just answered, say) run in the same
 		// transaction, for up to maxReadHold.
-		var pending []*boltOp // taken, not yet answered
+		pending := live // taken, not yet answered
 		err := c.guard(func() error {
 			return db.View(func(tx *bolt.Tx) error {
 				for {
@@ -497,9 +497,9 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 				}
 			})
 		})
-		_ = db.Close()
+		c.closeDB(db, err)
 		for _, op := range pending {
-			op.done <- err
+			op.done <- c.opErr(err)
 		}
 		return time.Since(start)
 	}
@@ -519,7 +519,7 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 			return nil
 		})
 	})
-	if cerr := db.Close(); err == nil {
+	if cerr := c.closeDB(db, err); err == nil {
 		err = cerr
 	}
 	held := time.Since(start)
@@ -535,6 +535,27 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 		}
 	}
 	return held
+}
+
+// closeDB closes db after a transaction that ended with err. After bbolt
+// panicked in a transaction its locks may be left held, and Close could
+// then wait forever: it is given a second, and the handle is left behind
+// if it takes longer (the file is damaged, and no longer used).
+func (c *BoltCache) closeDB(db *bolt.DB, err error) error {
+	if !errors.Is(err, ErrCacheDamaged) {
+		return db.Close()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = recover() }()
+		_ = db.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	return nil
 }
 
 // guard runs fn, turning a panic of bbolt's (it panics on the pages of a
