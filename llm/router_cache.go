@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -81,8 +82,11 @@ func (rc *routerCache) through(ctx context.Context, span *traces.ActiveSpan, p p
 	for {
 		f, leader := rc.flights.join(key)
 		if leader {
+			// Deferred, so that waiters are released even if the
+			// call panics.
+			err = errFlightAborted
+			defer func() { rc.flights.finish(key, f, resp, err) }()
 			resp, hit, err = rc.lookupOrCall(ctx, span, model, key, call)
-			rc.flights.finish(key, f, resp, err)
 			return resp, hit, err
 		}
 		select {
@@ -148,6 +152,10 @@ func (rc *routerCache) store(ctx context.Context, span *traces.ActiveSpan, key, 
 		span.SetAttr("cache_error", err.Error())
 	}
 }
+
+// errFlightAborted is the result a flight's waiters see when its leader
+// never returned (it panicked): they then make their own calls.
+var errFlightAborted = errors.New("the identical call in flight was aborted")
 
 // flightGroup lets concurrent calls with the same cache key share one
 // lookup and one request. Unlike golang.org/x/sync/singleflight, a waiter
