@@ -61,6 +61,14 @@ type chainState struct {
 	cost    float64
 	priced  bool
 	calls   int
+	// now is the runner's clock; cacheHits and cachedCost count the calls
+	// the cache answered and what they cost when made; modelMS is, over
+	// the model calls, their latency (Response.LatencyMS: the original
+	// call's for a hit) less the time the calls took here.
+	now        func() time.Time
+	cacheHits  int
+	cachedCost float64
+	modelMS    float64
 }
 
 // data returns the template data of the state.
@@ -74,6 +82,29 @@ func (s *chainState) data() map[string]any {
 		"variant": s.variant.data,
 		"steps":   steps,
 		"input":   s.last,
+	}
+}
+
+// clock returns the time on the runner's clock.
+func (s *chainState) clock() time.Time {
+	if s.now == nil {
+		return time.Now()
+	}
+	return s.now()
+}
+
+// countCall accounts for a model call that took took here: the result
+// counts it at the model's latency (for a cache hit, the original call's),
+// without the time the cache took to look it up or store it.
+func (s *chainState) countCall(cached bool, latencyMS float64, cost *float64, took time.Duration) {
+	if cached {
+		s.cacheHits++
+		if cost != nil {
+			s.cachedCost += *cost
+		}
+	}
+	if latencyMS > 0 {
+		s.modelMS += latencyMS - float64(took.Microseconds())/1000
 	}
 }
 
@@ -110,8 +141,12 @@ func (s *llmStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSpan)
 		}
 		msgs[i] = llm.Message{Role: s.messages[i].Role, Content: text}
 	}
+	start := st.clock()
 	resp, err := s.model.Chat(ctx, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params})
 	st.calls++
+	if err == nil {
+		st.countCall(resp.Cached, resp.LatencyMS, resp.CostUSD, st.clock().Sub(start))
+	}
 	st.usage.PromptTokens += resp.Usage.PromptTokens
 	st.usage.CompletionTokens += resp.Usage.CompletionTokens
 	if resp.CostUSD != nil {

@@ -19,8 +19,9 @@ var errBudget = errors.New("budget reached")
 
 func (r *runner) overBudget(m *results.Manifest) error {
 	t := m.Totals
-	if r.opts.MaxCostUSD > 0 && t.CostUSD >= r.opts.MaxCostUSD {
-		return fmt.Errorf("%w: cost $%.4f of the $%.4f allowed", errBudget, t.CostUSD, r.opts.MaxCostUSD)
+	// What the cache answered was paid for by an earlier run.
+	if spent := t.CostUSD - t.CachedCostUSD; r.opts.MaxCostUSD > 0 && spent >= r.opts.MaxCostUSD {
+		return fmt.Errorf("%w: cost $%.4f of the $%.4f allowed", errBudget, spent, r.opts.MaxCostUSD)
 	}
 	if tokens := t.PromptTokens + t.CompletionTokens; r.opts.MaxTokens > 0 && tokens >= r.opts.MaxTokens {
 		return fmt.Errorf("%w: %d tokens of the %d allowed", errBudget, tokens, r.opts.MaxTokens)
@@ -203,6 +204,7 @@ func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err e
 		if res.CostUSD != nil {
 			t.CostUSD += *res.CostUSD
 		}
+		t.CachedCostUSD += res.CachedCostUSD
 		return nil
 	})
 	if err != nil {

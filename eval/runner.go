@@ -935,6 +935,7 @@ func (r *runner) store(ps *partStore, o *outcome, m *results.Manifest) error {
 	if o.result.CostUSD != nil {
 		t.CostUSD += *o.result.CostUSD
 	}
+	t.CachedCostUSD += o.result.CachedCostUSD
 	if r.opts.Progress != nil {
 		r.opts.Progress.Result(&o.result)
 	}
@@ -1049,7 +1050,7 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 		RunID: r.runID, Variant: j.variant.name, ExampleID: j.example.ID, ExampleIndex: int64(j.example.Index),
 		Epoch: int32(j.epoch), Input: string(input), TraceID: traceID, StartedAt: r.now().UTC(),
 	}
-	st := &chainState{example: j.example.Fields, variant: j.variant, steps: map[string]string{}}
+	st := &chainState{example: j.example.Fields, variant: j.variant, steps: map[string]string{}, now: r.now}
 	chainName := r.spec.Name
 	if chainName == "" {
 		chainName = "chain"
@@ -1083,7 +1084,19 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 		st.steps[s.name()] = out
 		st.last = out
 	}
-	res.LatencyMS = float64(r.now().Sub(start).Microseconds()) / 1000
+	// Model calls count at the model's latency: a call the cache
+	// answered at its original call's, and the cache's own time is left
+	// out, so that runs from the cache and live runs compare.
+	res.LatencyMS = max(0, float64(r.now().Sub(start).Microseconds())/1000+st.modelMS)
+	res.CacheHits = int64(st.cacheHits)
+	res.Cached = st.calls > 0 && st.cacheHits == st.calls
+	res.CachedCostUSD = st.cachedCost
+	if st.cacheHits > 0 {
+		root.SetAttr("cache_hits", st.cacheHits)
+		if res.Cached {
+			root.SetAttr("cache", "hit")
+		}
+	}
 	root.SetOutput(st.last)
 	root.SetAttr("prompt_tokens", st.usage.PromptTokens)
 	root.SetAttr("completion_tokens", st.usage.CompletionTokens)

@@ -75,3 +75,17 @@ func CacheKey(req Request) string {
 	sum := sha256.Sum256(b)
 	return "chat:" + hex.EncodeToString(sum[:])
 }
+
+// EmbedCacheKey is the content address of an embeddings request: a SHA-256
+// of the model and the inputs, in order. A cache stores the reply as a
+// Response whose Vectors hold the vectors.
+func EmbedCacheKey(req EmbedRequest) string {
+	canon := struct {
+		Kind  string   `json:"kind"`
+		Model string   `json:"model"`
+		Input []string `json:"input"`
+	}{Kind: "embed", Model: req.Model, Input: req.Input}
+	b, _ := json.Marshal(canon) // strings only: cannot fail
+	sum := sha256.Sum256(b)
+	return "embed:" + hex.EncodeToString(sum[:])
+}

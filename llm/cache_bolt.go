@@ -3,6 +3,8 @@ package llm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,10 +25,20 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// CacheFormat is the version of the format of the entries gavel stores in a
-// BoltCache (and of the responses in a cassette). A cache written by a newer
-// gavel, with a higher format, is refused rather than misread.
+// CacheFormat is the version of the layout of a BoltCache file (its
+// buckets and meta data; the responses in a cassette have the same form).
+// A cache written by a newer gavel, with a higher format, is refused rather
+// than misread.
 const CacheFormat = 1
+
+// CacheEntryFormat is the version of the entries gavel stores in a
+// BoltCache. Since version 2 every entry carries the SHA-256 of its model
+// and reply, checked on every read. An entry of version 1 (stored by an
+// older gavel, with no checksum) cannot be verified: Get reports it as
+// ErrCacheEntryUnverified, so that a read-write run calls the model again
+// and replaces it, and a replay refuses it; ExportCassette still exports
+// it.
+const CacheEntryFormat = 2
 
 // DefaultLockTimeout is how long a BoltCache operation waits, by default,
 // for other processes to release the cache file.
@@ -40,7 +54,34 @@ var (
 	// ErrCacheLocked is returned (wrapped) when another process kept the
 	// cache file locked for longer than BoltOptions.LockTimeout.
 	ErrCacheLocked = errors.New("the cache file is locked by another process")
+	// ErrCacheDamaged is returned (wrapped in a *CacheDamagedError) by
+	// every operation on a cache file that bbolt cannot read: truncated,
+	// overwritten, or not a bbolt file at all.
+	ErrCacheDamaged = errors.New("the cache file is damaged")
+	// ErrCacheEntryDamaged is returned (wrapped) by Get for an entry whose
+	// checksum does not match its content, or that cannot be decoded.
+	ErrCacheEntryDamaged = errors.New("damaged (its checksum does not match)")
+	// ErrCacheEntryUnverified is returned (wrapped) by Get for an entry
+	// stored by an older gavel, without a checksum.
+	ErrCacheEntryUnverified = errors.New("stored by an older gavel without a checksum")
 )
+
+// CacheDamagedError says that the cache file at Path is damaged; it wraps
+// ErrCacheDamaged. Once a BoltCache has met one, every later operation
+// fails with it without touching the file again.
+type CacheDamagedError struct {
+	// Path is the cache file's path.
+	Path string
+	// Cause is what bbolt reported (an error, or the text of its panic).
+	Cause string
+}
+
+func (e *CacheDamagedError) Error() string {
+	return fmt.Sprintf("cache %s is damaged (%s)", e.Path, e.Cause)
+}
+
+// Unwrap returns ErrCacheDamaged.
+func (e *CacheDamagedError) Unwrap() error { return ErrCacheDamaged }
 
 // BoltOptions configures OpenBoltCache.
 type BoltOptions struct {
@@ -133,6 +174,9 @@ type BoltCache struct {
 
 	closeOnce sync.Once
 
+	// damaged holds the *CacheDamagedError of a file found damaged.
+	damaged atomic.Pointer[CacheDamagedError]
+
 	hits, misses, puts, errs atomic.Int64
 	transactions, lockWaits  atomic.Int64
 	lockWaitNanos            atomic.Int64
@@ -190,7 +234,10 @@ func OpenBoltCache(path string, opts BoltOptions) (*BoltCache, error) {
 	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("cache: %w", err)
+			if pe, ok := errors.AsType[*fs.PathError](err); ok {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("cache %s: %w", path, err)
 		}
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -205,6 +252,15 @@ func OpenBoltCache(path string, opts BoltOptions) (*BoltCache, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Damaged returns the *CacheDamagedError of a file found damaged (every
+// operation then fails with it), or nil.
+func (c *BoltCache) Damaged() error {
+	if d := c.damaged.Load(); d != nil {
+		return d
+	}
+	return nil
 }
 
 // Path returns the cache file's path.
@@ -229,8 +285,11 @@ func (c *BoltCache) Get(ctx context.Context, key string) (Response, bool, error)
 		if err != nil {
 			return fmt.Errorf("entry %s: %w", key, err)
 		}
+		if v.Format < CacheEntryFormat {
+			return fmt.Errorf("entry %s: %w", key, ErrCacheEntryUnverified)
+		}
 		if err := json.Unmarshal(v.Response, &resp); err != nil {
-			return fmt.Errorf("entry %s: %w", key, err)
+			return fmt.Errorf("entry %s: %w: %v", key, ErrCacheEntryDamaged, err)
 		}
 		found = true
 		return nil
@@ -314,6 +373,10 @@ func (c *BoltCache) do(ctx context.Context, write bool, fn func(tx *bolt.Tx) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if d := c.damaged.Load(); d != nil {
+		c.errs.Add(1)
+		return d
+	}
 	op := &boltOp{ctx: ctx, write: write, fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	if c.closed {
@@ -338,6 +401,11 @@ func (c *BoltCache) do(ctx context.Context, write bool, fn func(tx *bolt.Tx) err
 // run is the goroutine that owns the file.
 func (c *BoltCache) run() {
 	defer close(c.stopped)
+	// bbolt reads the file through a memory map: on a truncated file a
+	// read past its end faults (SIGBUS), which would kill the process.
+	// This goroutine makes every access to the file, so it turns such
+	// faults into panics, which runBatch recovers as a damaged file.
+	debug.SetPanicOnFault(true)
 	for {
 		batch := c.next()
 		if batch == nil {
@@ -376,6 +444,12 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 	if len(live) == 0 {
 		return 0
 	}
+	if d := c.damaged.Load(); d != nil {
+		for _, op := range live {
+			op.done <- d
+		}
+		return 0
+	}
 	write := slices.ContainsFunc(live, func(op *boltOp) bool { return op.write })
 
 	db, start, err := c.open(write, live)
@@ -384,7 +458,7 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 			// The file was removed (or is being created): every
 			// read misses.
 			for _, op := range live {
-				op.done <- c.opErr(runOp(op, nil))
+				op.done <- c.opErr(c.runOp(op, nil))
 			}
 			return 0
 		}
@@ -399,47 +473,110 @@ func (c *BoltCache) runBatch(batch []*boltOp) time.Duration {
 		// shared lock is held anyway, the reads queued meanwhile
 		// (by the goroutines just answered, say) run in the same
 		// transaction, for up to maxReadHold.
-		_ = db.View(func(tx *bolt.Tx) error {
-			for {
-				for _, op := range live {
-					op.done <- c.opErr(runOp(op, tx))
+		pending := live // taken, not yet answered
+		err := c.guard(func() error {
+			return db.View(func(tx *bolt.Tx) error {
+				for {
+					pending = live
+					for i, op := range live {
+						err := c.runOp(op, tx)
+						if errors.Is(err, ErrCacheDamaged) {
+							pending = live[i:]
+							return err
+						}
+						op.done <- c.opErr(err)
+					}
+					pending = nil
+					if time.Since(start) >= maxReadHold {
+						return nil
+					}
+					runtime.Gosched()
+					if live = c.nextReads(); len(live) == 0 {
+						return nil
+					}
 				}
-				if time.Since(start) >= maxReadHold {
-					return nil
-				}
-				runtime.Gosched()
-				if live = c.nextReads(); len(live) == 0 {
-					return nil
-				}
-			}
+			})
 		})
-		_ = db.Close()
+		c.closeDB(db, err)
+		for _, op := range pending {
+			op.done <- c.opErr(err)
+		}
 		return time.Since(start)
 	}
 
 	errs := make([]error, len(live))
-	err = db.Update(func(tx *bolt.Tx) error {
-		if err := initBoltFile(tx); err != nil {
-			return err
-		}
-		for i, op := range live {
-			errs[i] = runOp(op, tx)
-		}
-		return nil
+	err = c.guard(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			if err := initBoltFile(tx); err != nil {
+				return err
+			}
+			for i, op := range live {
+				errs[i] = c.runOp(op, tx)
+				if errors.Is(errs[i], ErrCacheDamaged) {
+					return errs[i]
+				}
+			}
+			return nil
+		})
 	})
-	if cerr := db.Close(); err == nil {
+	if cerr := c.closeDB(db, err); err == nil {
 		err = cerr
 	}
 	held := time.Since(start)
 	for i, op := range live {
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrCacheDamaged):
+			op.done <- err
+		case err != nil:
 			// Nothing of the transaction was committed.
 			op.done <- fmt.Errorf("cache %s: %w", c.path, err)
-		} else {
+		default:
 			op.done <- c.opErr(errs[i])
 		}
 	}
 	return held
+}
+
+// closeDB closes db after a transaction that ended with err. After bbolt
+// panicked in a transaction its locks may be left held, and Close could
+// then wait forever: it is given a second, and the handle is left behind
+// if it takes longer (the file is damaged, and no longer used).
+func (c *BoltCache) closeDB(db *bolt.DB, err error) error {
+	if !errors.Is(err, ErrCacheDamaged) {
+		return db.Close()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = recover() }()
+		_ = db.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	return nil
+}
+
+// guard runs fn, turning a panic of bbolt's (it panics on the pages of a
+// damaged file, and faults on a truncated one) into the file's
+// *CacheDamagedError, which it also returns for every later operation.
+func (c *BoltCache) guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = c.markDamaged(fmt.Sprint(p))
+		}
+	}()
+	return fn()
+}
+
+// markDamaged records that the file is damaged and returns the error.
+func (c *BoltCache) markDamaged(cause string) error {
+	d := &CacheDamagedError{Path: c.path, Cause: cause}
+	if c.damaged.CompareAndSwap(nil, d) {
+		return d
+	}
+	return c.damaged.Load()
 }
 
 // liveOps answers the operations whose context is done and returns the
@@ -483,21 +620,43 @@ func (c *BoltCache) take(n int) []*boltOp {
 }
 
 func (c *BoltCache) opErr(err error) error {
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrCacheDamaged) {
 		return fmt.Errorf("cache %s: %w", c.path, err)
 	}
-	return nil
+	return err
 }
 
-// runOp runs one operation, turning a panic (of a writer given to
-// ExportCassette, say) into its error.
-func runOp(op *boltOp, tx *bolt.Tx) (err error) {
+// runOp runs one operation, turning a panic into its error: a panic of
+// bbolt's (reading a damaged page) is a *CacheDamagedError, any other (of
+// a writer given to ExportCassette, say) is the operation's own error.
+func (c *BoltCache) runOp(op *boltOp, tx *bolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if _, fault := p.(interface{ Addr() uintptr }); fault || panickedInBolt() {
+				err = c.markDamaged(fmt.Sprint(p))
+				return
+			}
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
 	return op.fn(tx)
+}
+
+// panickedInBolt reports, from a deferred function recovering a panic,
+// whether the function that panicked is bbolt's.
+func panickedInBolt() bool {
+	var pcs [32]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return strings.HasPrefix(f.Function, "go.etcd.io/bbolt")
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // open opens and locks the file, retrying while another handle holds the
@@ -516,7 +675,7 @@ func (c *BoltCache) open(write bool, ops []*boltOp) (db *bolt.DB, locked time.Ti
 		// A Timeout shorter than bbolt's own 50ms poll makes one
 		// attempt: we poll faster, with jitter, and can give up.
 		attempt := time.Now()
-		db, err := bolt.Open(c.path, 0o600, &bolt.Options{Timeout: time.Nanosecond, ReadOnly: !write})
+		db, err := c.openOnce(write)
 		if err == nil {
 			return db, attempt, nil
 		}
@@ -530,7 +689,16 @@ func (c *BoltCache) open(write bool, ops []*boltOp) (db *bolt.DB, locked time.Ti
 				// fails a read-only open): it holds nothing yet.
 				return nil, time.Time{}, fs.ErrNotExist
 			}
-			return nil, time.Time{}, fmt.Errorf("cache %s: not a readable cache file: %w", c.path, err)
+			if errors.Is(err, ErrCacheDamaged) {
+				return nil, time.Time{}, err
+			}
+			if pe, ok := errors.AsType[*fs.PathError](err); ok && errors.Is(err, fs.ErrPermission) {
+				return nil, time.Time{}, fmt.Errorf("cache %s: %w", c.path, pe.Err)
+			}
+			// bbolt found no valid meta page, a bad checksum, a
+			// version it does not know, a file too short: what is
+			// there is not a readable bbolt file.
+			return nil, time.Time{}, c.markDamaged(err.Error())
 		}
 		waited = true
 		if time.Since(start) >= c.opts.LockTimeout {
@@ -542,6 +710,32 @@ func (c *BoltCache) open(write bool, ops []*boltOp) (db *bolt.DB, locked time.Ti
 		time.Sleep(poll/2 + rand.N(poll))
 		poll = min(2*poll, maxLockPoll)
 	}
+}
+
+// openOnce makes one attempt at opening and locking the file. bbolt panics
+// in Open on some damaged files (a page that is not the freelist it should
+// be, say), leaving the file open and locked: the panic is recovered as a
+// *CacheDamagedError and the file closed, releasing the lock.
+func (c *BoltCache) openOnce(write bool) (db *bolt.DB, err error) {
+	var file *os.File
+	defer func() {
+		if p := recover(); p != nil {
+			if file != nil {
+				unlockFile(file)
+				_ = file.Close()
+			}
+			db, err = nil, c.markDamaged(fmt.Sprint(p))
+		}
+	}()
+	return bolt.Open(c.path, 0o600, &bolt.Options{
+		Timeout:  time.Nanosecond,
+		ReadOnly: !write,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	})
 }
 
 func allDone(ops []*boltOp) bool {
@@ -610,11 +804,24 @@ func checkBoltFormat(tx *bolt.Tx) error {
 }
 
 // boltValue is the stored form of an entry; the key is the bbolt key.
+// SHA256 is the checksum of Model and Response (see entrySum); entries of
+// format 1 have none.
 type boltValue struct {
 	Format   int             `json:"format"`
 	Model    string          `json:"model,omitempty"`
 	Created  time.Time       `json:"created"`
 	Response json.RawMessage `json:"response"`
+	SHA256   string          `json:"sha256,omitempty"`
+}
+
+// entrySum is the checksum stored with an entry: the hex SHA-256 of its
+// model, a NUL byte and its reply's canonical JSON.
+func entrySum(model string, resp []byte) string {
+	h := sha256.New()
+	h.Write([]byte(model))
+	h.Write([]byte{0})
+	h.Write(resp)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func encodeBoltValue(e CacheEntry) ([]byte, error) {
@@ -629,27 +836,41 @@ func encodeBoltValue(e CacheEntry) ([]byte, error) {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	return json.Marshal(boltValue{
-		Format:   CacheFormat,
+	// Without HTML escaping the stored reply is byte for byte the one
+	// the checksum covers.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err = enc.Encode(boltValue{
+		Format:   CacheEntryFormat,
 		Model:    e.Model,
 		Created:  created.UTC().Round(time.Millisecond),
 		Response: resp,
+		SHA256:   entrySum(e.Model, resp),
 	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
+// decodeBoltValue decodes a stored entry and verifies its checksum: an
+// entry that cannot be read, or whose checksum does not match, is an error
+// wrapping ErrCacheEntryDamaged. An entry of format 1 has no checksum to
+// verify and is returned as it is (with its Format).
 func decodeBoltValue(raw []byte) (boltValue, error) {
 	var v boltValue
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, fmt.Errorf("unreadable entry: %w", err)
+		return v, fmt.Errorf("%w: unreadable entry: %v", ErrCacheEntryDamaged, err)
 	}
-	if v.Format < 1 || v.Format > CacheFormat {
-		return v, fmt.Errorf("entry format %d not supported (this gavel reads %d)", v.Format, CacheFormat)
+	if v.Format < 1 || v.Format > CacheEntryFormat {
+		return v, fmt.Errorf("entry format %d not supported (this gavel reads 1 to %d)", v.Format, CacheEntryFormat)
+	}
+	if v.Format >= 2 && v.SHA256 != entrySum(v.Model, v.Response) {
+		return v, ErrCacheEntryDamaged
 	}
 	return v, nil
 }
 
 // putBoltValue stores v under key unless the same model and reply are
-// stored there already.
+// stored there already, verified by their checksum.
 func putBoltValue(tx *bolt.Tx, key string, v []byte) error {
 	b := tx.Bucket(boltEntries)
 	if old := b.Get([]byte(key)); old != nil && sameBoltValue(old, v) {
@@ -659,14 +880,15 @@ func putBoltValue(tx *bolt.Tx, key string, v []byte) error {
 }
 
 // sameBoltValue reports whether two stored values hold the same model and
-// reply (whatever their creation times).
+// reply (whatever their creation times), both in the current format with a
+// valid checksum: a damaged or older entry is always replaced.
 func sameBoltValue(a, b []byte) bool {
 	va, err := decodeBoltValue(a)
-	if err != nil {
+	if err != nil || va.Format != CacheEntryFormat {
 		return false
 	}
 	vb, err := decodeBoltValue(b)
-	if err != nil {
+	if err != nil || vb.Format != CacheEntryFormat {
 		return false
 	}
 	return va.Model == vb.Model && bytes.Equal(va.Response, vb.Response)

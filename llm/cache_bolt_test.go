@@ -193,7 +193,7 @@ func TestBoltCacheStoresMetadata(t *testing.T) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatalf("stored value %s: %v", raw, err)
 	}
-	if v.Format != llm.CacheFormat || v.Model != "openai/gpt-4o-mini" || v.Created.Before(before) || v.Created.After(time.Now()) {
+	if v.Format != llm.CacheEntryFormat || v.Model != "openai/gpt-4o-mini" || v.Created.Before(before) || v.Created.After(time.Now()) {
 		t.Errorf("stored value = %s", raw)
 	}
 	sameReply(t, "stored response", v.Response, cacheTestReply(1))

@@ -169,6 +169,20 @@ type Response struct {
 	// the server sent them, one entry per generated token of the first
 	// choice.
 	Logprobs []TokenLogprob `json:"logprobs,omitempty"`
+	// LatencyMS is how long the model took to answer, in milliseconds,
+	// retries and rate-limit waits included (0 for the built-in offline
+	// models). A cache hit keeps the figure of the call that was made
+	// (stored with its reply; 0 for an entry stored without one), as it
+	// keeps that call's Usage and CostUSD.
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	// Cached is true when no request was made for this reply: it came from
+	// the cache, or from an identical call made at the same time. It is
+	// never stored.
+	Cached bool `json:"-"`
+	// Vectors holds the vectors of an embeddings call when a cache stores
+	// its reply (under an "embed:" key, see EmbedCacheKey); nil for a chat
+	// reply.
+	Vectors [][]float64 `json:"vectors,omitempty"`
 }
 
 // TokenLogprob is one generated token with its log probability and the
@@ -209,6 +223,10 @@ type EmbedResponse struct {
 	// the server.
 	Estimated bool     `json:"estimated,omitempty"`
 	CostUSD   *float64 `json:"cost_usd,omitempty"`
+	// LatencyMS and Cached are as in Response: a cache hit keeps the
+	// latency, usage and cost of the call that was made.
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	Cached    bool    `json:"-"`
 }
 
 // Embedder computes embeddings.

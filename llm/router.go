@@ -107,12 +107,18 @@ type provider interface {
 // A chat call goes through these steps, in order:
 //
 //  1. The cache (Config.Cache, Config.CacheMode): a hit is the answer,
-//     with no request and no rate-limit token taken. A hit costs nothing
-//     now: its CostUSD is 0, and its span's "cost_usd_saved" attribute
-//     holds what the reply would cost at the price table's prices (for an
-//     unpriced model, the cost stored with it, if any). In replay mode a
-//     miss fails with an error wrapping ErrNotCached and makes no
-//     request; no API key is needed.
+//     with no request and no rate-limit token taken. A hit reports the
+//     figures of the call that was made, stored with its reply: its
+//     Usage, its LatencyMS and its CostUSD (nil for a model with no
+//     price, as on a miss); Response.Cached marks it, and its span has
+//     "cache": "hit", "original_latency_ms" and "cost_usd_saved" (what
+//     the hit did not spend again). Concurrent calls with the same cache
+//     key make one request, whose reply the others share as hits
+//     ("cache_shared"). In replay mode a miss fails with an error
+//     wrapping ErrNotCached and makes no request; no API key is needed;
+//     an entry that cannot be read (a damaged file, a checksum that does
+//     not match) is an error naming the call, while in the other modes it
+//     is a miss.
 //  2. The limits (Config.Limits) of the call's provider or model, before
 //     every attempt: a pause after a Retry-After, a bound on attempts in
 //     flight, and the RPM and TPM buckets.
@@ -128,9 +134,8 @@ type provider interface {
 // (or, with none configured, until it is lifted). ProviderStats shows
 // this state.
 //
-// Embeddings calls (Embed) go through steps 2 and 3 but are not cached; in
-// replay mode an embeddings call to a provider other than the offline one
-// fails with an error wrapping ErrNotCached.
+// Embeddings calls (Embed) go through the same steps, cached under
+// EmbedCacheKey.
 type Router struct {
 	providers map[string]provider
 	prices    PriceTable
@@ -338,8 +343,8 @@ func (r *Router) providerNames() []string {
 // model, provider, base URL, parameters, token usage, cost, finish
 // reason, cache use ("cache": "hit", "miss" or "off") and attempts
 // ("attempts", "retries") as attributes; a failed call ends the span with
-// its error. The response's CostUSD comes from the price table (0 for a
-// cache hit).
+// its error. The response's CostUSD comes from the price table (for a
+// cache hit, the one stored with the reply).
 func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err error) {
 	name := req.Name
 	if name == "" {
@@ -366,24 +371,11 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		return Response{}, fmt.Errorf("model %q: request has no messages", req.Model)
 	}
 
-	cached, hit, key, err := r.cache.lookup(ctx, span, p, req)
-	if err != nil {
-		return Response{}, err
+	key := ""
+	if r.cache.uses(p) {
+		key = CacheKey(req)
 	}
-	if hit {
-		// An entry stored before its secret was known to be one is
-		// redacted on the way out.
-		resp = redactResponse(r.secrets, cached)
-		// A hit costs nothing now; what the reply cost is kept as
-		// "cost_usd_saved", at today's prices when the model has one.
-		if cost, ok := r.prices.Cost(req.Model, resp.Usage); ok && !p.free() {
-			span.SetAttr("cost_usd_saved", cost)
-		} else if resp.CostUSD != nil {
-			span.SetAttr("cost_usd_saved", *resp.CostUSD)
-		}
-		zero := 0.0
-		resp.CostUSD = &zero
-	} else {
+	resp, hit, err := r.cache.through(ctx, span, p, req.Model, key, func() (Response, error) {
 		lim := r.limits.get(r.limits.key(prov, model))
 		estimate := EstimateUsage(req.Messages, "").PromptTokens
 		id := func() uint64 {
@@ -392,7 +384,9 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 			}
 			return callID(CacheKey(req))
 		}
-		err = r.withRetries(ctx, span, lim, estimate, id, func(actx context.Context) (int, error) {
+		var resp Response
+		start := r.clock.Now()
+		err := r.withRetries(ctx, span, lim, estimate, id, func(actx context.Context) (int, error) {
 			var aerr error
 			resp, aerr = p.chat(actx, model, req)
 			return resp.Usage.PromptTokens + resp.Usage.CompletionTokens, aerr
@@ -400,15 +394,25 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		if err != nil {
 			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
 		}
-		if p.free() {
-			zero := 0.0
-			resp.CostUSD = &zero
-		} else if cost, ok := r.prices.Cost(req.Model, resp.Usage); ok {
-			resp.CostUSD = &cost
-		} else {
-			resp.CostUSD = nil
+		if _, offline := p.(offlineProvider); !offline {
+			resp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
 		}
-		r.cache.store(ctx, span, key, req.Model, resp)
+		resp.CostUSD = r.callCost(p, req.Model, resp.Usage)
+		return resp, nil
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	if hit {
+		// An entry stored before its secret was known to be one is
+		// redacted on the way out.
+		resp = redactResponse(r.secrets, resp)
+		resp.Cached = true
+		resp.CostUSD = r.hitCost(p, req.Model, resp.Usage, resp.CostUSD)
+		if resp.CostUSD != nil {
+			span.SetAttr("cost_usd_saved", *resp.CostUSD)
+		}
+		span.SetAttr("original_latency_ms", resp.LatencyMS)
 	}
 
 	if len(resp.Choices) > 1 {
@@ -433,6 +437,31 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		span.SetAttr("finish_reason", resp.FinishReason)
 	}
 	return resp, nil
+}
+
+// callCost is the cost of a call that was made: 0 for a free provider,
+// the price table's price, or nil when the model has none.
+func (r *Router) callCost(p provider, model string, u Usage) *float64 {
+	if p.free() {
+		zero := 0.0
+		return &zero
+	}
+	if cost, ok := r.prices.Cost(model, u); ok {
+		return &cost
+	}
+	return nil
+}
+
+// hitCost is the cost reported for a cache hit: what the call cost when it
+// was made (stored is that cost, nil for a model with no price then), else
+// what it costs at today's prices, else nil, as for a call made to a
+// model with no price.
+func (r *Router) hitCost(p provider, model string, u Usage, stored *float64) *float64 {
+	if stored != nil {
+		c := *stored
+		return &c
+	}
+	return r.callCost(p, model, u)
 }
 
 // attrs returns the parameters that are set, by their wire names.
@@ -480,7 +509,7 @@ func (p Params) attrs() map[string]any {
 }
 
 // Embed computes the embeddings of req.Input with the model req.Model
-// names, through the limits and the retries (see Router), each attempt
+// names, through the cache, the limits and the retries (see Router), each attempt
 // within the per-call timeout. Like Chat it records one span of
 // kind llm, named req.Name (default: the model name), with the inputs as
 // input and the model, provider, base URL, number of inputs, dimensions,
@@ -511,27 +540,44 @@ func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedRespons
 	if len(req.Input) == 0 {
 		return EmbedResponse{}, fmt.Errorf("model %q: embeddings request has no input", req.Model)
 	}
-	if r.cache.mode == CacheReplay && r.cache.uses(p) {
-		// Embeddings are not cached, and replay mode makes no requests.
-		return EmbedResponse{}, fmt.Errorf("model %q: embeddings are %w; use an offline embedding model in replay mode", req.Model, ErrNotCached)
+	key := ""
+	if r.cache.uses(p) {
+		key = EmbedCacheKey(req)
 	}
-
-	lim := r.limits.get(r.limits.key(prov, model))
-	id := func() uint64 { return callID(append([]string{"embed", req.Model}, req.Input...)...) }
-	err = r.withRetries(ctx, span, lim, estimateEmbedUsage(req.Input).PromptTokens, id, func(actx context.Context) (int, error) {
-		var aerr error
-		resp, aerr = p.embed(actx, model, req)
-		return resp.Usage.PromptTokens, aerr
+	cresp, hit, err := r.cache.through(ctx, span, p, req.Model, key, func() (Response, error) {
+		lim := r.limits.get(r.limits.key(prov, model))
+		id := func() uint64 { return callID(append([]string{"embed", req.Model}, req.Input...)...) }
+		var eresp EmbedResponse
+		start := r.clock.Now()
+		err := r.withRetries(ctx, span, lim, estimateEmbedUsage(req.Input).PromptTokens, id, func(actx context.Context) (int, error) {
+			var aerr error
+			eresp, aerr = p.embed(actx, model, req)
+			return eresp.Usage.PromptTokens, aerr
+		})
+		if err != nil {
+			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
+		}
+		cresp := Response{Vectors: eresp.Vectors, Usage: eresp.Usage, Estimated: eresp.Estimated,
+			CostUSD: r.callCost(p, req.Model, eresp.Usage)}
+		if _, offline := p.(offlineProvider); !offline {
+			cresp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
+		}
+		return cresp, nil
 	})
 	if err != nil {
-		return EmbedResponse{}, fmt.Errorf("model %q: %w", req.Model, err)
+		return EmbedResponse{}, err
 	}
-
-	if p.free() {
-		zero := 0.0
-		resp.CostUSD = &zero
-	} else if cost, ok := r.prices.Cost(req.Model, resp.Usage); ok {
-		resp.CostUSD = &cost
+	if hit && len(cresp.Vectors) != len(req.Input) {
+		return EmbedResponse{}, fmt.Errorf("model %q: the cached reply holds %d vectors for %d inputs", req.Model, len(cresp.Vectors), len(req.Input))
+	}
+	resp = EmbedResponse{Vectors: cresp.Vectors, Usage: cresp.Usage, Estimated: cresp.Estimated,
+		CostUSD: cresp.CostUSD, LatencyMS: cresp.LatencyMS, Cached: hit}
+	if hit {
+		resp.CostUSD = r.hitCost(p, req.Model, resp.Usage, resp.CostUSD)
+		if resp.CostUSD != nil {
+			span.SetAttr("cost_usd_saved", *resp.CostUSD)
+		}
+		span.SetAttr("original_latency_ms", resp.LatencyMS)
 	}
 	dims := 0
 	if len(resp.Vectors) > 0 {

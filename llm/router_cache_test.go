@@ -64,7 +64,8 @@ func withCache(c llm.Cache, mode llm.CacheMode, more ...func(*llm.Config)) func(
 }
 
 // In read-write mode a miss calls and stores; the same request then hits:
-// no request, no rate-limit token, no cost, the saved cost recorded.
+// no request, no rate-limit token, the original call's tokens and cost
+// reported, the saved cost recorded.
 func TestCacheHitMakesNoRequest(t *testing.T) {
 	s := llmtest.NewFaultServer(t, llmtest.FaultOptions{})
 	c := newMapCache()
@@ -105,8 +106,10 @@ func TestCacheHitMakesNoRequest(t *testing.T) {
 	if a["cache"] != "hit" || second.Content != first.Content || second.Usage != first.Usage {
 		t.Errorf("hit: cache %v content %q usage %+v", a["cache"], second.Content, second.Usage)
 	}
-	if second.CostUSD == nil || *second.CostUSD != 0 || a["cost_usd"] != 0.0 {
-		t.Errorf("hit cost %v, span cost %v, want 0", second.CostUSD, a["cost_usd"])
+	// A hit reports what the call cost when it was made, and says it is
+	// a hit.
+	if second.CostUSD == nil || math.Abs(*second.CostUSD-wantCost) > 1e-15 || a["cost_usd"] != *first.CostUSD || !second.Cached || first.Cached {
+		t.Errorf("hit cost %v, span cost %v, cached %v (first %v); want %v, a hit", second.CostUSD, a["cost_usd"], second.Cached, first.Cached, wantCost)
 	}
 	if saved, _ := a["cost_usd_saved"].(float64); math.Abs(saved-wantCost) > 1e-15 {
 		t.Errorf("cost_usd_saved = %v, want %v", a["cost_usd_saved"], wantCost)
@@ -281,7 +284,7 @@ func TestCacheOfflineBypass(t *testing.T) {
 	}
 }
 
-// Embeddings are not cached, so replay mode refuses network embeddings.
+// Replay mode refuses network embeddings that are not in the cache.
 func TestEmbedReplayRefused(t *testing.T) {
 	s := llmtest.NewFaultServer(t, llmtest.FaultOptions{})
 	r := routerFor(t, s.URL(), nil, withCache(newMapCache(), llm.CacheReplay))

@@ -126,6 +126,9 @@ func loadSide(s Side, m *results.Manifest) (*sideData, error) {
 		} else {
 			st.Unpriced++
 		}
+		if r.Cached {
+			st.FromCache++
+		}
 		return nil
 	})
 	if err != nil {

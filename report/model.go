@@ -78,6 +78,10 @@ type VariantStats struct {
 	JudgeCostUSD          float64 `json:"judge_cost_usd"`
 	JudgeCalls            int     `json:"judge_calls"`
 	JudgeUnpriced         int     `json:"judge_unpriced"`
+	// FromCache counts the results whose model calls the cache answered
+	// (every one): their latency, tokens and cost, counted above, are
+	// those of the calls made when the replies were recorded.
+	FromCache int `json:"from_cache,omitempty"`
 	// Judges hold per-judge figures, in the spec's order.
 	Judges []JudgeStats `json:"judges"`
 	// Metrics are corpus-level metrics (corpus BLEU, ...).

@@ -306,6 +306,15 @@ func fmtCost(v VariantStats) string {
 	return fmtNum(v.CostUSD, 4)
 }
 
+// fromCacheNote says how many of a variant's results came from the cache,
+// or "" when none did.
+func fromCacheNote(name string, v VariantStats) string {
+	if v.FromCache == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %d of %d results from the cache; their latency, tokens and cost are those of the original calls", name, v.FromCache, v.Results)
+}
+
 // fmtGateNum writes a gate's value or threshold with up to four
 // significant decimals.
 func fmtGateNum(x float64) string {

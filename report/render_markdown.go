@@ -252,6 +252,9 @@ func (m *mdWriter) variants(r *Report) {
 		m.row(mdEscape(v.Name), itoa(v.Results), fmt.Sprintf("%d (%s)", v.Errors, fmtPct(v.ErrorRate)),
 			fmtNum(v.LatencyP50, 1), fmtNum(v.LatencyP95, 1), fmtNum(v.LatencyP99, 1),
 			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), mdEscape(cost), fmtJudgeTokens(v), mdEscape(jcost))
+		if n := fromCacheNote(mdEscape(v.Name), v); n != "" {
+			notes = append(notes, n)
+		}
 		for _, mt := range v.Metrics {
 			notes = append(notes, fmt.Sprintf("corpus %s (%s) for %s: %s %s", mdEscape(mt.Judge), mdEscape(mt.Type),
 				mdEscape(v.Name), fmtNum(mt.Value, 4), mdEscape(mt.Description)))

@@ -197,6 +197,9 @@ func (t *textWriter) variants(r *Report) {
 			t.note(fmt.Sprintf("* %s: %d of %d judge model calls have no known price; the judge cost counts the others",
 				t.name(v.Name), v.JudgeUnpriced, v.JudgeCalls))
 		}
+		if n := fromCacheNote(t.name(v.Name), v); n != "" {
+			t.note(n)
+		}
 		tt.add("", t.name(v.Name), itoa(v.Results), itoa(v.OK), itoa(v.Errors), fmtPct(v.ErrorRate), itoa(v.Epochs),
 			fmtNum(v.LatencyP50, 1), fmtNum(v.LatencyP95, 1), fmtNum(v.LatencyP99, 1),
 			i64toa(v.PromptTokens), i64toa(v.CompletionTokens), cost, fmtJudgeTokens(v), jcost)

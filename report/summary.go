@@ -55,7 +55,10 @@ type VariantSummary struct {
 	CompletionTokens int64
 	CostUSD          float64
 	Unpriced         int // results with no known price
-	Judges           map[string]*JudgeSummary
+	// FromCache counts the results whose every model call the cache
+	// answered (their figures are the original calls').
+	FromCache int
+	Judges    map[string]*JudgeSummary
 	// The judges' own model calls, apart from the chain's: their tokens
 	// (in and out), their cost, how many there were and how many had no
 	// known price.
@@ -134,6 +137,9 @@ func Summarize(dir string) (*Summary, error) {
 			v.CostUSD += *r.CostUSD
 		} else {
 			v.Unpriced++
+		}
+		if r.Cached {
+			v.FromCache++
 		}
 		return nil
 	})
@@ -307,6 +313,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			jcost = "n/a"
 		} else if v.JudgeUnpriced > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d of %d judge model calls have no known price; judge cost counts the others", v.Name, v.JudgeUnpriced, v.JudgeCalls))
+		}
+		if v.FromCache > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d results from the cache; their latency, tokens and cost are those of the original calls", v.Name, v.FromCache, v.Results))
 		}
 		row = append(row, num(v.LatencyP50, 1), num(v.LatencyP95, 1),
 			fmt.Sprint(v.PromptTokens), fmt.Sprint(v.CompletionTokens), cost, jtokens, jcost)

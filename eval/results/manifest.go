@@ -158,6 +158,10 @@ type Totals struct {
 	// from the cache and sent to a model.
 	CacheHits   int64 `json:"cache_hits"`
 	CacheMisses int64 `json:"cache_misses"`
+	// CachedCostUSD is the part of CostUSD the cache answered (the
+	// results' cached_cost_usd): what those calls cost when they were
+	// made. A cost budget counts CostUSD less this.
+	CachedCostUSD float64 `json:"cached_cost_usd,omitempty"`
 }
 
 // WriteManifest writes m to dir/manifest.json atomically (temporary file,

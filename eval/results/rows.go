@@ -52,6 +52,17 @@ type Result struct {
 	// there are none: "invalid_utf8" lists the columns whose invalid UTF-8
 	// bytes were replaced by U+FFFD when the row was written.
 	Details *string `parquet:"details,optional"`
+	// CacheHits counts the chain's model calls answered from the cache
+	// (or shared with an identical call in flight). Their latency, tokens
+	// and cost are those of the call that was made, stored with the reply,
+	// and are counted in LatencyMS, the tokens and CostUSD.
+	CacheHits int64 `parquet:"cache_hits"`
+	// Cached is true when the chain made model calls and the cache
+	// answered every one: no request was made for this result.
+	Cached bool `parquet:"cached"`
+	// CachedCostUSD is the part of CostUSD that the cache answered: what
+	// those calls cost when they were made, not spent again.
+	CachedCostUSD float64 `parquet:"cached_cost_usd"`
 }
 
 // Score is one row of scores.parquet: one judge's verdict on one result.

@@ -67,10 +67,25 @@ func (c *cacheFlags) open(env *Env) (*openedCache, error) {
 		if mode == llm.CacheReplay && errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("--cache replay: no cache at %s: record the calls first (--cache rw) or give --cassette FILE", path)
 		}
-		return nil, fmt.Errorf("cache %s: %w", path, err)
+		// The cache's errors name its file.
+		return nil, damagedCache(err, "move it away or use --cache off")
 	}
 	oc.cache = bc
-	oc.finish = bc.Close
+	// A file found damaged during the run fails a replay (its calls are
+	// error rows); in the other modes the calls it could not answer were
+	// made, and it is a warning.
+	checkDamaged := func(err error) error {
+		d := bc.Damaged()
+		switch {
+		case d == nil:
+			return err
+		case mode == llm.CacheReplay:
+			return errors.Join(err, damagedCache(d, "move it away or use --cache off"))
+		}
+		fmt.Fprintf(env.Stderr, "gavel: %v; the calls it could not answer were sent to the model\n", damagedCache(d, "move it away or use --cache off"))
+		return err
+	}
+	oc.finish = func() error { return checkDamaged(bc.Close()) }
 	if c.cassette != "" {
 		rec := &llm.RecordingCache{Inner: bc}
 		oc.cache = rec
@@ -85,7 +100,7 @@ func (c *cacheFlags) open(env *Env) (*openedCache, error) {
 				fmt.Fprintf(env.Stderr, "gavel: cassette %s: %v\n", c.cassette, err)
 				err = nil
 			}
-			return errors.Join(err, bc.Close())
+			return checkDamaged(errors.Join(err, bc.Close()))
 		}
 	}
 	return oc, nil
@@ -100,3 +115,23 @@ func defaultCachePath(env *Env) (string, error) {
 	}
 	return "", errors.New("no cache location: set XDG_CACHE_HOME or HOME, or pass --cache-path (or --cache off)")
 }
+
+// damagedCache rewrites the error of a cache file bbolt cannot read as
+// "cache FILE is damaged: " and what to do, followed by what bbolt found
+// (it still wraps the *llm.CacheDamagedError); it returns any other error
+// as it is.
+func damagedCache(err error, todo string) error {
+	var de *llm.CacheDamagedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	return &damagedCacheError{msg: fmt.Sprintf("cache %s is damaged: %s (%s)", de.Path, todo, de.Cause), err: de}
+}
+
+type damagedCacheError struct {
+	msg string
+	err error
+}
+
+func (e *damagedCacheError) Error() string { return e.msg }
+func (e *damagedCacheError) Unwrap() error { return e.err }

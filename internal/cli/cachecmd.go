@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -30,7 +31,8 @@ gavel run --cache replay --cassette FILE.`,
 				return nil, err
 			}
 		}
-		return llm.OpenBoltCache(p, llm.BoltOptions{ReadOnly: readOnly, LockTimeout: 20 * time.Second})
+		c, err := llm.OpenBoltCache(p, llm.BoltOptions{ReadOnly: readOnly, LockTimeout: 20 * time.Second})
+		return c, damagedCache(err, "move it away")
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "export FILE",
@@ -43,7 +45,9 @@ gavel run --cache replay --cassette FILE.`,
 			}
 			defer c.Close()
 			if err := writeFile(args[0], func(f *os.File) error { return llm.ExportCassette(c, f, nil) }); err != nil {
-				return withExitCode(err, ExitError)
+				// Leave no half-written cassette behind.
+				_ = os.Remove(args[0])
+				return withExitCode(damagedCache(err, "move it away"), ExitError)
 			}
 			n, _ := c.Len(cmd.Context())
 			_, err = fmt.Fprintf(env.Stdout, "exported %d calls to %s\n", n, args[0])
@@ -67,6 +71,9 @@ gavel run --cache replay --cassette FILE.`,
 			if cerr := c.Close(); err == nil {
 				err = cerr
 			}
+			if errors.Is(err, llm.ErrCacheDamaged) {
+				return withExitCode(damagedCache(err, "move it away"), ExitError)
+			}
 			if err != nil {
 				return withExitCode(fmt.Errorf("%s: %w", args[0], err), ExitError)
 			}
@@ -85,7 +92,7 @@ gavel run --cache replay --cassette FILE.`,
 			defer c.Close()
 			n, err := c.Len(cmd.Context())
 			if err != nil {
-				return withExitCode(err, ExitError)
+				return withExitCode(damagedCache(err, "move it away"), ExitError)
 			}
 			_, err = fmt.Fprintf(env.Stdout, "%s: %d calls\n", c.Path(), n)
 			return err
