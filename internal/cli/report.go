@@ -321,18 +321,14 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 
 // storedGates are the gates of the spec stored in a run's manifest.
 func storedGates(dir string) ([]report.Gate, error) {
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(m.Spec) == "" {
-		return nil, nil
-	}
-	spec, err := eval.ParseSpec([]byte(m.Spec), m.SpecPath, eval.LoadOptions{})
+	spec, err := storedSpec(dir)
 	if err != nil {
 		// A spec that no longer parses (a newer judge type, say) has
 		// gates we cannot read; say so rather than guess.
-		return nil, fmt.Errorf("the spec stored in run %s: %w (use --no-spec-gates)", dir, err)
+		return nil, fmt.Errorf("%w (use --no-spec-gates)", err)
+	}
+	if spec == nil {
+		return nil, nil
 	}
 	return specGates(spec.Gates), nil
 }
