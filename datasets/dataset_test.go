@@ -41,6 +41,10 @@ func TestIDs(t *testing.T) {
 		{"template", "d.jsonl", `{"source":"gsm","n":7}` + "\n" + `{"source":"math","n":7}` + "\n",
 			"{{.source}}-{{.n}}", []string{"gsm-7", "math-7"}},
 		{"template with index for odd names", "d.jsonl", `{"my-id":"x"}` + "\n", `{{index . "my-id"}}`, []string{"x"}},
+		{"template over a field holding the text <no value>", "d.jsonl", `{"id":"<no value>"}` + "\n" + `{"id":"a <no value> b"}` + "\n",
+			"{{.id}}", []string{"<no value>", "a <no value> b"}},
+		{"template with default for a null field", "d.jsonl", `{"id":"a","v":null}` + "\n" + `{"id":"b","v":2}` + "\n",
+			`{{.id}}-{{default "none" .v}}`, []string{"a-none", "b-2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

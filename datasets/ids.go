@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/template"
+
+	"github.com/gavel-eval/gavel/internal/tmpl"
 )
 
 // idFunc computes an example's id from its fields.
@@ -63,23 +64,25 @@ func scalarString(v any) (string, error) {
 	}
 }
 
-// templateID executes a text/template over the fields.
+// templateID executes a text/template over the fields, strictly: a field
+// that is missing, or null where the template prints it, is an error naming
+// it (never the text "<no value>" inside an id).
 func templateID(spec string) (idFunc, error) {
-	tmpl, err := template.New("id").Option("missingkey=error").Parse(spec)
+	t, err := tmpl.Parse("id", spec)
 	if err != nil {
 		return nil, fmt.Errorf("id template %q: %w", spec, err)
 	}
 	return func(fields map[string]any) (string, error) {
 		var b strings.Builder
-		if err := tmpl.Execute(&b, fields); err != nil {
-			return "", fmt.Errorf("id template %q: %w", spec, err)
+		if err := t.Execute(&b, fields); err != nil {
+			if ne, ok := errors.AsType[*tmpl.NullError](err); ok {
+				return "", fmt.Errorf("id template %q: field %s is null or missing", spec, ne.Expr)
+			}
+			return "", fmt.Errorf("id template %q: %w", spec, tmpl.ExecError(err))
 		}
 		id := b.String()
 		if strings.TrimSpace(id) == "" {
 			return "", fmt.Errorf("id template %q rendered an empty id", spec)
-		}
-		if strings.Contains(id, "<no value>") {
-			return "", fmt.Errorf("id template %q rendered %q: a field it uses is null", spec, id)
 		}
 		return id, nil
 	}, nil

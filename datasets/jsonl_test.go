@@ -189,7 +189,7 @@ func TestMalformed(t *testing.T) {
 			file:    "data.jsonl",
 			content: `{"source":"s","n":1}` + "\n" + `{"source":"s"}` + "\n",
 			id:      "{{.source}}-{{.n}}", line: 2, before: 1,
-			msg: `id template "{{.source}}-{{.n}}": template: id:1:14: executing "id" at <.n>: map has no entry for key "n"`,
+			msg: `id template "{{.source}}-{{.n}}": executing "id" at <.n>: no field "n"`,
 		},
 		{
 			name:    "template renders empty",
@@ -203,7 +203,21 @@ func TestMalformed(t *testing.T) {
 			file:    "data.jsonl",
 			content: `{"id":null}` + "\n",
 			id:      "{{.id}}", line: 1,
-			msg: `id template "{{.id}}" rendered "<no value>": a field it uses is null`,
+			msg: `id template "{{.id}}": field .id is null or missing`,
+		},
+		{
+			name:    "template over null field inside a longer id",
+			file:    "data.jsonl",
+			content: `{"source":"s","n":1}` + "\n" + `{"source":"s","n":null}` + "\n",
+			id:      "{{.source}}-{{.n}}", line: 2, before: 1,
+			msg: `id template "{{.source}}-{{.n}}": field .n is null or missing`,
+		},
+		{
+			name:    "template over null field via index",
+			file:    "data.jsonl",
+			content: `{"my-id":null}` + "\n",
+			id:      `x-{{index . "my-id"}}`, line: 1,
+			msg: `id template "x-{{index . \"my-id\"}}": field index . "my-id" is null or missing`,
 		},
 		{
 			name:    "csv wrong field count",

@@ -440,10 +440,30 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 		}
 	}
 	for _, j := range r.judges {
-		if j.expected != nil {
-			if _, err := j.expected.Render(data); err != nil {
-				return fmt.Errorf("judge %s: %w", j.name, err)
-			}
+		if err := checkJudgeTemplates(j, data, ex.Fields, vp.name, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkJudgeTemplates renders a judge's templates for one example before
+// the run: its expected over data, then its own (an LLM judge's prompt,
+// rubric, criteria, input; see judges.TemplateChecker) with output as the
+// output, which before a run is a placeholder (""), so that the example's
+// and variant's fields they use are checked. The error names the judge.
+func checkJudgeTemplates(j *judgePlan, data, example map[string]any, variant, output string) error {
+	in := judges.Input{Output: output, Example: example, Variant: variant}
+	if j.expected != nil {
+		e, err := j.expected.Render(data)
+		if err != nil {
+			return fmt.Errorf("judge %s: %w", j.name, err)
+		}
+		in.Expected = e
+	}
+	if c, ok := j.judge.(judges.TemplateChecker); ok {
+		if err := c.CheckTemplates(in); err != nil {
+			return fmt.Errorf("judge %s: %w", j.name, err)
 		}
 	}
 	return nil
@@ -469,11 +489,9 @@ func (r *runner) validateRegrade(ctx context.Context) (datasets.Info, error) {
 		data := st.data()
 		data["output"] = j.preset.Output
 		for _, jp := range r.judges {
-			if jp.expected != nil {
-				if _, err := jp.expected.Render(data); err != nil {
-					renderErr = fmt.Errorf("run %s: %s example %s: judge %s: %w", r.regrade.dir, j.variant.name, j.example.ID, jp.name, err)
-					return false
-				}
+			if err := checkJudgeTemplates(jp, data, j.example.Fields, j.variant.name, j.preset.Output); err != nil {
+				renderErr = fmt.Errorf("run %s: %s example %s: %w", r.regrade.dir, j.variant.name, j.example.ID, err)
+				return false
 			}
 		}
 		return true

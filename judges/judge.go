@@ -57,6 +57,16 @@ type Judge interface {
 	Judge(ctx context.Context, in Input) (Verdict, error)
 }
 
+// TemplateChecker is implemented by judges with templates of their own
+// over the example (an LLM judge's prompt, rubric, criteria, input):
+// CheckTemplates renders them for in as Judge would, without calling any
+// model, and returns the first error, such as a null or missing field. A
+// runner calls it for every example before the run, with a placeholder
+// output, so that such an error stops the run before any call.
+type TemplateChecker interface {
+	CheckTemplates(in Input) error
+}
+
 // Func adapts a Go function to the Judge interface, for judges registered
 // through the library.
 type Func func(ctx context.Context, in Input) (Verdict, error)

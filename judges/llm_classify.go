@@ -325,18 +325,7 @@ func (j *ChoiceJudge) Judge(ctx context.Context, in Input) (Verdict, error) {
 	if j.needExpected && strings.TrimSpace(in.Expected) == "" {
 		return Verdict{}, fmt.Errorf("%s needs the expert answer: set the judge's expected (for example expected: \"{{.example.answer}}\")", j.typ)
 	}
-	d, err := j.data(in)
-	if err != nil {
-		return Verdict{}, err
-	}
-	if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
-		return Verdict{}, err
-	}
-	d["choices"] = llmChoiceList(j.choices)
-	for k, v := range j.extra {
-		d[k] = v
-	}
-	msgs, err := j.render(d)
+	msgs, err := j.prompt(in)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -352,6 +341,29 @@ func (j *ChoiceJudge) Judge(ctx context.Context, in Input) (Verdict, error) {
 		reason = fmt.Sprintf("the judge model chose %q", r.choice)
 	}
 	return Verdict{Score: Float(score), Pass: j.pass(r.choice), Label: r.choice, Reason: llmClip(reason, 2000), Details: det}, nil
+}
+
+// prompt renders the judge's templates for in: the messages to send.
+func (j *ChoiceJudge) prompt(in Input) ([]llm.Message, error) {
+	d, err := j.data(in)
+	if err != nil {
+		return nil, err
+	}
+	if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
+		return nil, err
+	}
+	d["choices"] = llmChoiceList(j.choices)
+	for k, v := range j.extra {
+		d[k] = v
+	}
+	return j.render(d)
+}
+
+// CheckTemplates renders the judge's templates for in without calling
+// the judge model (see TemplateChecker).
+func (j *ChoiceJudge) CheckTemplates(in Input) error {
+	_, err := j.prompt(in)
+	return err
 }
 
 // parse reads the choice from a reply: from a JSON object's "choice" (or

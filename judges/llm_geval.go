@@ -205,16 +205,7 @@ func (j *GEval) Judge(ctx context.Context, in Input) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
-	d, err := j.data(in)
-	if err != nil {
-		return Verdict{}, err
-	}
-	if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
-		return Verdict{}, err
-	}
-	d["steps"] = steps
-	d["max_score"] = j.maxScore
-	msgs, err := j.render(d)
+	msgs, err := j.prompt(in, steps)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -238,6 +229,32 @@ func (j *GEval) Judge(ctx context.Context, in Input) (Verdict, error) {
 		}
 	}
 	return j.sample(ctx, msgs, base)
+}
+
+// prompt renders the judge's templates for in with the evaluation steps:
+// the messages to send.
+func (j *GEval) prompt(in Input, steps string) ([]llm.Message, error) {
+	d, err := j.data(in)
+	if err != nil {
+		return nil, err
+	}
+	if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
+		return nil, err
+	}
+	d["steps"] = steps
+	d["max_score"] = j.maxScore
+	return j.render(d)
+}
+
+// CheckTemplates renders the judge's templates for in without calling
+// the judge model (see TemplateChecker). Evaluation steps the model has
+// not written yet are "" there.
+func (j *GEval) CheckTemplates(in Input) error {
+	j.mu.Lock()
+	steps := j.steps
+	j.mu.Unlock()
+	_, err := j.prompt(in, steps)
+	return err
 }
 
 var gevalScoreRe = regexp.MustCompile(`(?i)\b(?:score|rating)\b[^\n:]{0,20}:[\s*_]*(\d+(?:\.\d+)?)`)

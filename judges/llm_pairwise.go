@@ -120,15 +120,7 @@ func (j *Pairwise) JudgePair(ctx context.Context, in PairInput) (PairVerdict, er
 		if first == "B" {
 			shownA, shownB = in.OutputB, in.OutputA
 		}
-		d, err := j.data(Input{Output: shownA, Expected: in.Expected, Example: in.Example})
-		if err != nil {
-			return PairVerdict{}, err
-		}
-		d["output_a"], d["output_b"] = shownA, shownB
-		if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
-			return PairVerdict{}, err
-		}
-		msgs, err := j.render(d)
+		msgs, err := j.prompt(in, shownA, shownB)
 		if err != nil {
 			return PairVerdict{}, err
 		}
@@ -170,6 +162,28 @@ func (j *Pairwise) JudgePair(ctx context.Context, in PairInput) (PairVerdict, er
 		v.Reason += " (it preferred the output shown " + map[string]string{"A": "first", "B": "second"}[a.said] + " both times: position bias)"
 	}
 	return v, nil
+}
+
+// prompt renders the judge's templates for in with outputs a and b shown
+// first and second: the messages to send.
+func (j *Pairwise) prompt(in PairInput, a, b string) ([]llm.Message, error) {
+	d, err := j.data(Input{Output: a, Expected: in.Expected, Example: in.Example})
+	if err != nil {
+		return nil, err
+	}
+	d["output_a"], d["output_b"] = a, b
+	if d["criteria"], err = llmRenderText("criteria", j.criteria, d); err != nil {
+		return nil, err
+	}
+	return j.render(d)
+}
+
+// CheckTemplates renders the judge's templates for in, with in.Output as
+// both outputs of the pair, without calling the judge model (see
+// TemplateChecker).
+func (j *Pairwise) CheckTemplates(in Input) error {
+	_, err := j.prompt(PairInput{Example: in.Example, Expected: in.Expected, A: in.Variant, B: in.Variant}, in.Output, in.Output)
+	return err
 }
 
 // pairName names side "A" or "B" of a pair by its variant.

@@ -124,6 +124,19 @@ func buildPanelMember(i int, m map[string]any, env Env, cat Catalog) (panelMembe
 	return panelMember{name: name, typ: typ, judge: j}, nil
 }
 
+// CheckTemplates renders every member's templates for in (see
+// TemplateChecker); the error names the member.
+func (p *Panel) CheckTemplates(in Input) error {
+	for _, m := range p.members {
+		if c, ok := m.judge.(TemplateChecker); ok {
+			if err := c.CheckTemplates(in); err != nil {
+				return fmt.Errorf("member %s: %w", m.name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Judge asks every member, one after the other, and combines their
 // verdicts:
 //

@@ -78,6 +78,15 @@ type repeated struct {
 	aggregate string
 }
 
+// CheckTemplates renders the repeated judge's templates, once (see
+// TemplateChecker).
+func (r *repeated) CheckTemplates(in Input) error {
+	if c, ok := r.j.(TemplateChecker); ok {
+		return c.CheckTemplates(in)
+	}
+	return nil
+}
+
 // Judge runs the repeats.
 func (r *repeated) Judge(ctx context.Context, in Input) (Verdict, error) {
 	outer := RepeatIndex(ctx)

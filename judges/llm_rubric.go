@@ -96,14 +96,7 @@ func NewLLMRubric(cfg LLMRubricConfig, env Env) (*LLMRubric, error) {
 
 // Judge asks the judge model for a verdict on in.Output.
 func (j *LLMRubric) Judge(ctx context.Context, in Input) (Verdict, error) {
-	d, err := j.data(in)
-	if err != nil {
-		return Verdict{}, err
-	}
-	if d["rubric"], err = llmRenderText("rubric", j.rubric, d); err != nil {
-		return Verdict{}, err
-	}
-	msgs, err := j.render(d)
+	msgs, err := j.prompt(in)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -112,6 +105,25 @@ func (j *LLMRubric) Judge(ctx context.Context, in Input) (Verdict, error) {
 		return Verdict{}, err
 	}
 	return j.verdict(r, rep), nil
+}
+
+// prompt renders the judge's templates for in: the messages to send.
+func (j *LLMRubric) prompt(in Input) ([]llm.Message, error) {
+	d, err := j.data(in)
+	if err != nil {
+		return nil, err
+	}
+	if d["rubric"], err = llmRenderText("rubric", j.rubric, d); err != nil {
+		return nil, err
+	}
+	return j.render(d)
+}
+
+// CheckTemplates renders the judge's templates for in without calling
+// the judge model (see TemplateChecker).
+func (j *LLMRubric) CheckTemplates(in Input) error {
+	_, err := j.prompt(in)
+	return err
 }
 
 func (j *LLMRubric) verdict(r llmVerdictReply, rep llmReply) Verdict {

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+
+	"github.com/gavel-eval/gavel/internal/tmpl"
 )
 
 // Template is a parsed template. It is safe for concurrent use.
@@ -101,244 +102,10 @@ func (t *Template) renderFast(data any) (out string, ok bool, err error) {
 	return b.String(), true, nil
 }
 
-// funcs are the functions available inside templates.
-func funcs() template.FuncMap {
-	return template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
-		},
-		"trim":  strings.TrimSpace,
-		"upper": strings.ToUpper,
-		"lower": strings.ToLower,
-		"join": func(sep string, v []any) string {
-			parts := make([]string, len(v))
-			for i, x := range v {
-				parts[i] = fmt.Sprint(x)
-			}
-			return strings.Join(parts, sep)
-		},
-		"default":  defaultValue,
-		"coalesce": coalesce,
-		guardFunc:  guard,
-		optFunc:    optional,
-	}
-}
-
-// The functions Parse inserts into a template's tree (see rewrite). Their
-// names start with an underscore so that they do not clash with the
-// documented ones.
-const (
-	guardFunc = "_gavel_value"
-	optFunc   = "_gavel_opt"
-)
-
-// isEmpty reports whether v counts as absent for default and coalesce: nil
-// (a JSON null, or a missing field) or the empty string.
-func isEmpty(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return x == ""
-	}
-	return false
-}
-
-// defaultValue is the template function default: {{default D V}} (or
-// {{V | default D}}) is V, or D when V is null, missing or "".
-func defaultValue(def, v any) any {
-	if isEmpty(v) {
-		return def
-	}
-	return v
-}
-
-// coalesce is the template function coalesce: its first argument that is
-// neither null, missing nor "" (nil when there is none).
-func coalesce(vs ...any) any {
-	for _, v := range vs {
-		if !isEmpty(v) {
-			return v
-		}
-	}
-	return nil
-}
-
 // NullError is the error of rendering a value that is null or missing: a
 // JSON null (or a lookup with no result, like index of a missing key) in
 // a position that prints it. text/template would print "<no value>".
-type NullError struct {
-	// Expr is the template expression, for example ".example.ctx".
-	Expr string
-}
-
-func (e *NullError) Error() string {
-	arg := e.Expr
-	if strings.ContainsAny(arg, " |") {
-		arg = "(" + arg + ")"
-	}
-	return fmt.Sprintf("%s is null or missing (to allow that, write {{default \"\" %s}})", e.Expr, arg)
-}
-
-// guard is appended to every printing action: it fails on a nil value
-// instead of letting text/template print "<no value>".
-func guard(expr string, v any) (any, error) {
-	if v == nil {
-		return nil, &NullError{Expr: expr}
-	}
-	return v, nil
-}
-
-// optional looks up keys from recv like a field chain, but a missing key
-// or a null on the way yields nil instead of an error: it replaces the
-// field chains given to default and coalesce.
-func optional(recv any, keys ...string) (any, error) {
-	v := recv
-	for _, k := range keys {
-		if v == nil {
-			return nil, nil
-		}
-		if m, ok := v.(map[string]any); ok {
-			v = m[k]
-			continue
-		}
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
-			return nil, fmt.Errorf("can't read field %s of a %T", k, v)
-		}
-		e := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
-		if !e.IsValid() {
-			return nil, nil
-		}
-		v = e.Interface()
-	}
-	return v, nil
-}
-
-// rewrite makes a parsed tree strict about nil values: every action that
-// prints gets guard as its last command, and the field chains given to
-// default and coalesce (as arguments or piped into them) become calls of
-// optional, so that a missing field reaches them as nil.
-func rewrite(t *parse.Tree, n parse.Node) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			rewrite(t, c)
-		}
-	case *parse.ActionNode:
-		rewritePipe(t, n.Pipe)
-		if len(n.Pipe.Decl) == 0 && !neverNil(n.Pipe) {
-			expr := n.Pipe.String()
-			if len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1 {
-				expr = n.Pipe.Cmds[0].Args[0].String()
-			}
-			pos := n.Pipe.Position()
-			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{
-				parse.NewIdentifier(guardFunc).SetTree(t).SetPos(pos),
-				&parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(expr), Text: expr},
-			}})
-		}
-	case *parse.IfNode:
-		rewriteBranch(t, &n.BranchNode)
-	case *parse.RangeNode:
-		rewriteBranch(t, &n.BranchNode)
-	case *parse.WithNode:
-		rewriteBranch(t, &n.BranchNode)
-	case *parse.TemplateNode:
-		rewritePipe(t, n.Pipe)
-	}
-}
-
-// nonNilFuncs are the template functions whose result is never nil
-// (strings, numbers, booleans): printing them needs no guard.
-var nonNilFuncs = map[string]bool{
-	"print": true, "printf": true, "println": true, "html": true, "js": true, "urlquery": true, "len": true,
-	"not": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true,
-	"json": true, "trim": true, "upper": true, "lower": true, "join": true,
-}
-
-// neverNil reports whether pipeline p ends in a function whose result is
-// never nil.
-func neverNil(p *parse.PipeNode) bool {
-	if len(p.Cmds) == 0 {
-		return false
-	}
-	last := p.Cmds[len(p.Cmds)-1]
-	if len(last.Args) == 0 {
-		return false
-	}
-	id, ok := last.Args[0].(*parse.IdentifierNode)
-	return ok && nonNilFuncs[id.Ident]
-}
-
-func rewriteBranch(t *parse.Tree, b *parse.BranchNode) {
-	rewritePipe(t, b.Pipe)
-	rewrite(t, b.List)
-	rewrite(t, b.ElseList)
-}
-
-func isDefaulting(c *parse.CommandNode) bool {
-	if len(c.Args) == 0 {
-		return false
-	}
-	id, ok := c.Args[0].(*parse.IdentifierNode)
-	return ok && (id.Ident == "default" || id.Ident == "coalesce")
-}
-
-func rewritePipe(t *parse.Tree, p *parse.PipeNode) {
-	if p == nil {
-		return
-	}
-	for i, c := range p.Cmds {
-		for _, a := range c.Args {
-			if sub, ok := a.(*parse.PipeNode); ok {
-				rewritePipe(t, sub)
-			}
-		}
-		if isDefaulting(c) {
-			for j := 1; j < len(c.Args); j++ {
-				if o := optionalCall(t, c.Args[j]); o != nil {
-					c.Args[j] = &parse.PipeNode{NodeType: parse.NodePipe, Pos: c.Args[j].Position(), Cmds: []*parse.CommandNode{o}}
-				}
-			}
-		}
-		if i+1 < len(p.Cmds) && isDefaulting(p.Cmds[i+1]) && len(c.Args) == 1 {
-			if o := optionalCall(t, c.Args[0]); o != nil {
-				c.Args = o.Args
-			}
-		}
-	}
-}
-
-// optionalCall returns the command calling optional that reads the field
-// chain n, or nil when n is not a field chain.
-func optionalCall(t *parse.Tree, n parse.Node) *parse.CommandNode {
-	pos := n.Position()
-	var recv parse.Node
-	var fields []string
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		recv, fields = &parse.DotNode{NodeType: parse.NodeDot, Pos: pos}, n.Ident
-	case *parse.VariableNode:
-		if len(n.Ident) < 2 {
-			return nil
-		}
-		recv, fields = &parse.VariableNode{NodeType: parse.NodeVariable, Pos: pos, Ident: n.Ident[:1]}, n.Ident[1:]
-	case *parse.ChainNode:
-		recv, fields = n.Node, n.Field
-	default:
-		return nil
-	}
-	args := []parse.Node{parse.NewIdentifier(optFunc).SetTree(t).SetPos(pos), recv}
-	for _, f := range fields {
-		args = append(args, &parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(f), Text: f})
-	}
-	return &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: args}
-}
+type NullError = tmpl.NullError
 
 // ParseError is a template that does not parse. Line and Column are
 // 1-based positions in the template's text (Column, in bytes, is 0 when
@@ -445,16 +212,12 @@ func unclosedAction(text string) int {
 // value, unless the template gives it a default (the default and coalesce
 // functions) — never an empty string or "<no value>".
 func Parse(name, text string) (*Template, error) {
-	t, err := template.New(name).Option("missingkey=error").Funcs(funcs()).Parse(text)
+	t, err := tmpl.New(name).Parse(text)
 	if err != nil {
 		return nil, newParseError(name, text, err)
 	}
 	fast := fastParts(t)
-	for _, tt := range t.Templates() {
-		if tt.Tree != nil {
-			rewrite(tt.Tree, tt.Tree.Root)
-		}
-	}
+	tmpl.Rewrite(t)
 	return &Template{name: name, text: text, t: t, fast: fast}, nil
 }
 
@@ -487,25 +250,9 @@ func (t *Template) Render(data any) (string, error) {
 	}
 	var buf bytes.Buffer
 	if err := t.t.Execute(&buf, data); err != nil {
-		if ne, ok := errors.AsType[*NullError](err); ok {
-			return "", fmt.Errorf("template %s: %w", t.name, ne)
-		}
-		return "", fmt.Errorf("template %s: %w", t.name, cleanErr(err))
+		return "", fmt.Errorf("template %s: %w", t.name, tmpl.ExecError(err))
 	}
 	return buf.String(), nil
-}
-
-func cleanErr(err error) error {
-	msg := err.Error()
-	// text/template prefixes "template: NAME:"; the caller names the template.
-	if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "template: ") && i >= 0 {
-		rest := msg[len("template: "):]
-		if j := strings.Index(rest, ": "); j >= 0 {
-			msg = rest[j+2:]
-		}
-	}
-	msg = strings.Replace(msg, "map has no entry for key", "no field", 1)
-	return fmt.Errorf("%s", msg)
 }
 
 // Hash returns a stable content hash of texts ("sha256:" and 16 hex

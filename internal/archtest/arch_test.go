@@ -18,16 +18,17 @@ const module = "github.com/gavel-eval/gavel"
 // allowed lists, for each package, the gavel packages it may depend on
 // (directly or not). Packages not listed may not exist without a decision.
 var allowed = map[string][]string{
-	"datasets":             {},
+	"datasets":             {"internal/tmpl"},
 	"traces":               {},
-	"prompts":              {},
+	"prompts":              {"internal/tmpl"},
 	"eval/results":         {},
 	"report/stats":         {},
 	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
+	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
 	"llm":                  {"traces", "internal/redact"},
 	"llm/llmtest":          {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":               {"llm", "traces", "prompts", "internal/redact"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results", "internal/redact"},
+	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results", "internal/redact", "internal/tmpl"},
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},

@@ -319,7 +319,10 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 	return out
 }
 
-// storedGates are the gates of the spec stored in a run's manifest.
+// storedGates are the gates of the spec stored in a run's manifest that
+// apply to the run: those on no judge and those on a judge the run has. A
+// run that re-graded only some of its spec's judges (gavel score --run
+// --judge) has no scores of the others, so their gates are not checked.
 func storedGates(dir string) ([]report.Gate, error) {
 	spec, err := storedSpec(dir)
 	if err != nil {
@@ -330,7 +333,14 @@ func storedGates(dir string) ([]report.Gate, error) {
 	if spec == nil {
 		return nil, nil
 	}
-	return specGates(spec.Gates), nil
+	judges, err := runJudges(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(judges) == 0 {
+		judges = []string{""} // keep only the gates on no judge
+	}
+	return specGates(selectedGates(spec, judges).Gates), nil
 }
 
 // emit renders r to every target, writes the Markdown step summary when

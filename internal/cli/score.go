@@ -116,19 +116,27 @@ func runScore(cmd *cobra.Command, env *Env, opts *scoreOptions) error {
 	if err := finishRun(env, out, err); err != nil {
 		return err
 	}
-	gspec := spec
-	if spec != nil && len(opts.judges) > 0 {
-		// The spec's gates on judges that were not run have nothing to read.
-		c := *spec
-		c.Gates = nil
-		for _, g := range spec.Gates {
-			if g.Judge == "" || slices.Contains(opts.judges, g.Judge) {
-				c.Gates = append(c.Gates, g)
-			}
-		}
-		gspec = &c
+	// Without --spec the gates are the stored spec's, which storedGates
+	// keeps to the judges the new run has.
+	return opts.check.gateRun(env, selectedGates(spec, opts.judges), out.Dir)
+}
+
+// selectedGates returns spec with only the gates that apply when just the
+// named judges were run (all of them when names is empty): gates on those
+// judges and gates on no judge. The spec's gates on judges that were not
+// run have no scores to read.
+func selectedGates(spec *eval.Spec, names []string) *eval.Spec {
+	if spec == nil || len(names) == 0 {
+		return spec
 	}
-	return opts.check.gateRun(env, gspec, out.Dir)
+	c := *spec
+	c.Gates = nil
+	for _, g := range spec.Gates {
+		if g.Judge == "" || slices.Contains(names, g.Judge) {
+			c.Gates = append(c.Gates, g)
+		}
+	}
+	return &c
 }
 
 // finishRun prints a finished run's summary and its directory (the last
