@@ -195,9 +195,17 @@ func targetSchema(files []*parquet.File) *parquet.Schema {
 	return best
 }
 
+// repeats names the columns added to a stored table that repeat an older
+// column under a new name: traces.parquet's end_time repeats end (a name
+// that is no SQL keyword). A source written before such a column existed
+// takes its values from the older column when converted, never the zero
+// value.
+var repeats = map[string]string{"end_time": "end"}
+
 // conform returns the row groups of pf in schema: as they are when pf has
 // that schema, else converted by column name (a column pf lacks is null,
-// or its type's zero value when required).
+// or its type's zero value when required; a column that repeats another,
+// see repeats, is filled from it).
 func conform(pf *parquet.File, schema *parquet.Schema) ([]parquet.RowGroup, error) {
 	groups := pf.RowGroups()
 	if parquet.EqualNodes(pf.Schema(), schema) {
@@ -207,11 +215,84 @@ func conform(pf *parquet.File, schema *parquet.Schema) ([]parquet.RowGroup, erro
 	if err != nil {
 		return nil, fmt.Errorf("converting to the current schema: %w", err)
 	}
+	fills := repeatFills(pf.Schema(), schema)
 	out := make([]parquet.RowGroup, len(groups))
 	for i, rg := range groups {
 		out[i] = parquet.ConvertRowGroup(rg, conv)
+		if len(fills) > 0 {
+			out[i] = filledRowGroup{out[i], fills}
+		}
 	}
 	return out, nil
+}
+
+// columnFill copies, in a row of the target schema, the value of column
+// from to column to.
+type columnFill struct{ from, to int }
+
+// repeatFills lists the columns of target that src lacks and that repeat
+// a column src has, of the same type and repetition, neither of them
+// repeated (one value a row).
+func repeatFills(src, target *parquet.Schema) []columnFill {
+	var fills []columnFill
+	for col, old := range repeats {
+		if _, ok := src.Lookup(col); ok {
+			continue
+		}
+		to, ok1 := target.Lookup(col)
+		from, ok2 := target.Lookup(old)
+		if _, had := src.Lookup(old); !ok1 || !ok2 || !had {
+			continue
+		}
+		if to.MaxRepetitionLevel > 0 || from.MaxRepetitionLevel > 0 || !parquet.EqualNodes(to.Node, from.Node) {
+			continue
+		}
+		fills = append(fills, columnFill{from: from.ColumnIndex, to: to.ColumnIndex})
+	}
+	return fills
+}
+
+// filledRowGroup is a converted row group whose rows carry, in the
+// columns the source lacked, the values of the columns they repeat. Its
+// column chunks are the conversion's: only its rows are read (merging,
+// and parquet-go's writer, which copies rows of a row group it cannot
+// copy chunk by chunk).
+type filledRowGroup struct {
+	parquet.RowGroup
+	fills []columnFill
+}
+
+// Rows returns the row group's rows, filled.
+func (g filledRowGroup) Rows() parquet.Rows {
+	return &filledRows{Rows: g.RowGroup.Rows(), fills: g.fills}
+}
+
+type filledRows struct {
+	parquet.Rows
+	fills []columnFill
+}
+
+// ReadRows reads rows and fills them.
+func (r *filledRows) ReadRows(rows []parquet.Row) (int, error) {
+	n, err := r.Rows.ReadRows(rows)
+	for _, row := range rows[:n] {
+		for _, f := range r.fills {
+			from, to := -1, -1
+			for k, v := range row {
+				switch v.Column() {
+				case f.from:
+					from = k
+				case f.to:
+					to = k
+				}
+			}
+			if from >= 0 && to >= 0 {
+				v := row[from]
+				row[to] = v.Level(v.RepetitionLevel(), v.DefinitionLevel(), f.to)
+			}
+		}
+	}
+	return n, err
 }
 
 // FilterVariant copies to dst the rows of src whose variant column equals

@@ -392,6 +392,8 @@ function renderHeader(header) {
     header.appendChild(w);
   }
   header.appendChild(summaryTable(rep));
+  const notes = summaryNotes(rep);
+  if (notes) header.appendChild(notes);
 }
 
 // summaryTable: one line per variant with its headline figures.
@@ -399,7 +401,9 @@ function summaryTable(rep) {
   const judges = doc.judges.map((j) => j.name);
   const head = el('tr', null, el('th', null, 'variant'), el('th', { class: 'num' }, 'results'), el('th', { class: 'num' }, 'errors'),
     judges.map((j) => el('th', { class: 'num' }, j)),
-    el('th', { class: 'num' }, 'p50'), el('th', { class: 'num' }, 'p95'), el('th', { class: 'num' }, 'tokens'), el('th', { class: 'num' }, 'cost'));
+    el('th', { class: 'num' }, 'p50'), el('th', { class: 'num' }, 'p95'), el('th', { class: 'num' }, 'tokens'), el('th', { class: 'num' }, 'cost'),
+    el('th', { class: 'num', title: 'tokens of the judges\' own model calls, in and out' }, 'judge tokens'),
+    el('th', { class: 'num', title: 'what the judges\' own model calls cost' }, 'judge cost $'));
   const body = el('tbody');
   (rep.variants || []).forEach((v, i) => {
     const cells = judges.map((name) => {
@@ -417,9 +421,65 @@ function summaryTable(rep) {
       cells,
       el('td', { class: 'num' }, fmtMs(v.latency_p50_ms)), el('td', { class: 'num' }, fmtMs(v.latency_p95_ms)),
       el('td', { class: 'num' }, fmtNum(v.prompt_tokens) + '→' + fmtNum(v.completion_tokens)),
-      el('td', { class: 'num' }, fmtCost(v.cost_usd) + (v.unpriced ? ' (+' + v.unpriced + ' unpriced)' : ''))));
+      el('td', { class: 'num', 'data-col': 'cost' }, fmtChainCost(v)),
+      el('td', { class: 'num', 'data-col': 'judge-tokens', title: judgeTokensTitle(v) }, fmtJudgeTokens(v)),
+      el('td', { class: 'num', 'data-col': 'judge-cost', title: judgeCostTitle(v) }, fmtJudgeCost(v))));
   });
   return el('table', { class: 'summary', id: 'summary' }, el('thead', null, head), body);
+}
+
+// summaryNotes: what a reader must know to read the summary table (how
+// many results came from the cache), or null.
+function summaryNotes(rep) {
+  const notes = [];
+  for (const v of rep.variants || []) {
+    if (v.from_cache > 0) {
+      notes.push(v.name + ': ' + v.from_cache + ' of ' + v.results + ' results from the cache; their latency, tokens and cost are those of the original calls');
+    }
+  }
+  if (!notes.length) return null;
+  return el('ul', { class: 'summary-notes', id: 'summary-notes' }, notes.map((n) => el('li', null, n)));
+}
+
+// fmtChainCost: what a variant's chain calls cost; "n/a" when no result
+// had a known price (as the other reports write it), else the sum of the
+// priced ones, saying how many results it leaves out.
+function fmtChainCost(v) {
+  if (v.unpriced > 0 && v.unpriced >= v.results) return 'n/a';
+  return fmtCost(v.cost_usd) + (v.unpriced ? ' (+' + v.unpriced + ' unpriced)' : '');
+}
+
+// fmtJudgeTokens: the tokens of a variant's judge model calls, in and out
+// together, as the other reports write them; "-" when judges called no
+// model.
+function fmtJudgeTokens(v) {
+  if (!(v.judge_calls > 0)) return '-';
+  return fmtNum((v.judge_prompt_tokens || 0) + (v.judge_completion_tokens || 0));
+}
+
+// fmtJudgeCost: what a variant's judge model calls cost, in dollars with
+// four decimals as the other reports write it; "n/a" when none had a
+// known price, "-" when judges called no model; a partial sum says how
+// many calls it leaves out.
+function fmtJudgeCost(v) {
+  const calls = v.judge_calls || 0;
+  const unpriced = v.judge_unpriced || 0;
+  if (!(calls > 0)) return '-';
+  if (unpriced >= calls) return 'n/a';
+  const cost = typeof v.judge_cost_usd === 'number' && isFinite(v.judge_cost_usd) ? v.judge_cost_usd : 0;
+  return cost.toFixed(4) + (unpriced > 0 ? ' (+' + unpriced + ' unpriced)' : '');
+}
+
+function judgeTokensTitle(v) {
+  if (!(v.judge_calls > 0)) return 'the judges called no model';
+  return fmtNum(v.judge_prompt_tokens || 0) + ' prompt + ' + fmtNum(v.judge_completion_tokens || 0) + ' completion tokens over ' +
+    fmtNum(v.judge_calls) + ' judge model calls';
+}
+
+function judgeCostTitle(v) {
+  if (!(v.judge_calls > 0)) return 'the judges called no model';
+  const unpriced = v.judge_unpriced || 0;
+  return fmtNum(v.judge_calls) + ' judge model calls' + (unpriced ? ', ' + fmtNum(unpriced) + ' with no known price (not in the sum)' : '');
 }
 
 // colourSwatches sets each side's colour on its swatches (CSSOM: allowed

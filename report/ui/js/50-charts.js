@@ -581,32 +581,79 @@ function ch_variantIdx() {
   return out;
 }
 
-// ch_costChart: total cost per variant; unpriced results noted.
+// ch_costChart: total cost per variant, the chain's calls and, beside
+// them when judges called models, the judges' own; unpriced results and
+// judge calls noted (they are not in the sums).
 function ch_costChart() {
   const idx = ch_variantIdx();
   if (!idx.length) return ch_nodata('no variants');
-  const cost = idx.map((i) => (ch_ok(ch_variant(i).cost_usd) ? ch_variant(i).cost_usd : 0));
-  const unpriced = idx.map((i) => (ch_ok(ch_variant(i).unpriced) ? ch_variant(i).unpriced : 0));
-  const maxCost = Math.max(...cost);
+  const num = (x) => (ch_ok(x) && x > 0 ? x : 0);
+  const cost = idx.map((i) => num(ch_variant(i).cost_usd));
+  const unpriced = idx.map((i) => num(ch_variant(i).unpriced));
+  const jcost = idx.map((i) => num(ch_variant(i).judge_cost_usd));
+  const jcalls = idx.map((i) => num(ch_variant(i).judge_calls));
+  const junpriced = idx.map((i) => num(ch_variant(i).judge_unpriced));
+  const judges = jcalls.some((n) => n > 0);
+  const maxCost = Math.max(...cost, ...jcost);
   const totalUnpriced = unpriced.reduce((s, n) => s + n, 0);
+  const totalJudgeUnpriced = junpriced.reduce((s, n) => s + n, 0);
   if (!(maxCost > 0)) {
-    return ch_nodata(totalUnpriced ? 'no result has a known price (' + fmtNum(totalUnpriced) + ' unpriced)' : 'every result cost $0 (no priced model calls)');
+    const parts = [];
+    if (totalUnpriced) parts.push(fmtNum(totalUnpriced) + ' results unpriced');
+    if (totalJudgeUnpriced) parts.push(fmtNum(totalJudgeUnpriced) + ' judge model calls unpriced');
+    return ch_nodata(parts.length ? 'no model call has a known price (' + parts.join(', ') + ')' : 'every result cost $0 (no priced model calls)');
   }
   const yt = ch_nice(0, maxCost * 1.08, 4);
-  const c = ch_frame({ title: 'Cost per variant (USD)', legend: ch_sideLegend(idx), bottom: 52 });
+  const legend = ch_sideLegend(idx).concat(judges ? [{ label: 'chain', cls: 'ch-legend-prompt' }, { label: 'judges', cls: 'ch-legend-completion' }] : []);
+  const c = ch_frame({ title: judges ? 'Cost per variant (USD): chain and judges' : 'Cost per variant (USD)', legend, bottom: 52 });
+  c.root.setAttribute('data-chart', 'cost');
   const y = ch_yAxis(c, { lo: 0, hi: yt.hi, ticks: yt.ticks, fmt: ch_usd, title: 'cost (USD)' });
-  const sub = unpriced.map((n) => (n ? { text: '+' + fmtNum(n) + ' unpriced', short: '+' + fmtNum(n), full: fmtNum(n) + ' results unpriced (not in the total)', cls: 'ch-warn' } : null));
+  const sub = idx.map((_, k) => {
+    const text = [];
+    const short = [];
+    const full = [];
+    if (unpriced[k]) {
+      text.push('+' + fmtNum(unpriced[k]) + ' unpriced');
+      short.push('+' + fmtNum(unpriced[k]));
+      full.push(fmtNum(unpriced[k]) + ' results unpriced (not in the total)');
+    }
+    if (junpriced[k]) {
+      text.push('judges +' + fmtNum(junpriced[k]) + ' unpriced');
+      short.push('j+' + fmtNum(junpriced[k]));
+      full.push(fmtNum(junpriced[k]) + ' of ' + fmtNum(jcalls[k]) + ' judge model calls unpriced (not in the judge cost)');
+    }
+    return text.length ? { text: text.join(' · '), short: short.join(' '), full: full.join('; '), cls: 'ch-warn' } : null;
+  });
   const band = ch_xBand(c, idx.map((i) => ({ label: sideName(i) })), 'variant', sub);
-  const bw = Math.min(band.bw * 0.56, 90);
+  const bw = judges ? Math.min(band.bw * 0.34, 60) : Math.min(band.bw * 0.56, 90);
   idx.forEach((i, k) => {
     const v = ch_variant(i);
     const per = v.results ? cost[k] / v.results : null;
-    const tip = sideName(i) + ': $' + cost[k].toFixed(6) + ' over ' + fmtNum(v.results) + ' results' +
+    const tip = sideName(i) + (judges ? ' · chain' : '') + ': $' + cost[k].toFixed(6) + ' over ' + fmtNum(v.results) + ' results' +
       (ch_ok(per) ? ' (' + fmtCost(per) + ' per result)' : '') + (unpriced[k] ? '; ' + fmtNum(unpriced[k]) + ' results unpriced, not included' : '');
     const cx = band.x(k) + band.bw / 2;
+    const x0 = judges ? cx - bw - 1 : cx - bw / 2;
     const top = y(cost[k]);
-    ch_bar(c, cx - bw / 2, top, bw, c.B - top, sideColor(i), tip);
-    c.over.appendChild(svg('text', { x: ch_c(cx), y: ch_c(Math.max(c.T + 9, top - 5)), class: 'ch-value' }, fmtCost(cost[k])));
+    ch_bar(c, x0, top, bw, c.B - top, sideColor(i), tip);
+    c.over.appendChild(svg('text', { x: ch_c(x0 + bw / 2), y: ch_c(Math.max(c.T + 9, top - 5)), class: 'ch-value' }, fmtCost(cost[k])));
+    if (!judges) return;
+    // The judges' bar: none when they called no model; n/a when no
+    // call of theirs had a known price.
+    const x1 = cx + 1;
+    let label = '-';
+    if (jcalls[k] > 0 && junpriced[k] >= jcalls[k]) {
+      label = 'n/a';
+    } else if (jcalls[k] > 0) {
+      label = fmtCost(jcost[k]);
+      const perCall = jcost[k] / (jcalls[k] - junpriced[k]);
+      const jtip = sideName(i) + ' · judges: $' + jcost[k].toFixed(6) + ' over ' + fmtNum(jcalls[k]) + ' judge model calls' +
+        (ch_ok(perCall) ? ' (' + fmtCost(perCall) + ' per priced call)' : '') +
+        (junpriced[k] ? '; ' + fmtNum(junpriced[k]) + ' calls unpriced, not included' : '');
+      const jtop = y(jcost[k]);
+      if (jcost[k] > 0) ch_bar(c, x1, jtop, bw, c.B - jtop, sideColor(i), jtip, 'ch-seg-light ch-judge');
+    }
+    const ly = jcost[k] > 0 ? y(jcost[k]) : c.B;
+    c.over.appendChild(svg('text', { x: ch_c(x1 + bw / 2), y: ch_c(Math.max(c.T + 9, ly - 5)), class: ['ch-value', label === '$0' || jcost[k] > 0 ? '' : 'ch-muted'] }, label));
   });
   return c.root;
 }
@@ -693,10 +740,15 @@ function ch_render(section) {
     section.appendChild(ch_group('Paired differences', note, cards));
   }
   // Latency, cost and tokens.
-  const unpriced = ch_variantIdx().reduce((s, i) => s + (ch_ok(ch_variant(i).unpriced) ? ch_variant(i).unpriced : 0), 0);
+  const total = (key) => ch_variantIdx().reduce((s, i) => s + (ch_ok(ch_variant(i)[key]) ? ch_variant(i)[key] : 0), 0);
+  const unpriced = total('unpriced');
+  const judgeUnpriced = total('judge_unpriced');
+  const costSub = 'USD per variant' + (total('judge_calls') > 0 ? ', chain and judges' : '') +
+    (unpriced ? ' · ' + fmtNum(unpriced) + ' results unpriced' : '') +
+    (judgeUnpriced ? ' · ' + fmtNum(judgeUnpriced) + ' judge model calls unpriced' : '');
   section.appendChild(ch_group('Latency, cost and tokens', null, [
     ch_card('Latency', 'chain latency per result', ch_latencyChart(), ch_latencyCaption()),
-    ch_card('Cost', 'USD per variant' + (unpriced ? ' · ' + fmtNum(unpriced) + ' results unpriced' : ''), ch_costChart()),
+    ch_card('Cost', costSub, ch_costChart()),
     ch_card('Tokens', 'prompt + completion per variant', ch_tokenChart()),
   ]));
 }
