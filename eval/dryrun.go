@@ -43,11 +43,19 @@ const assumedCompletion = 256
 // prompt template around the output and the expected answer.
 const judgePromptOverhead = 400
 
-// DryRun renders every prompt of every step for every example and variant
-// (earlier steps' outputs, unknown before the run, are empty), counts their
-// tokens (an estimate: about four characters a token), and prices the calls
-// the run would make, chain and judges, looking each fully known request up
-// in cache when one is given. It calls no model.
+// DryRun renders every prompt of every llm step for every example and
+// variant (earlier steps' outputs, unknown before the run, are empty),
+// counts their tokens, and prices the calls the run would make, chain and
+// judges, looking each first step's request up in cache when one is given.
+// It calls no model.
+//
+// The prompt tokens of a model whose tokenizer is known (openai/...,
+// llm.CountPromptTokens) are counted with that tokenizer; other prompts
+// are estimated at about four bytes a token plus 4 a message
+// (llm.EstimateUsage). A completion is assumed to be the step's
+// max_tokens, or 256 tokens without it, and an LLM judge's call 656
+// prompt and 100 completion tokens. The notes say which models were
+// counted with their tokenizer.
 func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*DryRunEstimate, error) {
 	// No model is called: API keys are not needed, and nothing is sent.
 	opts.Model = noCalls{}
@@ -181,7 +189,7 @@ func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*Dr
 	for _, m := range sortedKeys(counted) {
 		est.Notes = append(est.Notes, fmt.Sprintf("prompt tokens of %s are counted with its tokenizer", m))
 	}
-	est.Notes = append(est.Notes, fmt.Sprintf("other prompt tokens are estimated (about 4 characters a token); a completion is assumed to be max_tokens, or %d tokens without it; an LLM judge's call is assumed to be %d prompt and 100 completion tokens", assumedCompletion, judgePromptOverhead+assumedCompletion))
+	est.Notes = append(est.Notes, fmt.Sprintf("other prompt tokens are estimated (about 4 bytes a token, plus 4 a message); a completion is assumed to be max_tokens, or %d tokens without it; an LLM judge's call is assumed to be %d prompt and 100 completion tokens", assumedCompletion, judgePromptOverhead+assumedCompletion))
 	for _, m := range sortedKeys(unpriced) {
 		est.Notes = append(est.Notes, fmt.Sprintf("model %s has no known price: its cost is not counted (add it under prices: in the spec)", m))
 	}

@@ -14,6 +14,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gavel-eval/gavel/internal/redact"
 )
 
 // DefaultExecTimeout is how long an `exec` judge's program may run when
@@ -59,12 +62,20 @@ type ExecConfig struct {
 // directory. A non-zero exit, a timeout, output that is not such an object
 // (or anything after it), or a score outside 0..1 is a judge error
 // carrying the start and end of stderr, or what was printed on stdout.
+//
+// The values the judge's env took from the environment are secrets: they
+// are replaced by "[redacted]" in everything kept of what the program
+// printed (its verdict's reason, label and details, the stderr and stdout
+// quoted in an error), and so are Bearer tokens and URL credentials in
+// those errors. The text is redacted before it is cut, and a piece of a
+// secret of 8 bytes or more left at a cut is redacted too.
 type Exec struct {
 	argv    []string
 	dir     string
 	timeout time.Duration
 	env     []string
-	secrets []string // values the env took from the environment
+	secrets []string        // values the env took from the environment
+	sec     *redact.Secrets // the same, as a set
 }
 
 var _ Judge = (*Exec)(nil)
@@ -141,6 +152,7 @@ func NewExec(cfg ExecConfig, env Env) (*Exec, error) {
 		})
 		j.env = append(j.env, k+"="+val)
 	}
+	j.sec = redact.New(j.secrets...)
 	return j, nil
 }
 
@@ -165,13 +177,41 @@ type execReply struct {
 	Details map[string]any `json:"details"`
 }
 
-// Judge runs the program on in.
+// Judge runs the program on in. The secrets are redacted from the verdict
+// and the error.
 func (j *Exec) Judge(ctx context.Context, in Input) (Verdict, error) {
 	v, err := j.run(ctx, in)
 	if err != nil {
 		return Verdict{}, j.redact(err)
 	}
+	v.Reason = j.sec.String(v.Reason)
+	v.Label = j.sec.String(v.Label)
+	if v.Details != nil {
+		v.Details, _ = redactJSON(v.Details, j.sec).(map[string]any)
+	}
 	return v, nil
+}
+
+// redactJSON returns v, a decoded JSON value, with the secrets redacted
+// from its strings and object keys.
+func redactJSON(v any, sec *redact.Secrets) any {
+	switch x := v.(type) {
+	case string:
+		return sec.String(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[sec.String(k)] = redactJSON(e, sec)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactJSON(e, sec)
+		}
+		return out
+	}
+	return v
 }
 
 func (j *Exec) run(ctx context.Context, in Input) (Verdict, error) {
@@ -206,34 +246,34 @@ func (j *Exec) run(ctx context.Context, in Input) (Verdict, error) {
 	case ctx.Err() != nil:
 		return Verdict{}, fmt.Errorf("exec: %s: %w", prog, ctx.Err())
 	case errors.Is(rctx.Err(), context.DeadlineExceeded):
-		return Verdict{}, fmt.Errorf("exec: %s timed out after %s%s", prog, j.timeout, stderr.describe())
+		return Verdict{}, fmt.Errorf("exec: %s timed out after %s%s", prog, j.timeout, stderr.describe(j.sec, j.secrets))
 	case err != nil:
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return Verdict{}, fmt.Errorf("exec: %s failed (%v)%s", prog, ee.ProcessState, stderr.describe())
+			return Verdict{}, fmt.Errorf("exec: %s failed (%v)%s", prog, ee.ProcessState, stderr.describe(j.sec, j.secrets))
 		}
-		return Verdict{}, fmt.Errorf("exec: %s: %w%s", prog, err, stderr.describe())
+		return Verdict{}, fmt.Errorf("exec: %s: %w%s", prog, err, stderr.describe(j.sec, j.secrets))
 	case stdout.overflow:
 		return Verdict{}, fmt.Errorf("exec: %s printed more than %d bytes on stdout", prog, execMaxStdout)
 	}
 	out := stdout.buf.Bytes()
 	if len(bytes.TrimSpace(out)) == 0 {
 		return Verdict{}, fmt.Errorf(`exec: %s printed nothing on stdout; it must print a JSON object such as {"pass": true, "score": 1, "reason": "..."}%s`,
-			prog, stderr.describe())
+			prog, stderr.describe(j.sec, j.secrets))
 	}
 	var reply execReply
 	dec := json.NewDecoder(bytes.NewReader(out))
 	if err := dec.Decode(&reply); err != nil {
-		return Verdict{}, fmt.Errorf("exec: %s printed invalid JSON (%v): stdout %s%s", prog, err, quote(string(out)), stderr.describe())
+		return Verdict{}, fmt.Errorf("exec: %s printed invalid JSON (%v): stdout %s%s", prog, err, j.quote(string(out)), stderr.describe(j.sec, j.secrets))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Verdict{}, fmt.Errorf("exec: %s printed text after the JSON object: stdout %s", prog, quote(string(out)))
+		return Verdict{}, fmt.Errorf("exec: %s printed text after the JSON object: stdout %s", prog, j.quote(string(out)))
 	}
 	if reply.Pass == nil {
-		return Verdict{}, fmt.Errorf(`exec: %s printed no "pass" (true or false): stdout %s`, prog, quote(string(out)))
+		return Verdict{}, fmt.Errorf(`exec: %s printed no "pass" (true or false): stdout %s`, prog, j.quote(string(out)))
 	}
 	if s := reply.Score; s != nil && (math.IsNaN(*s) || *s < 0 || *s > 1) {
-		return Verdict{}, fmt.Errorf(`exec: %s printed "score" %v, outside 0..1 (use null for none): stdout %s`, prog, *s, quote(string(out)))
+		return Verdict{}, fmt.Errorf(`exec: %s printed "score" %v, outside 0..1 (use null for none): stdout %s`, prog, *s, j.quote(string(out)))
 	}
 	v := Verdict{Score: reply.Score, Pass: *reply.Pass, Reason: reply.Reason, Label: reply.Label, Details: reply.Details}
 	if v.Reason == "" {
@@ -242,21 +282,29 @@ func (j *Exec) run(ctx context.Context, in Input) (Verdict, error) {
 	return v, nil
 }
 
-// redact replaces the environment values the judge's env used in err's
-// message, so that a program echoing its environment cannot put secrets
-// in the stored results.
+// redact replaces the environment values the judge's env used, Bearer
+// tokens and URL credentials in err's message, so that a program echoing
+// its environment cannot put secrets in the stored results. The parts of
+// the message quoting the program were redacted before they were cut;
+// this catches the rest.
 func (j *Exec) redact(err error) error {
 	msg := err.Error()
-	changed := false
-	for _, s := range j.secrets {
-		if len(s) >= 4 && strings.Contains(msg, s) {
-			msg, changed = strings.ReplaceAll(msg, s, "[redacted]"), true
-		}
-	}
-	if !changed {
+	red := j.sec.Text(msg, -1, "")
+	if red == msg {
 		return err
 	}
-	return errors.New(msg)
+	return errors.New(red)
+}
+
+// quote returns the program's text s quoted for an error: redacted, then
+// cut to reasonRunes runes ("…" after the quote when it was cut), with a
+// prefix of a secret left at the cut redacted too.
+func (j *Exec) quote(s string) string {
+	red := j.sec.Text(s, -1, "")
+	if kept := j.sec.Truncate(red, reasonRunes, ""); kept != red {
+		return fmt.Sprintf("%q…", kept)
+	}
+	return fmt.Sprintf("%q", red)
 }
 
 // cappedBuffer keeps up to max bytes written to it and notes overflow.
@@ -300,18 +348,59 @@ func (b *headTailBuffer) Write(p []byte) (int, error) {
 }
 
 // describe returns ": stderr: ..." with the start and the end of what was
-// written, or "" when nothing was.
-func (b *headTailBuffer) describe() string {
-	head, tail := string(b.head), string(b.tail)
-	if len(head)+len(tail) > execShowBytes || b.dropped {
-		head = head[:min(len(head), execShowBytes*3/10)]
-		tail = tail[max(0, len(tail)-execShowBytes*7/10):]
-		s := strings.TrimSpace(strings.ToValidUTF8(head, "")) + " … " + strings.TrimSpace(strings.ToValidUTF8(tail, ""))
-		return ": stderr: " + s
+// written, or "" when nothing was. The text is redacted (sec, Bearer
+// tokens, URL credentials) before it is cut, and a piece of one of the
+// secrets of at least redact.MinPrefix bytes left at a cut (the end of the
+// start, the beginning of the end) is redacted too.
+func (b *headTailBuffer) describe(sec *redact.Secrets, secrets []string) string {
+	var first, last string
+	if b.dropped {
+		// The bytes between head and tail are gone: each part is redacted
+		// on its own, a secret cut off at the tail's start included.
+		first = sec.Text(strings.ToValidUTF8(string(b.head), ""), -1, "")
+		last = redactLeadingSuffix(sec.Text(strings.ToValidUTF8(string(b.tail), ""), -1, ""), secrets)
+	} else {
+		whole := sec.Text(strings.ToValidUTF8(string(b.head)+string(b.tail), ""), -1, "")
+		if len(whole) <= execShowBytes {
+			if s := strings.TrimSpace(whole); s != "" {
+				return ": stderr: " + s
+			}
+			return ""
+		}
+		first, last = whole, whole
 	}
-	s := strings.TrimSpace(head + tail)
-	if s == "" {
-		return ""
+	if n := execShowBytes * 3 / 10; len(first) > n {
+		for n > 0 && !utf8.RuneStart(first[n]) {
+			n--
+		}
+		first = sec.String(first[:n])
 	}
-	return ": stderr: " + s
+	if n := len(last) - execShowBytes*7/10; n > 0 {
+		for n < len(last) && !utf8.RuneStart(last[n]) {
+			n++
+		}
+		last = redactLeadingSuffix(last[n:], secrets)
+	}
+	return ": stderr: " + strings.TrimSpace(first) + " … " + strings.TrimSpace(last)
+}
+
+// redactLeadingSuffix replaces by redact.Mark the longest proper suffix, at
+// least redact.MinPrefix bytes long, of one of the secrets that text starts
+// with: the end of a secret whose start was cut off.
+func redactLeadingSuffix(text string, secrets []string) string {
+	best := 0
+	for _, s := range secrets {
+		for _, v := range []string{s, strings.TrimSpace(s)} {
+			for l := min(len(v)-1, len(text)); l >= redact.MinPrefix && l > best; l-- {
+				if strings.HasPrefix(text, v[len(v)-l:]) {
+					best = l
+					break
+				}
+			}
+		}
+	}
+	if best == 0 {
+		return text
+	}
+	return redact.Mark + text[best:]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gavel-eval/gavel/internal/redact"
 )
 
 // buildExecJudge builds the test program of testdata/more/execjudge into
@@ -49,6 +52,7 @@ func TestExec(t *testing.T) {
 	environ := map[string]string{
 		"PATH": "/usr/bin:/bin", "HOME": "/home/tester", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
 		"TOKEN": "supersecret-token", "OTHER": "must not leak",
+		"CANARY": "sk-CANARY-0123456789abcdefXYZ",
 	}
 	env := Env{Dir: spec, Getenv: func(k string) string { return environ[k] }}
 	build := func(t *testing.T, cfg ExecConfig) *Exec {
@@ -136,9 +140,13 @@ func TestExec(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := strings.Split(v.Reason, "\n")
-		want := []string{"API_TOKEN=supersecret-token", "HOME=/home/tester", "LANG=fr_FR.UTF-8", "MODE=strict", "PATH=/usr/bin:/bin", "TMPDIR=/tmp"}
+		// The program gets the value; what it prints of it is redacted.
+		want := []string{"API_TOKEN=[redacted]", "HOME=/home/tester", "LANG=fr_FR.UTF-8", "MODE=strict", "PATH=/usr/bin:/bin", "TMPDIR=/tmp"}
 		if !slices.Equal(got, want) {
 			t.Errorf("environment = %q, want %q", got, want)
+		}
+		if v, err := judge(t, j, "env-has", "API_TOKEN=supersecret-token"); err != nil || !v.Pass {
+			t.Errorf("API_TOKEN is not the value from the environment: %+v, %v", v, err)
 		}
 		// Without Getenv the program gets only its env.
 		j2, err := NewExec(ExecConfig{Command: []string{"./bin/execjudge"}, Env: map[string]string{"A": "1"}}, Env{Dir: spec})
@@ -211,6 +219,57 @@ func TestExec(t *testing.T) {
 			}
 			if len(err.Error()) > 2000 {
 				t.Errorf("%s: error is %d bytes long", tt.mode, len(err.Error()))
+			}
+		}
+	})
+
+	t.Run("secrets at cuts", func(t *testing.T) {
+		t.Parallel()
+		// A secret the program prints is redacted before its text is cut,
+		// so that no cut keeps a piece of it, on stderr (start and end,
+		// with or without bytes dropped in the middle), in quoted stdout
+		// and in a reply's reason, label and details.
+		canary := environ["CANARY"]
+		j := build(t, ExecConfig{Env: map[string]string{"API_TOKEN": "${CANARY}"}})
+		head, tail := execShowBytes*3/10, execShowBytes*7/10
+		type place struct {
+			where      string
+			cut, total int // the secret straddles byte cut of total
+		}
+		var places []place
+		for _, total := range []int{5000, 100_000} { // 100_000: stderr's middle is dropped
+			places = append(places, place{"stderr", head, total}, place{"stderr", total - tail, total})
+		}
+		places = append(places, place{"stdout", reasonRunes, 1000}, place{"reply", reasonRunes, 1000})
+		for _, p := range places {
+			for _, before := range []int{1, 4, 7, 8, 9, 15, len(canary) - 8, len(canary) - 1} {
+				arg := fmt.Sprintf("%s %d %d", p.where, p.cut-before, p.total)
+				v, err := judge(t, j, "secret-at", arg)
+				var kept string
+				switch {
+				case p.where == "reply" && err != nil:
+					t.Errorf("%s: %v", arg, err)
+					continue
+				case p.where == "reply":
+					details, _ := json.Marshal(v.Details)
+					kept = v.Reason + "\n" + v.Label + "\n" + string(details)
+					list, _ := v.Details["list"].([]any)
+					if !strings.Contains(v.Reason, "."+redact.Mark+".") || v.Label != redact.Mark || len(list) == 0 || list[0] != redact.Mark {
+						t.Errorf("%s: reason, label or details: want the secret replaced by %s", arg, redact.Mark)
+					}
+				case err == nil:
+					t.Errorf("%s: no error", arg)
+					continue
+				default:
+					kept = err.Error()
+				}
+				for i := 0; i+redact.MinPrefix <= len(canary); i++ {
+					piece := canary[i : i+redact.MinPrefix]
+					if at := strings.Index(kept, piece); at >= 0 {
+						t.Errorf("%s: %q holds %q of the secret", arg, kept[max(0, at-40):min(len(kept), at+40)], piece)
+						break
+					}
+				}
 			}
 		}
 	})
@@ -308,22 +367,31 @@ func TestExecBuffers(t *testing.T) {
 	if string(b.head) != "0123456789" || string(b.tail) != "DEFGHIJKLM" || !b.dropped {
 		t.Errorf("head %q tail %q dropped %v", b.head, b.tail, b.dropped)
 	}
-	if got := b.describe(); got != ": stderr: 0123456789 … DEFGHIJKLM" {
+	if got := b.describe(nil, nil); got != ": stderr: 0123456789 … DEFGHIJKLM" {
 		t.Errorf("describe() = %q", got)
 	}
 	short := &headTailBuffer{max: 100}
 	short.Write([]byte("  line one\nline two\n"))
-	if got := short.describe(); got != ": stderr: line one\nline two" {
+	if got := short.describe(nil, nil); got != ": stderr: line one\nline two" {
 		t.Errorf("describe() = %q", got)
 	}
-	if got := (&headTailBuffer{max: 100}).describe(); got != "" {
+	if got := (&headTailBuffer{max: 100}).describe(nil, nil); got != "" {
 		t.Errorf("describe() of nothing = %q", got)
 	}
 	// Exactly filling head and tail drops nothing.
 	full := &headTailBuffer{max: 10}
 	full.Write([]byte("abcdefghij"))
-	if full.dropped || full.describe() != ": stderr: abcdefghij" {
-		t.Errorf("full buffer: %+v %q", full, full.describe())
+	if full.dropped || full.describe(nil, nil) != ": stderr: abcdefghij" {
+		t.Errorf("full buffer: %+v %q", full, full.describe(nil, nil))
+	}
+
+	// A secret whose start fell between head and tail: its end, where the
+	// tail starts, is redacted; so is a secret's start ending the head.
+	secret := "sk-CANARY-0123456789"
+	cut := &headTailBuffer{max: 40}
+	cut.Write([]byte("head-" + strings.Repeat("h", 5) + secret[:10] + "dropped-" + secret + "tail-end.."))
+	if got, want := cut.describe(redact.New(secret), []string{secret}), ": stderr: head-hhhhh[redacted] … [redacted]tail-end.."; got != want {
+		t.Errorf("describe() with a secret cut = %q, want %q", got, want)
 	}
 
 	c := &cappedBuffer{max: 5}

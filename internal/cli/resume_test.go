@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -31,18 +32,31 @@ func buildGavel(t *testing.T) string {
 }
 
 // slowServer is an OpenAI-compatible server that answers "#### N" (N from
-// the prompt) after a short delay; fail500 makes it fail prompts that
-// contain the string while failing is set.
+// the prompt) after a short delay; it fails prompts that contain "7?"
+// while failing is set. With holdAfter set (before the first call), the
+// calls after the first holdAfter wait until release is closed; holding
+// is closed when the first of them arrives.
 type slowServer struct {
 	*httptest.Server
-	calls   atomic.Int64
-	failing atomic.Bool
+	calls     atomic.Int64
+	failing   atomic.Bool
+	holdAfter atomic.Int64
+	holding   chan struct{}
+	release   chan struct{}
+	held      sync.Once
 }
 
 func newSlowServer(t *testing.T, delay time.Duration) *slowServer {
-	s := &slowServer{}
+	s := &slowServer{holding: make(chan struct{}), release: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.calls.Add(1)
+		if n, k := s.calls.Add(1), s.holdAfter.Load(); k > 0 && n > k {
+			s.held.Do(func() { close(s.holding) })
+			select {
+			case <-s.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		var req struct {
 			Model    string
 			Messages []struct{ Role, Content string }
@@ -226,19 +240,47 @@ func TestInterruptAndRetryErrors(t *testing.T) {
 	bin := buildGavel(t)
 	srv := newSlowServer(t, 10*time.Millisecond)
 	srv.failing.Store(true)
+	// The run is interrupted after its first 10 model calls: the 11th
+	// and later wait until the signal has been handled. A model call
+	// shows the process is past installing its signal handler, which
+	// gavel does first, however slow the machine.
+	srv.holdAfter.Store(10)
 	const n = 60
 	spec := resumeSpec(t, srv.URL, n)
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(bin, "run", spec, "--out", out, "--concurrency", "2")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := newWatchWriter("gavel: interrupted")
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor := func(what string, ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case err := <-done:
+			t.Fatalf("gavel exited (%v) before %s\n%s", err, what, stderr)
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("no %s within 60s\n%s", what, stderr)
+		}
+	}
+	waitFor("11th model call", srv.holding)
 	_ = cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
+	waitFor("interrupt message", stderr.seen)
+	close(srv.release)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("gavel still running 60s after SIGINT\n%s", stderr)
+	}
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != ExitInterrupted {
 		t.Fatalf("after SIGINT: %v, want exit %d\n%s", err, ExitInterrupted, stderr.String())
@@ -298,4 +340,36 @@ func TestInterruptAndRetryErrors(t *testing.T) {
 	if errs != 0 {
 		t.Errorf("%d error rows after --retry-errors", errs)
 	}
+}
+
+// watchWriter is an io.Writer, safe to read while a process writes to it,
+// that closes seen once what it was given to watch for has been written.
+type watchWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	want  string
+	seen  chan struct{}
+	found bool
+}
+
+func newWatchWriter(want string) *watchWriter {
+	return &watchWriter{want: want, seen: make(chan struct{})}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.found && strings.Contains(w.buf.String(), w.want) {
+		w.found = true
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+// String returns what was written so far.
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -52,6 +52,10 @@ func main() {
 		env := os.Environ()
 		sort.Strings(env)
 		reply(map[string]any{"pass": true, "reason": strings.Join(env, "\n")})
+	case "env-has":
+		// Output is "NAME=VALUE": pass when the program's NAME is VALUE.
+		name, value, _ := strings.Cut(in.Output, "=")
+		reply(map[string]any{"pass": os.Getenv(name) == value})
 	case "cwd":
 		wd, _ := os.Getwd()
 		reply(map[string]any{"pass": true, "reason": wd})
@@ -66,6 +70,28 @@ func main() {
 	case "exit":
 		fmt.Fprintln(os.Stderr, "Traceback: something broke")
 		os.Exit(3)
+	case "secret-at":
+		// Output is "WHERE POS TOTAL": print TOTAL bytes with $API_TOKEN
+		// at byte POS, on stderr (then exit 1) or on stdout, or as the
+		// reason, label and details of a reply.
+		var where string
+		var pos, total int
+		if _, err := fmt.Sscanf(in.Output, "%s %d %d", &where, &pos, &total); err != nil {
+			fmt.Fprintln(os.Stderr, "bad secret-at:", err)
+			os.Exit(2)
+		}
+		secret := os.Getenv("API_TOKEN")
+		text := strings.Repeat(".", pos) + secret + strings.Repeat(".", max(0, total-pos-len(secret)))
+		switch where {
+		case "stderr":
+			fmt.Fprint(os.Stderr, text)
+			os.Exit(1)
+		case "stdout":
+			fmt.Fprint(os.Stdout, text)
+		case "reply":
+			reply(map[string]any{"pass": true, "reason": text, "label": secret,
+				"details": map[string]any{"text": text, "list": []any{secret, 1}, secret: map[string]any{"k": secret}}})
+		}
 	case "exit-secret":
 		fmt.Fprintln(os.Stderr, "token is", os.Getenv("API_TOKEN"))
 		os.Exit(1)
