@@ -93,7 +93,9 @@ func versionString(env *Env) string {
 	if v == "" {
 		v = "(devel)"
 	}
-	if env.Commit != "" {
+	// A build from a checkout without tags is versioned by its commit
+	// (git describe): the commit is then not repeated.
+	if env.Commit != "" && !strings.HasPrefix(v, env.Commit) {
 		v += " (" + env.Commit + ")"
 	}
 	return v

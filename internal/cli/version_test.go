@@ -13,6 +13,8 @@ func TestVersionFlag(t *testing.T) {
 		{"v0.0.0-test", "", "gavel version v0.0.0-test\n"},
 		{"v1.2.3", "abc1234", "gavel version v1.2.3 (abc1234)\n"},
 		{"", "", "gavel version (devel)\n"},
+		{"b16fe4b", "b16fe4b", "gavel version b16fe4b\n"},
+		{"b16fe4b-dirty", "b16fe4b", "gavel version b16fe4b-dirty\n"},
 	} {
 		env, stdout, stderr := testEnv()
 		env.Version, env.Commit = tt.version, tt.commit
