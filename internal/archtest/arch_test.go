@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
-	"internal/duckdbtest":  {}, // tests only: DuckDB reads stored runs (through testapps/duckdb)
+	"internal/duckdbtest":  {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
 	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
 	"internal/cli":         {"*"},
 	"cmd/gavel":            {"internal/cli", "*"},
