@@ -187,14 +187,21 @@ func adoptFinalFiles(dir string, m *results.Manifest, js *journalState) error {
 // (variant, example, epoch) triples the results hold.
 func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err error) {
 	t := results.Totals{DurationMS: m.Totals.DurationMS, CacheHits: m.Totals.CacheHits, CacheMisses: m.Totals.CacheMisses}
-	type triple struct {
-		variant string
-		index   int64
-		epoch   int32
+	// Each variant's rows are stored in (example_index, epoch) order, so a
+	// row that does not come after the variant's previous one repeats a
+	// key (or breaks the order): distinct counts only the rows that do,
+	// in memory that does not grow with the rows.
+	type key struct {
+		index int64
+		epoch int32
 	}
-	seen := map[triple]bool{}
+	last := map[string]key{}
 	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
-		seen[triple{res.Variant, res.ExampleIndex, res.Epoch}] = true
+		k := key{res.ExampleIndex, res.Epoch}
+		if prev, ok := last[res.Variant]; !ok || k.index > prev.index || (k.index == prev.index && k.epoch > prev.epoch) {
+			distinct++
+			last[res.Variant] = k
+		}
 		t.Results++
 		if res.Status == results.StatusError {
 			t.Errors++
@@ -224,7 +231,7 @@ func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err e
 		return 0, err
 	}
 	m.Totals = t
-	return int64(len(seen)), nil
+	return distinct, nil
 }
 
 // recomputeCorpus rebuilds corpus-level metrics from the final results
