@@ -17,7 +17,7 @@ import (
 // The calibration data: human grades calHuman and judge grades calJudge on
 // a 1-5 scale for 15 outputs (the judge's stored score is (grade-1)/4);
 // both are full of ties. testdata/calibrate/refs.py prints the reference
-// values (refs.py.out).
+// values (output in refs.py.txt).
 var (
 	calHuman = []int{1, 2, 2, 3, 4, 5, 5, 3, 2, 1, 4, 4, 3, 5, 1}
 	calJudge = []int{1, 3, 2, 3, 5, 5, 4, 2, 2, 2, 4, 3, 3, 5, 1}

@@ -34,7 +34,7 @@ var krippendorffRandom = [][]float64{{2, 4}, {5, 1}, {5, 1, 2, 5}, {1, 5, 2, 3},
 func TestKrippendorffAlpha(t *testing.T) {
 	// Published values (Krippendorff 2011, section C): nominal 0.743,
 	// ordinal 0.815, interval 0.849, ratio 0.797; the digits are those of
-	// testdata/refs/krippendorff_alpha.py (krippendorff_alpha.out).
+	// testdata/refs/krippendorff_alpha.py (output in krippendorff_alpha.py.txt).
 	cases := []struct {
 		name   string
 		units  [][]float64

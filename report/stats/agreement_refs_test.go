@@ -8,8 +8,8 @@ import (
 
 // The values below are printed by testdata/refs/agreement_refs.py
 // (scikit-learn 1.2.1, statsmodels 0.13.5, SciPy 1.10.1; output in
-// agreement_refs.py.out) and agreement_refs.R (R 4.2 cor.test with
-// exact=FALSE; output in agreement_refs.R.out). Both samples are full of
+// agreement_refs.py.txt) and agreement_refs.R (R 4.2 cor.test with
+// exact=FALSE; output in agreement_refs.R.txt). Both samples are full of
 // ties.
 var (
 	refA = []float64{1, 2, 2, 3, 4, 5, 5, 3, 2, 1, 4, 4, 3, 5, 1}
