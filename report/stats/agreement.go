@@ -201,3 +201,24 @@ func kappaFromTable(counts [][]int, w func(i, j int) float64) float64 {
 	}
 	return 1 - n*observed/expected
 }
+
+// KeepLabels restricts two labelings of the same items to a label subset,
+// as scikit-learn's labels= argument does for confusion_matrix and
+// cohen_kappa_score: the pair (a[i], b[i]) is kept only when both a[i] and
+// b[i] are in keep (exact string match), and dropped otherwise. It returns
+// the kept pairs in their original order and the number dropped. It
+// returns nil, nil, 0 when a and b differ in length.
+func KeepLabels(a, b, keep []string) (ka, kb []string, dropped int) {
+	if len(a) != len(b) {
+		return nil, nil, 0
+	}
+	for i := range a {
+		if slices.Contains(keep, a[i]) && slices.Contains(keep, b[i]) {
+			ka = append(ka, a[i])
+			kb = append(kb, b[i])
+		} else {
+			dropped++
+		}
+	}
+	return ka, kb, dropped
+}
