@@ -727,3 +727,18 @@ func PairedBinaryDiffVariance(psi, delta float64) (null, alt float64) {
 	}
 	return psi, psi - delta*delta
 }
+
+// PairedProportionDiscordance returns the discordance ψ that
+// PairedProportionN uses for an effect delta from pass rate baseline: the
+// given discordance, or the conservative bound when it is NaN, and never
+// less than |delta|. It is NaN where PairedProportionN returns -1.
+func PairedProportionDiscordance(baseline, delta, discordance float64) float64 {
+	if math.IsNaN(pairedProportionN(baseline, delta, discordance, 0.05, 0.8)) {
+		return math.NaN()
+	}
+	if delta < 0 {
+		baseline, delta = baseline+delta, -delta
+	}
+	psi, _ := discordanceFor(baseline, delta, discordance)
+	return max(psi, delta)
+}

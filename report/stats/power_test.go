@@ -362,3 +362,18 @@ func TestMcNemarMDE(t *testing.T) {
 		t.Errorf("|delta| > psi gave %v, want NaN", null)
 	}
 }
+
+func TestPairedProportionDiscordance(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ p, d, psi, want float64 }{
+		{0.72, 0.03, math.NaN(), 0.03 + 2*0.25}, // bound: δ + 2·min(p, 1-p-δ)
+		{0.72, -0.03, math.NaN(), 0.03 + 2*0.28},
+		{0.72, 0.03, 0.1, 0.1},
+		{0.5, 0.2, 0.1, math.NaN()}, // |δ| > ψ: no such joint distribution
+	} {
+		got := PairedProportionDiscordance(c.p, c.d, c.psi)
+		if math.IsNaN(c.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-c.want) > 1e-15) {
+			t.Errorf("PairedProportionDiscordance(%v, %v, %v) = %v, want %v", c.p, c.d, c.psi, got, c.want)
+		}
+	}
+}

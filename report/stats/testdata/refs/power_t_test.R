@@ -27,3 +27,8 @@ p("normal n d=0.1 sd=0.3 a=0.05 pw=0.8 one", zn(0.1, 0.3, 0.05, 0.8, 1))
 p("normal delta n=50 sd=1 pw=0.8", zd(50, 1, 0.05, 0.8))
 p("normal delta n=200 sd=0.3 pw=0.9 a=0.01", zd(200, 0.3, 0.01, 0.9))
 p("normal power n=200 d=0.1 sd=0.3", pnorm(sqrt(200) * 0.1 / 0.3 - qnorm(0.975)))
+# The MDE a comparison reports for a judge with scores, on the per-example
+# differences of report/mde_test.go (80% power, alpha = 0.05).
+d <- rep(c(0.1, 0.3, -0.1, 0.2, 0.0, 0.4, 0.1, 0.2), 5)
+p("mde paired_t", tt(n = 40, sd = sd(d), power = 0.8, strict = TRUE)$delta)
+p("mde normal", zd(40, sd(d), 0.05, 0.8))
