@@ -494,16 +494,15 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 		if disc == 0 {
 			disc = math.NaN() // no example changed: fall back to the conservative bound
 		}
-		jc.MDE = stats.PairedProportionMDE(jc.N, jc.PassRateA, disc, opts.Alpha, Power)
-		if math.IsNaN(jc.MDE) {
-			// A drop from p is as detectable as a rise from 1 - p (at
-			// p = 1 no rise is possible, but a drop is).
-			jc.MDE = stats.PairedProportionMDE(jc.N, 1-jc.PassRateA, disc, opts.Alpha, Power)
-		}
+		jc.MDE = stats.McNemarMDE(jc.N, jc.PassRateA, disc, opts.Alpha, Power)
+		jc.MDEMethod = MDEMcNemar
 	} else {
 		jc.Test = "wilcoxon_signed_rank"
 		_, jc.P = stats.WilcoxonSignedRank(diffs)
-		jc.MDE = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power)
+		jc.MDE, jc.MDEMethod = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power), MDEPairedT
+		if opts.MDEMethod == MDENormal {
+			jc.MDE, jc.MDEMethod = stats.PairedMeanMDENormal(jc.N, sd(diffs), opts.Alpha, Power), MDENormal
+		}
 	}
 	// The examples that changed most, by the size of the change, ties by
 	// dataset order.

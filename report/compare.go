@@ -30,7 +30,25 @@ type Options struct {
 	TopK int
 	// Gates are evaluated when set.
 	Gates []Gate
+	// MDEMethod is how the minimum detectable effect of a judge with
+	// continuous scores is computed: MDEPairedT (the default, also for "")
+	// or MDENormal. Pass/fail judges always use MDEMcNemar.
+	MDEMethod string
 }
+
+// The values of JudgeComparison.MDEMethod.
+const (
+	// MDEPairedT is the effect at which the two-sided paired t-test has
+	// 80% power, counting both tails (the noncentral t on n - 1 degrees of
+	// freedom; R's power.t.test(type = "paired", strict = TRUE)$delta).
+	MDEPairedT = "paired_t"
+	// MDENormal is the normal approximation (z_{1-α/2} + z_{0.8})·sd/√n.
+	MDENormal = "normal"
+	// MDEMcNemar is Connor's (1987) McNemar planning formula inverted
+	// for the pass-rate difference at the observed discordance, as gavel
+	// plan computes it.
+	MDEMcNemar = "mcnemar"
+)
 
 func (o *Options) defaults() {
 	if o.Alpha <= 0 {

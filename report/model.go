@@ -165,6 +165,9 @@ type JudgeComparison struct {
 	// MDE is the smallest difference this n could detect with 80% power at
 	// α = 0.05 (in score units; for pass/fail judges, in pass rate).
 	MDE float64 `json:"mde"`
+	// MDEMethod is how MDE was computed: MDEPairedT, MDENormal or
+	// MDEMcNemar.
+	MDEMethod string `json:"mde_method"`
 	// Regressions are the examples whose score dropped most, worst first;
 	// Improvements those that rose most.
 	Regressions  []ExampleChange `json:"regressions"`

@@ -21,13 +21,48 @@ type outputFlags struct {
 	formats []string // FORMAT or FORMAT=FILE
 	out     string
 	top     int
+	mde     string // report.MDEPairedT or report.MDENormal
 }
 
 func (o *outputFlags) register(f *pflag.FlagSet) {
 	f.Var(formatsValue{&o.formats}, "format", "output `format`: text, markdown, json, junit or html; FORMAT=FILE writes it to FILE (repeatable)")
 	f.StringVarP(&o.out, "output", "o", "", "write the (single) format to this `file` instead of stdout")
 	f.IntVar(&o.top, "top", 5, "regressions and improvements shown per judge")
+	registerMDEMethod(f, &o.mde)
 }
+
+// registerMDEMethod adds --mde-method, how the minimum detectable effect
+// of a judge with scores is computed: t (the paired t-test, the default)
+// or normal (the normal approximation). Pass/fail judges always use
+// McNemar's planning formula.
+func registerMDEMethod(f *pflag.FlagSet, method *string) {
+	*method = report.MDEPairedT
+	f.Var(mdeMethodValue{method}, "mde-method", "minimum detectable effect of judges with scores: t (paired t-test, noncentral t on n-1 df) or normal ((z+z)·sd/√n); pass/fail judges use McNemar's formula")
+}
+
+// mdeMethodValue is --mde-method, checked as the flag is parsed.
+type mdeMethodValue struct{ method *string }
+
+func (m mdeMethodValue) String() string {
+	if m.method == nil || *m.method == report.MDEPairedT {
+		return "t"
+	}
+	return *m.method
+}
+
+func (m mdeMethodValue) Set(s string) error {
+	switch s {
+	case "t", report.MDEPairedT:
+		*m.method = report.MDEPairedT
+	case report.MDENormal:
+		*m.method = report.MDENormal
+	default:
+		return fmt.Errorf("%q: the MDE method is t or normal", s)
+	}
+	return nil
+}
+
+func (m mdeMethodValue) Type() string { return "string" }
 
 // formatsValue is a repeatable --format flag (FORMAT or FORMAT=FILE) whose
 // FORMAT is checked as the flag is parsed, so that a bad one is a usage
@@ -62,6 +97,7 @@ type checkFlags struct {
 	formats  []string
 	gates    gateFlags
 	baseline string
+	mde      string // report.MDEPairedT or report.MDENormal
 }
 
 func (c *checkFlags) register(f *pflag.FlagSet) {
@@ -69,6 +105,7 @@ func (c *checkFlags) register(f *pflag.FlagSet) {
 	f.Var(formatsValue{&c.formats}, "format", "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
 	// --max-cost is gavel run's budget, so the cost gate is --gate-max-cost.
 	c.gates.registerAs(f, "gate-max-cost")
+	registerMDEMethod(f, &c.mde)
 }
 
 // preflight checks, before any work, what the flags name: the baseline
@@ -106,7 +143,7 @@ func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
 		return nil
 	}
 	var r *report.Report
-	ropts := report.Options{Gates: gates}
+	ropts := report.Options{Gates: gates, MDEMethod: c.mde}
 	if c.baseline != "" {
 		r, err = report.CompareRuns(c.baseline, dir, nil, ropts)
 	} else {
@@ -434,7 +471,7 @@ table, each trace's timeline, the chain's architecture and charts.`,
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			r, err := report.ForRun(args[0], report.Options{Gates: gates, TopK: of.top})
+			r, err := report.ForRun(args[0], report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde})
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
@@ -503,7 +540,7 @@ numbers), 2 usage or input error.`,
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			opts := report.Options{Gates: gates, TopK: of.top}
+			opts := report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde}
 			switch {
 			case len(args) == 2:
 				if a != "" || b != "" {

@@ -535,3 +535,210 @@ func noncentralTCDF(t, nu, delta float64) float64 {
 	}
 	return tnc
 }
+
+// ---------------------------------------------------------------------
+// Planning the paired t-test as R's power.t.test(type = "paired").
+
+// PairedT is a paired t-test design for planning: its level, its
+// alternative and which tails its power counts. Its methods give the
+// figures of R's power.t.test(type = "paired") with sig.level = Alpha,
+// alternative = "one.sided" when OneSided (else "two.sided") and strict =
+// Strict, in units of the standard deviation of the per-example
+// differences (d = delta/sd).
+type PairedT struct {
+	// Alpha is the significance level, in (0, 1).
+	Alpha float64
+	// OneSided tests against an effect in the direction planned for
+	// (critical value t_{1-α, n-1}); otherwise the test is two-sided
+	// (t_{1-α/2, n-1}).
+	OneSided bool
+	// Strict counts, for a two-sided test, the probability of rejecting in
+	// the wrong direction too, as power.t.test(strict = TRUE) and
+	// pwr.t.test do; R's default (false) counts only the tail of the effect.
+	Strict bool
+}
+
+// Power returns the power of the test on n pairs (real-valued, n > 1)
+// against a standardized effect d >= 0: with ν = n - 1, λ = d √n and c the
+// critical value,
+//
+//	power = P(T'_{ν,λ} > c) [+ P(T'_{ν,λ} < -c) when Strict and two-sided],
+//
+// T' the noncentral t. It is NaN for n <= 1, d < 0 or Alpha outside (0, 1).
+func (p PairedT) Power(n, d float64) float64 {
+	if !(n > 1) || !(d >= 0) || math.IsInf(n, 0) || !validProb(p.Alpha) {
+		return math.NaN()
+	}
+	nu, lambda := n-1, d*math.Sqrt(n)
+	if p.OneSided {
+		return 1 - noncentralTCDF(tQuantile(1-p.Alpha, nu), nu, lambda)
+	}
+	c := tQuantile(1-p.Alpha/2, nu)
+	pw := 1 - noncentralTCDF(c, nu, lambda)
+	if p.Strict {
+		pw += noncentralTCDF(-c, nu, lambda)
+	}
+	return pw
+}
+
+// N returns the real-valued number of pairs n > 1 at which Power(n, d)
+// equals power (power.t.test's n, which R prints unrounded; plan for
+// ⌈n⌉), by bisection to machine precision. It is NaN for d <= 0, power
+// outside (Alpha, 1), or an n beyond 10¹².
+func (p PairedT) N(d, power float64) float64 {
+	if !(d > 0) || math.IsInf(d, 0) || !validProb(p.Alpha) || !validProb(power) || power <= p.Alpha {
+		return math.NaN()
+	}
+	lo, hi := 1.0, 2.0
+	for p.Power(hi, d) < power {
+		lo = hi
+		hi *= 2
+		if hi > 1e12 {
+			return math.NaN()
+		}
+	}
+	return bisect(lo, hi, func(n float64) bool { return p.Power(n, d) >= power })
+}
+
+// Effect returns the standardized effect d > 0 at which Power(n, d)
+// equals power on n pairs (power.t.test's delta for sd = 1), by bisection
+// to machine precision. It is NaN for n <= 1 or power outside (Alpha, 1).
+func (p PairedT) Effect(n, power float64) float64 {
+	if !(n > 1) || math.IsInf(n, 0) || !validProb(p.Alpha) || !validProb(power) || power <= p.Alpha {
+		return math.NaN()
+	}
+	lo, hi := 0.0, 1.0
+	for p.Power(n, hi) < power {
+		lo = hi
+		hi *= 2
+		if hi > 1e9 {
+			return math.NaN()
+		}
+	}
+	return bisect(lo, hi, func(d float64) bool { return p.Power(n, d) >= power })
+}
+
+// bisect returns the smallest x in (lo, hi] at which the monotone ok turns
+// true, to machine precision; ok(lo) is false and ok(hi) true.
+func bisect(lo, hi float64, ok func(float64) bool) float64 {
+	for range 200 {
+		m := (lo + hi) / 2
+		if m == lo || m == hi {
+			break
+		}
+		if ok(m) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return hi
+}
+
+// normalCritical is z_{1-α} for a one-sided test and z_{1-α/2} otherwise.
+func normalCritical(alpha float64, oneSided bool) float64 {
+	if oneSided {
+		return normalQuantile(1 - alpha)
+	}
+	return normalQuantile(1 - alpha/2)
+}
+
+// PairedNormalN returns the real-valued number of pairs the normal
+// approximation to the paired test needs to detect a standardized effect
+// d > 0 (mean difference over the standard deviation of the differences)
+// with the given power, the textbook formula of A/B-testing references:
+//
+//	n = ((z_{1-α/2} + z_{power}) / d)²   (z_{1-α} when oneSided).
+//
+// It understates the paired t-test's n (PairedT.N) by about z²_{1-α/2}/2
+// (Guenther 1981). It is NaN for d <= 0 or alpha or power outside (0, 1).
+func PairedNormalN(d, alpha, power float64, oneSided bool) float64 {
+	if !(d > 0) || math.IsInf(d, 0) || !validProb(alpha) || !validProb(power) {
+		return math.NaN()
+	}
+	r := (normalCritical(alpha, oneSided) + normalQuantile(power)) / d
+	return r * r
+}
+
+// PairedNormalEffect returns the standardized effect the normal
+// approximation detects on n pairs with the given power,
+//
+//	d = (z_{1-α/2} + z_{power}) / √n   (z_{1-α} when oneSided),
+//
+// which is smaller than PairedT.Effect by a factor of about 1 + 1/n at the
+// usual levels. It is NaN for n <= 0 or alpha or power outside (0, 1).
+func PairedNormalEffect(n, alpha, power float64, oneSided bool) float64 {
+	if !(n > 0) || math.IsInf(n, 0) || !validProb(alpha) || !validProb(power) {
+		return math.NaN()
+	}
+	return (normalCritical(alpha, oneSided) + normalQuantile(power)) / math.Sqrt(n)
+}
+
+// PairedNormalPower returns the power of the normal approximation on n
+// pairs against a standardized effect d >= 0, the probability of
+// rejecting in the direction of the effect:
+//
+//	power = Φ(√n d - z_{1-α/2})   (z_{1-α} when oneSided).
+//
+// It is NaN for n <= 0, d < 0 or alpha outside (0, 1).
+func PairedNormalPower(n, d, alpha float64, oneSided bool) float64 {
+	if !(n > 0) || !(d >= 0) || math.IsInf(n, 0) || !validProb(alpha) {
+		return math.NaN()
+	}
+	return distuv.UnitNormal.CDF(math.Sqrt(n)*d - normalCritical(alpha, oneSided))
+}
+
+// PairedMeanMDENormal is PairedMeanMDE by the normal approximation:
+// (z_{1-α/2} + z_{power})·sdDiff/√n, two-sided. It is NaN where
+// PairedMeanMDE is.
+func PairedMeanMDENormal(n int, sdDiff, alpha, power float64) float64 {
+	if n < 2 || !(sdDiff > 0) || math.IsInf(sdDiff, 1) || !validProb(alpha) || !validProb(power) {
+		return math.NaN()
+	}
+	return PairedNormalEffect(float64(n), alpha, power, false) * sdDiff
+}
+
+// McNemarMDE is the minimum detectable difference in pass rate for a
+// pass/fail judge on n paired examples, as a comparison reports it:
+// PairedProportionMDE(n, baseline, discordance, alpha, power) with an
+// observed discordance of 0 (or NaN) taken as unknown (the conservative
+// bound), and, when no rise from baseline is detectable (or possible, at
+// baseline 1), the MDE of a drop, which is that of a rise from
+// 1 - baseline.
+func McNemarMDE(n int, baseline, discordance, alpha, power float64) float64 {
+	if discordance == 0 {
+		discordance = math.NaN()
+	}
+	mde := PairedProportionMDE(n, baseline, discordance, alpha, power)
+	if math.IsNaN(mde) {
+		mde = PairedProportionMDE(n, 1-baseline, discordance, alpha, power)
+	}
+	return mde
+}
+
+// PairedBinaryDiffVariance returns the variance of one example's
+// difference B - A in pass (-1, 0 or 1) when a fraction psi of the
+// examples are discordant and the pass rates differ by delta: psi under
+// the null (delta = 0) and psi - delta² under the alternative, the two
+// variances of Connor's formula. It is NaN unless 0 <= |delta| <= psi <= 1.
+func PairedBinaryDiffVariance(psi, delta float64) (null, alt float64) {
+	if !(psi >= 0 && psi <= 1) || !(math.Abs(delta) <= psi) {
+		return math.NaN(), math.NaN()
+	}
+	return psi, psi - delta*delta
+}
+
+// PairedProportionDiscordance returns the discordance ψ that
+// PairedProportionN uses for an effect delta from pass rate baseline: the
+// given discordance, or the conservative bound when it is NaN, and never
+// less than |delta|. It is NaN where PairedProportionN returns -1.
+func PairedProportionDiscordance(baseline, delta, discordance float64) float64 {
+	if math.IsNaN(pairedProportionN(baseline, delta, discordance, 0.05, 0.8)) {
+		return math.NaN()
+	}
+	if delta < 0 {
+		baseline, delta = baseline+delta, -delta
+	}
+	psi, _ := discordanceFor(baseline, delta, discordance)
+	return max(psi, delta)
+}

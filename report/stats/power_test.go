@@ -274,3 +274,106 @@ func TestRepeatCorrelationMatchesShroutFleiss(t *testing.T) {
 		t.Error("RepeatCorrelation of constant values should be NaN")
 	}
 }
+
+func TestPairedTMatchesPowerTTest(t *testing.T) {
+	t.Parallel()
+	// R 4.2 power.t.test(type = "paired", tol = 1e-12, ...): the script is
+	// testdata/refs/power_t_test.R, its output power_t_test.out.
+	two := PairedT{Alpha: 0.05}
+	one := PairedT{Alpha: 0.05, OneSided: true}
+	strict := PairedT{Alpha: 0.05, Strict: true}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"n d=0.1 sd=0.3 a=0.05 pw=0.8", two.N(0.1/0.3, 0.8), 72.5840748637552},
+		{"n d=0.5 sd=1 a=0.01 pw=0.9", PairedT{Alpha: 0.01}.N(0.5, 0.9), 62.8702352914315},
+		{"n d=2 sd=1 a=0.05 pw=0.8", two.N(2, 0.8), 4.2207194036814},
+		{"n d=0.1 sd=0.3 a=0.05 pw=0.8 one", one.N(0.1/0.3, 0.8), 57.0204759623955},
+		{"n d=0.3 sd=1 a=0.05 pw=0.8 strict", strict.N(0.3, 0.8), 89.1493643536038},
+	} {
+		checkRel(t, c.name, c.got, c.want, 1e-8)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"power n=200 d=0.1 sd=0.3", two.Power(200, 0.1/0.3), 0.996844977345524},
+		{"power n=10 d=0.2 sd=1", two.Power(10, 0.2), 0.081965460871938},
+		{"power n=10 d=0.2 sd=1 strict", strict.Power(10, 0.2), 0.0876571540293024},
+		{"power n=30 d=0.4 sd=1.5 a=0.01 one", PairedT{Alpha: 0.01, OneSided: true}.Power(30, 0.4/1.5), 0.17539141724488},
+		{"power n=5 d=1 sd=1", two.Power(5, 1), 0.401320285199933},
+		{"delta n=50 sd=1 pw=0.8", two.Effect(50, 0.8), 0.404183492213754},
+		{"delta n=200 sd=0.3 pw=0.9 a=0.01", 0.3 * PairedT{Alpha: 0.01}.Effect(200, 0.9), 0.0825169999423118},
+		{"delta n=12 sd=2 pw=0.8 one", 2 * one.Effect(12, 0.8), 1.53280914846787},
+		{"delta n=40 sd=1 pw=0.8 strict", strict.Effect(40, 0.8), 0.454256939683535},
+		// The normal approximation, from the same script.
+		{"normal n d=0.1 sd=0.3 a=0.05 pw=0.8", PairedNormalN(0.1/0.3, 0.05, 0.8, false), 70.6399176091418},
+		{"normal n d=0.1 sd=0.3 a=0.05 pw=0.8 one", PairedNormalN(0.1/0.3, 0.05, 0.8, true), 55.6430150881779},
+		{"normal delta n=50 sd=1 pw=0.8", PairedNormalEffect(50, 0.05, 0.8, false), 0.396203981159934},
+		{"normal delta n=200 sd=0.3 pw=0.9 a=0.01", PairedMeanMDENormal(200, 0.3, 0.01, 0.9), 0.0818274051046582},
+		{"normal power n=200 d=0.1 sd=0.3", PairedNormalPower(200, 0.1/0.3, 0.05, false), 0.997057142033975},
+	} {
+		checkRel(t, c.name, c.got, c.want, 1e-9)
+	}
+	// The strict two-sided power is the existing pairedTPower (pwr.t.test),
+	// and the comparison's MDE is strict's effect.
+	checkRel(t, "strict = pwr", strict.Power(20, 0.2), pairedTPower(20, 0.2, 0.05), 1e-12)
+	checkRel(t, "PairedMeanMDE = strict effect", PairedMeanMDE(40, 1, 0.05, 0.8), 0.454256939683535, 1e-9)
+	for _, bad := range []float64{two.N(0, 0.8), two.N(0.5, 0.04), two.Effect(1, 0.8), two.Power(1, 0.5), PairedNormalN(-1, 0.05, 0.8, false)} {
+		if !math.IsNaN(bad) {
+			t.Errorf("out-of-range argument gave %v, want NaN", bad)
+		}
+	}
+}
+
+func TestMDEMethodsDiffer(t *testing.T) {
+	t.Parallel()
+	// The paired-t MDE exceeds the normal one by a factor of about 1 + 1/n
+	// (at α = 0.05, power 0.8), and never falls below it.
+	for _, n := range []int{10, 30, 100, 1000} {
+		tm := PairedMeanMDE(n, 1, 0.05, 0.8)
+		zm := PairedMeanMDENormal(n, 1, 0.05, 0.8)
+		ratio := tm / zm
+		if !(ratio > 1) || math.Abs(ratio-1-1/float64(n)) > 0.3/float64(n) {
+			t.Errorf("n=%d: t MDE / normal MDE = %v, want about 1 + 1/n = %v", n, ratio, 1+1/float64(n))
+		}
+	}
+}
+
+func TestMcNemarMDE(t *testing.T) {
+	t.Parallel()
+	// A zero discordance is unknown: the conservative bound.
+	checkRel(t, "disc 0", McNemarMDE(100, 0.6, 0, 0.05, 0.8), PairedProportionMDE(100, 0.6, math.NaN(), 0.05, 0.8), 1e-15)
+	// At baseline 1 no rise is possible: the MDE of a drop.
+	got := McNemarMDE(100, 1, 0.2, 0.05, 0.8)
+	if want := PairedProportionMDE(100, 0, 0.2, 0.05, 0.8); !(got > 0) || got != want {
+		t.Errorf("McNemarMDE at baseline 1 = %v, want %v", got, want)
+	}
+	// Its inverse is PairedProportionN: n examples detect the MDE.
+	mde := McNemarMDE(250, 0.7, 0.15, 0.05, 0.8)
+	if n := PairedProportionN(0.7, mde*(1+1e-9), 0.15, 0.05, 0.8); n != 250 {
+		t.Errorf("PairedProportionN(McNemarMDE(250)) = %d", n)
+	}
+	if null, alt := PairedBinaryDiffVariance(0.15, 0.05); null != 0.15 || math.Abs(alt-(0.15-0.0025)) > 1e-15 {
+		t.Errorf("PairedBinaryDiffVariance(0.15, 0.05) = %v, %v", null, alt)
+	}
+	if null, _ := PairedBinaryDiffVariance(0.1, 0.2); !math.IsNaN(null) {
+		t.Errorf("|delta| > psi gave %v, want NaN", null)
+	}
+}
+
+func TestPairedProportionDiscordance(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ p, d, psi, want float64 }{
+		{0.72, 0.03, math.NaN(), 0.03 + 2*0.25}, // bound: δ + 2·min(p, 1-p-δ)
+		{0.72, -0.03, math.NaN(), 0.03 + 2*0.28},
+		{0.72, 0.03, 0.1, 0.1},
+		{0.5, 0.2, 0.1, math.NaN()}, // |δ| > ψ: no such joint distribution
+	} {
+		got := PairedProportionDiscordance(c.p, c.d, c.psi)
+		if math.IsNaN(c.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-c.want) > 1e-15) {
+			t.Errorf("PairedProportionDiscordance(%v, %v, %v) = %v, want %v", c.p, c.d, c.psi, got, c.want)
+		}
+	}
+}
