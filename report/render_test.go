@@ -110,8 +110,8 @@ func fixtureReport() *Report {
 			{Gate: "clear: max_drop 0.02", Judge: "clear", Variant: "candidate", Passed: false, Value: 0.09, Threshold: 0.02,
 				Detail: "significant drop larger than allowed: candidate vs baseline: change -0.0900 [-0.1300, -0.0500], p = 3e-05 (Holm-adjusted, wilcoxon_signed_rank), n = 194"},
 		},
-		Alpha:    0.05,
-		PAdjust:  "holm", ZeroMethod: "wilcox",
+		Alpha:   0.05,
+		PAdjust: "holm", ZeroMethod: "wilcox",
 		Warnings: []string{"baseline: 2 of 200 results failed (chain or model errors) and have no scores"},
 	}
 }
