@@ -25,3 +25,7 @@ r <- suppressWarnings(wilcox.test(gen(20), exact=NULL, correct=FALSE))
 cat(sprintf("n20nocc-exact V=%.15g p=%.15g\n", r$statistic, r$p.value))
 r <- suppressWarnings(wilcox.test(cases$ties, exact=NULL, correct=FALSE))
 cat(sprintf("ties-nocc V=%.15g p=%.15g\n", r$statistic, r$p.value))
+# One zero and tied ranks, all nonzero differences positive: the exact
+# sign-flip distribution of the 9 nonzero values gives 2/2^9 = 0.0039.
+r <- suppressWarnings(wilcox.test(c(0,1,1,1,2,2,3,3,4,4), exact=NULL, correct=TRUE))
+cat(sprintf("zero-and-ties V=%.15g p=%.15g\n", r$statistic, r$p.value))
