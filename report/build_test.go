@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gavel-eval/gavel/eval/results"
@@ -204,10 +205,18 @@ func TestCompareAdjustsOverTheWholeReport(t *testing.T) {
 	if _, err := ForRun(dir, Options{ZeroMethod: "drop"}); err == nil {
 		t.Error("unknown zero method: no error")
 	}
+	// A max_drop gate states both p-values, the adjustment and the method.
+	r, err := ForRun(dir, Options{PAdjust: "bonferroni", Gates: []Gate{{Judge: "j", MaxDrop: ptr(0.01)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Gates) != 2 || !strings.Contains(r.Gates[0].Detail, "p = 0.01841 (Bonferroni-adjusted p; raw 0.009207, wilcoxon normal+cc)") {
+		t.Errorf("gates %+v; want the detail to state adjusted and raw p and the method", r.Gates)
+	}
 	// pratt keeps the zeros of C in the ranking: SciPy's
 	// wilcoxon(d, zero_method="pratt", correction=True) = 0.00801674511280031
 	// (report/stats/testdata/refs/wilcoxon.py.out).
-	r, err := ForRun(dir, Options{PAdjust: "none", ZeroMethod: "pratt"})
+	r, err = ForRun(dir, Options{PAdjust: "none", ZeroMethod: "pratt"})
 	if err != nil {
 		t.Fatal(err)
 	}
