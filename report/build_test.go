@@ -94,7 +94,7 @@ func TestCompareEpochsUsesWilcoxon(t *testing.T) {
 	jc := r.Comparisons[0].Judges[0]
 	// Every example: A passes one epoch of two (mean 0.5), B both (1.0).
 	// R: wilcox.test(rep(0.5, 8), correct = TRUE)$p.value
-	// (testdata/refs/family.R.out); all eight differences tie.
+	// (testdata/refs/family.R.txt); all eight differences tie.
 	wantP := 0.0059620785320937102
 	if jc.Test != "wilcoxon_signed_rank" || jc.N != 8 || jc.Diff != 0.5 || math.Abs(jc.P-wantP) > 1e-9*wantP {
 		t.Errorf("test %s n %d diff %v p %v; want wilcoxon, 8, 0.5, %v", jc.Test, jc.N, jc.Diff, jc.P, wantP)
@@ -138,7 +138,7 @@ func wilcoxonRun(t *testing.T, ds map[string][]float64) string {
 // TestCompareWilcoxonTiesAndZeros: with tied ranks or zero differences the
 // signed-rank p-value is R's normal approximation with tie and continuity
 // corrections, not the exact distribution (which assumes neither).
-// Expected values: testdata/refs/family.R.out.
+// Expected values: testdata/refs/family.R.txt.
 func TestCompareWilcoxonTiesAndZeros(t *testing.T) {
 	dir := wilcoxonRun(t, map[string][]float64{
 		"B": {1, 2, 2, 3, -1, 4, 5, 5, 6, 7},
@@ -163,7 +163,7 @@ func TestCompareWilcoxonTiesAndZeros(t *testing.T) {
 
 // TestCompareAdjustsOverTheWholeReport: the p-value adjustment runs once
 // over every (comparison, judge) p-value of the report, here B vs A and C
-// vs A. Expected values: R's p.adjust, testdata/refs/family.R.out.
+// vs A. Expected values: R's p.adjust, testdata/refs/family.R.txt.
 func TestCompareAdjustsOverTheWholeReport(t *testing.T) {
 	dir := wilcoxonRun(t, map[string][]float64{
 		"B": {1, 2, 2, 3, -1, 4, 5, 5, 6, 7},
@@ -215,7 +215,7 @@ func TestCompareAdjustsOverTheWholeReport(t *testing.T) {
 	}
 	// pratt keeps the zeros of C in the ranking: SciPy's
 	// wilcoxon(d, zero_method="pratt", correction=True) = 0.00801674511280031
-	// (report/stats/testdata/refs/wilcoxon.py.out).
+	// (report/stats/testdata/refs/wilcoxon.py.txt).
 	r, err = ForRun(dir, Options{PAdjust: "none", ZeroMethod: "pratt"})
 	if err != nil {
 		t.Fatal(err)

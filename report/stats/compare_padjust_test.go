@@ -11,7 +11,7 @@ import (
 
 // TestPAdjustMatchesR checks every method against R 4.2's p.adjust on the
 // inputs of testdata/refs/padjust.R; the expected values are read from its
-// printed output, testdata/refs/padjust.R.out ("case method q1 q2 ...").
+// printed output, testdata/refs/padjust.R.txt ("case method q1 q2 ...").
 func TestPAdjustMatchesR(t *testing.T) {
 	t.Parallel()
 	nan := math.NaN()
@@ -23,7 +23,7 @@ func TestPAdjustMatchesR(t *testing.T) {
 		"nan":   {0.01, nan, 0.04, 0.03, nan},
 		"big":   {0.9, 0.8, 0.95, 0.99, 0.6},
 	}
-	f, err := os.Open("testdata/refs/padjust.R.out")
+	f, err := os.Open("testdata/refs/padjust.R.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

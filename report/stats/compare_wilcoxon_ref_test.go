@@ -30,7 +30,7 @@ func wilcoxonBig(n int) []float64 {
 
 // TestWilcoxonMatchesR checks Wilcoxon with R 4.2's defaults against
 // wilcox.test(d, exact = NULL, correct = TRUE); the values are
-// testdata/refs/wilcoxon.R.out, printed by testdata/refs/wilcoxon.R.
+// testdata/refs/wilcoxon.R.txt, printed by testdata/refs/wilcoxon.R.
 func TestWilcoxonMatchesR(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -76,7 +76,7 @@ func TestWilcoxonMatchesR(t *testing.T) {
 
 // TestWilcoxonZeroMethodsMatchSciPy checks the three zero methods against
 // scipy.stats.wilcoxon(d, zero_method=..., correction=True) of SciPy 1.10
-// (testdata/refs/wilcoxon.py.out). SciPy's statistic is min(W+, W-); V is
+// (testdata/refs/wilcoxon.py.txt). SciPy's statistic is min(W+, W-); V is
 // W+, so the test compares min(V, n(n+1)/2 - V).
 func TestWilcoxonZeroMethodsMatchSciPy(t *testing.T) {
 	t.Parallel()

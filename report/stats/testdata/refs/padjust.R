@@ -1,4 +1,4 @@
-# Reference values for stats.PAdjust: R 4.2 p.adjust. Run: Rscript padjust.R
+# Reference values for stats.PAdjust: R 4.2 p.adjust. Run: Rscript padjust.R > padjust.R.txt
 cases <- list(
   mixed = c(0.01, 0.04, 0.03, 0.005, 0.2, 0.5, 0.049),
   ties = c(0.02, 0.02, 0.01, 0.04, 0.04, 0.3),

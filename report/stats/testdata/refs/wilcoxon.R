@@ -1,5 +1,5 @@
 # Reference values for stats.Wilcoxon (zero_method "wilcox", correction on).
-# Run: Rscript wilcoxon.R   (R 4.2)
+# Run: Rscript wilcoxon.R   (R 4.2) > wilcoxon.R.txt
 options(digits=15)
 gen <- function(n) { i <- 1:n; ifelse((i*7) %% 11 < 7, 1, -1) * i }
 big <- function(n) { i <- 1:n; ((i*37) %% 101) - 50 }

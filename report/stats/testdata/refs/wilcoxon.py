@@ -1,5 +1,5 @@
 # Reference values for stats.Wilcoxon from SciPy 1.10 (method="auto",
-# correction=True). Run: /usr/bin/python3 wilcoxon.py
+# correction=True). Run: /usr/bin/python3 wilcoxon.py > wilcoxon.py.txt
 import warnings
 import numpy as np
 from scipy.stats import wilcoxon
