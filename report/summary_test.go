@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,33 +21,9 @@ func writeRun(t *testing.T, variants []string, judges []string, rs []results.Res
 	for _, j := range judges {
 		m.Judges = append(m.Judges, results.Judge{Name: j, Type: "equals"})
 	}
-	if err := results.WriteManifest(dir, m); err != nil {
+	if err := results.WriteRun(dir, m, rs, ss); err != nil {
 		t.Fatal(err)
 	}
-	rf, err := os.Create(filepath.Join(dir, results.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rw, _ := results.NewResultWriter(rf)
-	if err := rw.Write(rs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := rw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rf.Close()
-	sf, err := os.Create(filepath.Join(dir, results.ScoresFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, _ := results.NewScoreWriter(sf)
-	if err := sw.Write(ss...); err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sf.Close()
 	return dir
 }
 

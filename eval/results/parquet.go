@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 
@@ -322,4 +323,40 @@ func commitTmp(out *os.File, tmp, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// WriteRun writes a whole run directory from rows held in memory: the
+// manifest m, results.parquet with rs and scores.parquet with ss, each
+// file complete when it returns. It is for tools and tests that make a
+// stored run without the runner (which streams its rows instead).
+func WriteRun(dir string, m *Manifest, rs []Result, ss []Score) error {
+	if err := WriteManifest(dir, m); err != nil {
+		return err
+	}
+	if err := writeRows(filepath.Join(dir, ResultsFile), NewResultWriter, rs); err != nil {
+		return err
+	}
+	return writeRows(filepath.Join(dir, ScoresFile), NewScoreWriter, ss)
+}
+
+// writeRows writes rows to a new Parquet file at path.
+func writeRows[T any](path string, open func(io.Writer) (*Writer[T], error), rows []T) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w, err := open(f)
+	if err == nil {
+		err = w.Write(rows...)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,9 +29,6 @@ func scoredRun(t *testing.T, n int, scoreA, scoreB func(int) float64) string {
 	dir := t.TempDir()
 	m := &results.Manifest{FormatVersion: results.FormatVersion, RunID: "paired", Name: "paired", Status: results.RunCompleted,
 		Variants: []results.Variant{{Name: "A"}, {Name: "B"}}, Judges: []results.Judge{{Name: "j", Type: "equals"}}}
-	if err := results.WriteManifest(dir, m); err != nil {
-		t.Fatal(err)
-	}
 	var rs []results.Result
 	var ss []results.Score
 	for i := range n {
@@ -46,30 +42,9 @@ func scoredRun(t *testing.T, n int, scoreA, scoreB func(int) float64) string {
 			ss = append(ss, results.Score{Variant: v.name, ExampleID: id, Judge: "j", JudgeType: "equals", Status: results.ScoreOK, Score: &score, Pass: &pass})
 		}
 	}
-	rf, err := os.Create(filepath.Join(dir, results.ResultsFile))
-	if err != nil {
+	if err := results.WriteRun(dir, m, rs, ss); err != nil {
 		t.Fatal(err)
 	}
-	rw, _ := results.NewResultWriter(rf)
-	if err := rw.Write(rs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := rw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rf.Close()
-	sf, err := os.Create(filepath.Join(dir, results.ScoresFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, _ := results.NewScoreWriter(sf)
-	if err := sw.Write(ss...); err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sf.Close()
 	return dir
 }
 
