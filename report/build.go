@@ -108,7 +108,12 @@ func CompareRuns(baseDir, newDir string, variants []string, opts Options) (*Repo
 // comparisons pairs (indexes into sides: B against A).
 func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 	opts.defaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts.PAdjust = strings.ToLower(opts.PAdjust)
 	r := &Report{FormatVersion: FormatVersion, Kind: "compare", Alpha: opts.Alpha,
+		PAdjust: opts.PAdjust, ZeroMethod: opts.ZeroMethod,
 		Runs: []RunRef{}, Variants: []VariantStats{}, Comparisons: []Comparison{}, Pairwise: []PairSummary{},
 		Ranking: []Rank{}, Gates: []GateResult{}, Warnings: []string{}}
 	manifests := map[string]*results.Manifest{}
@@ -157,6 +162,9 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 			return nil, err
 		}
 		r.Comparisons = append(r.Comparisons, c)
+	}
+	if err := r.adjustPValues(opts); err != nil {
+		return nil, err
 	}
 	if err := r.addPairwise(data); err != nil {
 		return nil, err
@@ -373,7 +381,6 @@ func compare(a, b *sideData, opts Options) (Comparison, error) {
 			c.OnlyB = append(c.OnlyB, k.example)
 		}
 	}
-	var ps []float64
 	for _, judge := range a.judges {
 		vb, ok := b.verdicts[judge]
 		if !ok || a.types[judge] == "" && b.types[judge] == "" {
@@ -382,41 +389,48 @@ func compare(a, b *sideData, opts Options) (Comparison, error) {
 		if !ok {
 			continue
 		}
-		jc := compareJudge(a, b, judge, a.verdicts[judge], vb, opts)
-		c.Judges = append(c.Judges, jc)
-		ps = append(ps, jc.P)
-	}
-	// Holm–Bonferroni across the judges of this comparison (judges without
-	// a test keep NaN, which counts as no evidence).
-	var idx []int
-	var valid []float64
-	for i, p := range ps {
-		if !math.IsNaN(p) {
-			idx = append(idx, i)
-			valid = append(valid, p)
-		}
-	}
-	adj := stats.HolmBonferroni(valid)
-	for k, i := range idx {
-		c.Judges[i].PAdjusted = adj[k]
-	}
-	for i := range c.Judges {
-		jc := &c.Judges[i]
-		switch {
-		case jc.N < 2 || math.IsNaN(jc.PAdjusted):
-			jc.Verdict = "not enough data"
-		case jc.PAdjusted < opts.Alpha && jc.Diff > 0:
-			jc.Verdict = "improved"
-		case jc.PAdjusted < opts.Alpha && jc.Diff < 0:
-			jc.Verdict = "regressed"
-		default:
-			jc.Verdict = "no significant difference"
-		}
+		c.Judges = append(c.Judges, compareJudge(a, b, judge, a.verdicts[judge], vb, opts))
 	}
 	if err := fillTexts(a, b, &c); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// adjustPValues adjusts the p-values of every judge of every comparison
+// of r as one family (opts.PAdjust; a judge without a test keeps NaN,
+// which is no evidence and does not count in the family) and sets each
+// judge's verdict from its adjusted p-value.
+func (r *Report) adjustPValues(opts Options) error {
+	var ps []float64
+	for _, c := range r.Comparisons {
+		for _, jc := range c.Judges {
+			ps = append(ps, jc.P)
+		}
+	}
+	adj, err := stats.PAdjust(ps, opts.PAdjust)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	k := 0
+	for ci := range r.Comparisons {
+		for i := range r.Comparisons[ci].Judges {
+			jc := &r.Comparisons[ci].Judges[i]
+			jc.PAdjusted = adj[k]
+			k++
+			switch {
+			case jc.N < 2 || math.IsNaN(jc.PAdjusted):
+				jc.Verdict = "not enough data"
+			case jc.PAdjusted < opts.Alpha && jc.Diff > 0:
+				jc.Verdict = "improved"
+			case jc.PAdjusted < opts.Alpha && jc.Diff < 0:
+				jc.Verdict = "regressed"
+			default:
+				jc.Verdict = "no significant difference"
+			}
+		}
+	}
+	return nil
 }
 
 func contains(xs []string, x string) bool {
@@ -429,7 +443,7 @@ func contains(xs []string, x string) bool {
 }
 
 func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Options) JudgeComparison {
-	jc := JudgeComparison{Judge: judge, P: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
+	jc := JudgeComparison{Judge: judge, Statistic: math.NaN(), P: math.NaN(), PRaw: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
 	ea, eb := perExample(va), perExample(vb)
 	type pair struct {
 		id     string
@@ -489,6 +503,8 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 	jc.DiffCINormal = stats.NormalCI(diffs, 0.95)
 	if binary {
 		jc.Test = "mcnemar_exact"
+		jc.Method = "exact"
+		jc.Statistic = float64(discA)
 		jc.P = stats.McNemarExact(discA, discB)
 		disc := float64(discA+discB) / n
 		if disc == 0 {
@@ -498,12 +514,18 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 		jc.MDEMethod = MDEMcNemar
 	} else {
 		jc.Test = "wilcoxon_signed_rank"
-		_, jc.P = stats.WilcoxonSignedRank(diffs)
+		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true})
+		jc.Method, jc.Statistic, jc.P = w.Method, w.V, w.P
+		if !math.IsNaN(w.Z) {
+			z := w.Z
+			jc.Z = &z
+		}
 		jc.MDE, jc.MDEMethod = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power), MDEPairedT
 		if opts.MDEMethod == MDENormal {
 			jc.MDE, jc.MDEMethod = stats.PairedMeanMDENormal(jc.N, sd(diffs), opts.Alpha, Power), MDENormal
 		}
 	}
+	jc.PRaw = jc.P
 	// The examples that changed most, by the size of the change, ties by
 	// dataset order.
 	order := make([]int, len(pairs))

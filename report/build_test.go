@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gavel-eval/gavel/eval/results"
@@ -92,11 +93,134 @@ func TestCompareEpochsUsesWilcoxon(t *testing.T) {
 	}
 	jc := r.Comparisons[0].Judges[0]
 	// Every example: A passes one epoch of two (mean 0.5), B both (1.0).
-	_, wantP := stats.WilcoxonSignedRank([]float64{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5})
-	if jc.Test != "wilcoxon_signed_rank" || jc.N != 8 || jc.Diff != 0.5 || jc.P != wantP {
+	// R: wilcox.test(rep(0.5, 8), correct = TRUE)$p.value
+	// (testdata/refs/family.R.txt); all eight differences tie.
+	wantP := 0.0059620785320937102
+	if jc.Test != "wilcoxon_signed_rank" || jc.N != 8 || jc.Diff != 0.5 || math.Abs(jc.P-wantP) > 1e-9*wantP {
 		t.Errorf("test %s n %d diff %v p %v; want wilcoxon, 8, 0.5, %v", jc.Test, jc.N, jc.Diff, jc.P, wantP)
 	}
 	if v := r.Variants[0]; v.Epochs != 2 || v.Judges[0].ClusteredSE == nil {
 		t.Errorf("variant A: %d epochs, clustered SE %v; want 2 and a value", v.Epochs, v.Judges[0].ClusteredSE)
+	}
+}
+
+// wilcoxonRun writes a run whose graded judge j gives A 0.5 on every
+// example and each other variant 0.5 + d/16 (exact in binary, so tied
+// differences stay tied).
+func wilcoxonRun(t *testing.T, ds map[string][]float64) string {
+	t.Helper()
+	var rs []results.Result
+	var ss []results.Score
+	n := 0
+	for _, d := range ds {
+		n = len(d)
+	}
+	variants := []string{"A"}
+	for _, v := range []string{"B", "C"} {
+		if ds[v] != nil {
+			variants = append(variants, v)
+		}
+	}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("e%d", i)
+		for _, v := range variants {
+			score := 0.5
+			if v != "A" {
+				score += ds[v][i] / 16
+			}
+			rs = append(rs, results.Result{Variant: v, ExampleID: id, ExampleIndex: int64(i), Status: results.StatusOK})
+			ss = append(ss, results.Score{Variant: v, ExampleID: id, Judge: "j", Status: results.ScoreOK, Score: fp(score)})
+		}
+	}
+	return writeRun(t, variants, []string{"j"}, rs, ss)
+}
+
+// TestCompareWilcoxonTiesAndZeros: with tied ranks or zero differences the
+// signed-rank p-value is R's normal approximation with tie and continuity
+// corrections, not the exact distribution (which assumes neither).
+// Expected values: testdata/refs/family.R.txt.
+func TestCompareWilcoxonTiesAndZeros(t *testing.T) {
+	dir := wilcoxonRun(t, map[string][]float64{
+		"B": {1, 2, 2, 3, -1, 4, 5, 5, 6, 7},
+		"C": {0, 0, 1, 1, 1, 1, 2, 2, 2, 2},
+	})
+	r, err := ForRun(dir, Options{PAdjust: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		v, p float64
+	}{{53.5, 0.009206780321046628}, {36, 0.011975903676808506}}
+	for i, w := range want {
+		jc := r.Comparisons[i].Judges[0]
+		if jc.Test != "wilcoxon_signed_rank" || jc.Method != "normal+cc" || jc.Statistic != w.v || jc.Z == nil ||
+			math.Abs(jc.P-w.p) > 1e-9*w.p || jc.PRaw != jc.P || jc.PAdjusted != jc.P {
+			t.Errorf("comparison %d: test %s method %q V %v z %v p %v raw %v adj %v; want wilcoxon normal+cc, V %v, a z, p %v unadjusted",
+				i, jc.Test, jc.Method, jc.Statistic, jc.Z, jc.P, jc.PRaw, jc.PAdjusted, w.v, w.p)
+		}
+	}
+}
+
+// TestCompareAdjustsOverTheWholeReport: the p-value adjustment runs once
+// over every (comparison, judge) p-value of the report, here B vs A and C
+// vs A. Expected values: R's p.adjust, testdata/refs/family.R.txt.
+func TestCompareAdjustsOverTheWholeReport(t *testing.T) {
+	dir := wilcoxonRun(t, map[string][]float64{
+		"B": {1, 2, 2, 3, -1, 4, 5, 5, 6, 7},
+		"C": {0, 0, 1, 1, 1, 1, 2, 2, 2, 2},
+	})
+	cases := []struct {
+		method string
+		want   [2]float64
+	}{
+		{"", [2]float64{0.018413560642093256, 0.018413560642093256}},
+		{"holm", [2]float64{0.018413560642093256, 0.018413560642093256}},
+		{"bonferroni", [2]float64{0.018413560642093256, 0.023951807353617013}},
+		{"bh", [2]float64{0.011975903676808506, 0.011975903676808506}},
+	}
+	for _, c := range cases {
+		r, err := ForRun(dir, Options{PAdjust: c.method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Comparisons) != 2 {
+			t.Fatalf("%d comparisons; want 2", len(r.Comparisons))
+		}
+		wantName := c.method
+		if wantName == "" {
+			wantName = "holm"
+		}
+		if r.PAdjust != wantName || r.ZeroMethod != "wilcox" {
+			t.Errorf("%q: report p_adjust %q zero_method %q", c.method, r.PAdjust, r.ZeroMethod)
+		}
+		for i, w := range c.want {
+			if got := r.Comparisons[i].Judges[0].PAdjusted; math.Abs(got-w) > 1e-9*w {
+				t.Errorf("%q: comparison %d adjusted p %v; want %v", c.method, i, got, w)
+			}
+		}
+	}
+	if _, err := ForRun(dir, Options{PAdjust: "sidak"}); err == nil {
+		t.Error("unknown p-value adjustment: no error")
+	}
+	if _, err := ForRun(dir, Options{ZeroMethod: "drop"}); err == nil {
+		t.Error("unknown zero method: no error")
+	}
+	// A max_drop gate states both p-values, the adjustment and the method.
+	r, err := ForRun(dir, Options{PAdjust: "bonferroni", Gates: []Gate{{Judge: "j", MaxDrop: ptr(0.01)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Gates) != 2 || !strings.Contains(r.Gates[0].Detail, "p = 0.01841 (Bonferroni-adjusted p; raw 0.009207, wilcoxon normal+cc)") {
+		t.Errorf("gates %+v; want the detail to state adjusted and raw p and the method", r.Gates)
+	}
+	// pratt keeps the zeros of C in the ranking: SciPy's
+	// wilcoxon(d, zero_method="pratt", correction=True) = 0.00801674511280031
+	// (report/stats/testdata/refs/wilcoxon.py.txt).
+	r, err = ForRun(dir, Options{PAdjust: "none", ZeroMethod: "pratt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Comparisons[1].Judges[0].P; math.Abs(got-0.00801674511280031) > 1e-9 {
+		t.Errorf("pratt: p %v; want 0.00801674511280031", got)
 	}
 }

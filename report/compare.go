@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,6 +35,12 @@ type Options struct {
 	// continuous scores is computed: MDEPairedT (the default, also for "")
 	// or MDENormal. Pass/fail judges always use MDEMcNemar.
 	MDEMethod string
+	// PAdjust is the p-value adjustment over every (comparison, judge)
+	// p-value of the report: one of stats.PAdjustMethods (default "holm").
+	PAdjust string
+	// ZeroMethod is Wilcoxon's treatment of zero differences: "wilcox"
+	// (default), "pratt" or "zsplit" (see stats.WilcoxonOptions).
+	ZeroMethod string
 }
 
 // The values of JudgeComparison.MDEMethod.
@@ -60,6 +67,25 @@ func (o *Options) defaults() {
 	if o.TopK <= 0 {
 		o.TopK = 5
 	}
+	if o.PAdjust == "" {
+		o.PAdjust = "holm"
+	}
+	if o.ZeroMethod == "" {
+		o.ZeroMethod = "wilcox"
+	}
+}
+
+// validate reports an unknown PAdjust or ZeroMethod.
+func (o *Options) validate() error {
+	if !slices.Contains(stats.PAdjustMethods, strings.ToLower(o.PAdjust)) {
+		return fmt.Errorf("p-value adjustment %q: want one of %s", o.PAdjust, strings.Join(stats.PAdjustMethods, ", "))
+	}
+	switch o.ZeroMethod {
+	case "wilcox", "pratt", "zsplit":
+	default:
+		return fmt.Errorf("zero method %q: want wilcox, pratt or zsplit", o.ZeroMethod)
+	}
+	return nil
 }
 
 // Power is the power at which minimum detectable effects are stated.

@@ -10,7 +10,7 @@ import (
 // (the B side of every comparison, or every variant of a report without
 // comparisons); MaxDrop applies to each comparison: it fails only when B's
 // drop below A is larger than MaxDrop AND statistically significant after
-// the Holm–Bonferroni adjustment — so a gate fails a real regression and
+// the report's p-value adjustment (Holm by default) — so a gate fails a real regression and
 // not noise. A MaxDrop without a Judge applies to every pass/fail judge
 // (one whose scores are all 0 or 1) that has no MaxDrop of its own.
 type Gate struct {
@@ -209,8 +209,8 @@ func (r *Report) maxDrop(judge string, threshold float64, c Comparison) {
 	drop := -jc.Diff
 	significant := !math.IsNaN(jc.PAdjusted) && jc.PAdjusted < r.Alpha
 	ok := !(drop > threshold && significant)
-	detail := fmt.Sprintf("%s vs %s: change %+.4f [%+.4f, %+.4f], p = %.4g (Holm-adjusted, %s), n = %d",
-		c.B, c.A, jc.Diff, jc.DiffCI.Lo, jc.DiffCI.Hi, jc.PAdjusted, jc.Test, jc.N)
+	detail := fmt.Sprintf("%s vs %s: change %+.4f [%+.4f, %+.4f], p = %.4g (%s; raw %.4g, %s), n = %d",
+		c.B, c.A, jc.Diff, jc.DiffCI.Lo, jc.DiffCI.Hi, jc.PAdjusted, adjustedP(r), jc.P, testLabel(*jc), jc.N)
 	if !ok {
 		detail = "significant drop larger than allowed: " + detail
 	} else if drop > threshold {

@@ -31,6 +31,12 @@ type Report struct {
 	Gates []GateResult `json:"gates"`
 	// Alpha is the significance level of tests and gates (0.05).
 	Alpha float64 `json:"alpha"`
+	// PAdjust is the p-value adjustment applied over every (comparison,
+	// judge) p-value of the report ("holm", "hochberg", "bh", "by",
+	// "bonferroni" or "none"); ZeroMethod is Wilcoxon's treatment of zero
+	// differences ("wilcox", "pratt" or "zsplit").
+	PAdjust    string `json:"p_adjust"`
+	ZeroMethod string `json:"zero_method"`
 	// Warnings are things a reader must know to trust the numbers.
 	Warnings []string `json:"warnings"`
 }
@@ -150,10 +156,23 @@ type JudgeComparison struct {
 	PassRateA float64 `json:"pass_rate_a"`
 	PassRateB float64 `json:"pass_rate_b"`
 	// Test is "mcnemar_exact" (binary verdicts, one epoch) or
-	// "wilcoxon_signed_rank"; P its two-sided p-value and PAdjusted after
-	// Holm–Bonferroni across the judges of this comparison.
-	Test      string  `json:"test"`
+	// "wilcoxon_signed_rank"; Method how its p-value was computed:
+	// "exact" (McNemar always; Wilcoxon without ties or zeros and n < 50)
+	// or "normal+cc" (Wilcoxon's tie-corrected normal approximation with
+	// continuity correction); "" when there is no p-value.
+	Test   string `json:"test"`
+	Method string `json:"method"`
+	// Statistic is the test statistic: Wilcoxon's V (the rank sum of the
+	// positive differences B − A), McNemar's b, the number of examples A
+	// passed and B failed. Z is Wilcoxon's standardized statistic, nil
+	// unless Method is a normal approximation.
+	Statistic float64  `json:"statistic"`
+	Z         *float64 `json:"z,omitempty"`
+	// P (= PRaw) is the two-sided p-value, PAdjusted the same after the
+	// report's p-value adjustment (Report.PAdjust, Holm by default) over
+	// every (comparison, judge) p-value of the report.
 	P         float64 `json:"p"`
+	PRaw      float64 `json:"p_raw"`
 	PAdjusted float64 `json:"p_adjusted"`
 	// Improved, Regressed and Equal count examples by the sign of B − A.
 	Improved  int `json:"improved"`

@@ -322,17 +322,18 @@ func (m *mdWriter) comparison(r *Report, c Comparison) {
 	if len(c.Judges) == 0 {
 		return
 	}
-	m.head("judge", ">n", ">A", ">B", ">diff", ">95% CI", ">p", ">p adj", "verdict", ">better", ">worse", ">equal", ">MDE")
+	m.head("judge", "test", ">n", ">A", ">B", ">diff", ">95% CI", ">p", ">p adj", "verdict", ">better", ">worse", ">equal", ">MDE")
 	signed := func(x float64) string { return fmtSigned(x, 3) }
 	for _, j := range c.Judges {
 		ci := j.DiffCI
-		m.row(mdEscape(j.Judge), itoa(j.N), fmtNum(j.MeanA, 3), fmtNum(j.MeanB, 3), fmtSigned(j.Diff, 3),
+		m.row(mdEscape(j.Judge), mdEscape(testLabel(j)), itoa(j.N), fmtNum(j.MeanA, 3), fmtNum(j.MeanB, 3), fmtSigned(j.Diff, 3),
 			mdEscape(fmtCI(&ci, signed)), mdEscape(fmtP(j.P)), mdEscape(fmtP(j.PAdjusted)), mdVerdict(j.Verdict),
 			itoa(j.Improved), itoa(j.Regressed), itoa(j.Equal), fmtNum(j.MDE, 3))
 	}
 	m.ew.printf("\nA and B are mean scores over the paired examples; the interval is a paired bootstrap; "+
-		"verdicts use Holm-adjusted p at α = %s; MDE is the smallest difference this n detects with 80%% power.\n",
-		strconv.FormatFloat(alphaOf(r), 'g', -1, 64))
+		"verdicts use %s at α = %s (adjusted over every comparison and judge of the report); "+
+		"MDE is the smallest difference this n detects with 80%% power.\n",
+		adjustedP(r), strconv.FormatFloat(alphaOf(r), 'g', -1, 64))
 	for _, j := range c.Judges {
 		m.regressions(c, j)
 	}

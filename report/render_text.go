@@ -316,7 +316,7 @@ func (t *textWriter) comparison(r *Report, c Comparison) {
 			t.noteSame(r)
 		}
 		ci := j.DiffCI
-		tt.add(color, t.name(j.Judge), shortTest(j.Test), itoa(j.N), fmtNum(j.MeanA, 3), fmtNum(j.MeanB, 3),
+		tt.add(color, t.name(j.Judge), testLabel(j), itoa(j.N), fmtNum(j.MeanA, 3), fmtNum(j.MeanB, 3),
 			fmtSigned(j.Diff, 3), fmtCI(&ci, func(x float64) string { return fmtSigned(x, 3) }),
 			fmtP(j.P), fmtP(j.PAdjusted), verdict, itoa(j.Improved), itoa(j.Regressed), itoa(j.Equal), fmtNum(j.MDE, 3))
 	}
@@ -336,8 +336,8 @@ func (t *textWriter) comparison(r *Report, c Comparison) {
 
 // noteSame adds, once, the footnote explaining "~".
 func (t *textWriter) noteSame(r *Report) {
-	n := fmt.Sprintf("~ no significant difference: Holm-adjusted p ≥ α = %s; the interval and MDE say how large a change could have gone unseen",
-		strconv.FormatFloat(alphaOf(r), 'g', -1, 64))
+	n := fmt.Sprintf("~ no significant difference: %s ≥ α = %s; the interval and MDE say how large a change could have gone unseen",
+		adjustedP(r), strconv.FormatFloat(alphaOf(r), 'g', -1, 64))
 	for _, x := range t.notes {
 		if x == n {
 			return
@@ -351,6 +351,35 @@ func alphaOf(r *Report) float64 {
 		return r.Alpha
 	}
 	return 0.05
+}
+
+// adjustedP names the p-value verdicts use, e.g. "Holm-adjusted p" (a
+// report without PAdjust predates the choice and used Holm).
+func adjustedP(r *Report) string {
+	switch r.PAdjust {
+	case "", "holm":
+		return "Holm-adjusted p"
+	case "hochberg":
+		return "Hochberg-adjusted p"
+	case "bh":
+		return "Benjamini–Hochberg-adjusted p"
+	case "by":
+		return "Benjamini–Yekutieli-adjusted p"
+	case "bonferroni":
+		return "Bonferroni-adjusted p"
+	case "none":
+		return "unadjusted p"
+	}
+	return r.PAdjust + "-adjusted p"
+}
+
+// testLabel is a judge's test and how its p-value was computed, e.g.
+// "wilcoxon normal+cc".
+func testLabel(j JudgeComparison) string {
+	if j.Method == "" {
+		return shortTest(j.Test)
+	}
+	return shortTest(j.Test) + " " + j.Method
 }
 
 // shortTest abbreviates a test's name for the table.

@@ -14,7 +14,54 @@ import (
 	"github.com/gavel-eval/gavel/eval"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report"
+	"github.com/gavel-eval/gavel/report/stats"
 )
+
+// statFlags choose the statistics of paired comparisons: the p-value
+// adjustment and Wilcoxon's zero method (gavel report, compare, run and
+// score).
+type statFlags struct {
+	pAdjust    string
+	zeroMethod string
+}
+
+func (s *statFlags) register(f *pflag.FlagSet) {
+	s.pAdjust, s.zeroMethod = "holm", "wilcox"
+	f.Var(choiceValue{&s.pAdjust, stats.PAdjustMethods}, "p-adjust",
+		"p-value `adjustment` over every comparison and judge of the report: holm, hochberg, bh, by, bonferroni or none")
+	f.Var(choiceValue{&s.zeroMethod, []string{"wilcox", "pratt", "zsplit"}}, "zero-method",
+		"Wilcoxon's treatment of zero differences: wilcox (drop them), pratt or zsplit")
+}
+
+// options fills the statistics fields of o.
+func (s *statFlags) options(o report.Options) report.Options {
+	o.PAdjust, o.ZeroMethod = s.pAdjust, s.zeroMethod
+	return o
+}
+
+// choiceValue is a string flag that must be one of choices (checked as the
+// flag is parsed, so a bad one is a usage error before any work).
+type choiceValue struct {
+	val     *string
+	choices []string
+}
+
+func (c choiceValue) String() string {
+	if c.val == nil {
+		return ""
+	}
+	return *c.val
+}
+
+func (c choiceValue) Set(s string) error {
+	if !slices.Contains(c.choices, s) {
+		return fmt.Errorf("%q: want one of %s", s, strings.Join(c.choices, ", "))
+	}
+	*c.val = s
+	return nil
+}
+
+func (c choiceValue) Type() string { return "string" }
 
 // outputFlags are the format flags shared by report and compare.
 type outputFlags struct {
@@ -96,6 +143,7 @@ func (f formatsValue) Type() string { return "stringArray" }
 type checkFlags struct {
 	formats  []string
 	gates    gateFlags
+	stats    statFlags
 	baseline string
 	mde      string // report.MDEPairedT or report.MDENormal
 }
@@ -106,6 +154,7 @@ func (c *checkFlags) register(f *pflag.FlagSet) {
 	// --max-cost is gavel run's budget, so the cost gate is --gate-max-cost.
 	c.gates.registerAs(f, "gate-max-cost")
 	registerMDEMethod(f, &c.mde)
+	c.stats.register(f)
 }
 
 // preflight checks, before any work, what the flags name: the baseline
@@ -143,7 +192,7 @@ func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
 		return nil
 	}
 	var r *report.Report
-	ropts := report.Options{Gates: gates, MDEMethod: c.mde}
+	ropts := c.stats.options(report.Options{Gates: gates, MDEMethod: c.mde})
 	if c.baseline != "" {
 		r, err = report.CompareRuns(c.baseline, dir, nil, ropts)
 	} else {
@@ -450,6 +499,7 @@ func writeFile(path string, fn func(*os.File) error) error {
 func newReportCmd(env *Env) *cobra.Command {
 	of := &outputFlags{}
 	gf := &gateFlags{}
+	sf := &statFlags{}
 	cmd := &cobra.Command{
 		Use:   "report RUN",
 		Short: "Report a stored run: per-variant figures with intervals, and every variant against the first",
@@ -471,7 +521,7 @@ table, each trace's timeline, the chain's architecture and charts.`,
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			r, err := report.ForRun(args[0], report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde})
+			r, err := report.ForRun(args[0], sf.options(report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde}))
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
@@ -480,6 +530,7 @@ table, each trace's timeline, the chain's architecture and charts.`,
 	}
 	of.register(cmd.Flags())
 	gf.register(cmd.Flags())
+	sf.register(cmd.Flags())
 	return cmd
 }
 
@@ -508,6 +559,7 @@ func collectGates(gf *gateFlags, dir string) ([]report.Gate, error) {
 func newCompareCmd(env *Env) *cobra.Command {
 	of := &outputFlags{}
 	gf := &gateFlags{}
+	sf := &statFlags{}
 	var a, b string
 	var variants []string
 	cmd := &cobra.Command{
@@ -540,7 +592,7 @@ numbers), 2 usage or input error.`,
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			opts := report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde}
+			opts := sf.options(report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde})
 			switch {
 			case len(args) == 2:
 				if a != "" || b != "" {
@@ -569,6 +621,7 @@ numbers), 2 usage or input error.`,
 	cmd.Flags().StringArrayVar(&variants, "variant", nil, "with two runs, compare only this variant (repeatable)")
 	of.register(cmd.Flags())
 	gf.register(cmd.Flags())
+	sf.register(cmd.Flags())
 	return cmd
 }
 

@@ -59,6 +59,7 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newTracesCmd(env),
 		newPlanCmd(env),
 		newCacheCmd(env),
+		newStatsCmd(env),
 		newVersionCmd(env),
 	)
 	strictCompletion(root)

@@ -3,7 +3,6 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -244,42 +243,16 @@ func McNemarExact(b, c int) float64 {
 }
 
 // HolmBonferroni returns Holm's (1979) step-down adjusted p-values for the
-// family ps, in the order of ps. With the m p-values sorted increasingly,
-// p_(1) <= ... <= p_(m), the adjusted value of p_(i) is
-//
-//	min(1, max_{j <= i} (m - j + 1) · p_(j)),
-//
-// so the adjusted values keep the order of the raw ones and never exceed
-// 1; rejecting where the adjusted p <= alpha controls the family-wise
-// error rate at alpha. This is statsmodels' multipletests(ps,
-// method="holm")[1] and R's p.adjust(ps, "holm").
-//
-// A NaN p-value stays NaN and, as in R's p.adjust, does not count in m.
-// The result is a new slice; ps is not modified.
+// family ps, in the order of ps: PAdjust(ps, "holm"), R's p.adjust(ps,
+// "holm"). A NaN p-value stays NaN and does not count in the family size;
+// a value outside [0, 1] gives NaN throughout.
 func HolmBonferroni(ps []float64) []float64 {
-	out := make([]float64, len(ps))
-	order := make([]int, 0, len(ps))
-	for i, p := range ps {
-		if math.IsNaN(p) {
+	out, err := PAdjust(ps, "holm")
+	if err != nil {
+		out = make([]float64, len(ps))
+		for i := range out {
 			out[i] = math.NaN()
-			continue
 		}
-		order = append(order, i)
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case ps[a] < ps[b]:
-			return -1
-		case ps[a] > ps[b]:
-			return 1
-		}
-		return 0
-	})
-	m := len(order)
-	running := 0.0
-	for j, i := range order {
-		running = max(running, float64(m-j)*ps[i])
-		out[i] = min(running, 1)
 	}
 	return out
 }

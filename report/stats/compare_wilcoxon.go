@@ -5,81 +5,183 @@ import (
 	"slices"
 )
 
-// WilcoxonSignedRank runs the two-sided Wilcoxon (1945) signed-rank test of
-// the paired differences diffs against a median of 0, with the defaults of
-// scipy.stats.wilcoxon(diffs) (SciPy >= 1.13): zero_method="wilcox",
-// correction=False, alternative="two-sided", method="auto".
+// WilcoxonOptions configures Wilcoxon. The zero value is R's
+// wilcox.test(d, correct = FALSE) with zeros dropped. Further fields (such as
+// a one-sided alternative) may be added; their zero value keeps today's
+// behaviour.
+type WilcoxonOptions struct {
+	// ZeroMethod says what becomes of zero differences: "wilcox" (or "")
+	// drops them before ranking, as R and SciPy do by default; "pratt"
+	// ranks them with the others and then drops their ranks (Pratt 1959);
+	// "zsplit" ranks them and splits each zero's rank evenly between W+
+	// and W-. These are scipy.stats.wilcoxon's zero_method options.
+	ZeroMethod string
+	// Correction applies the continuity correction of 1/2 to the normal
+	// approximation (R's correct = TRUE, SciPy's correction=True).
+	Correction bool
+}
+
+// WilcoxonResult is the outcome of a two-sided Wilcoxon signed-rank test.
+type WilcoxonResult struct {
+	// N is the number of differences that take part: the nonzero ones for
+	// "wilcox", all of them for "pratt" and "zsplit".
+	N int
+	// V is R's statistic, the sum W+ of the ranks of the positive
+	// differences (for "zsplit" plus half the ranks of the zeros).
+	V float64
+	// Z is the standardized statistic of the normal approximation
+	// (continuity-corrected when Method is "normal+cc"); NaN for "exact".
+	Z float64
+	// P is the two-sided p-value.
+	P float64
+	// Method is "exact", "normal+cc" or "normal"; "" when P is NaN
+	// because there is no data.
+	Method string
+}
+
+// Wilcoxon runs the two-sided Wilcoxon (1945) signed-rank test of the
+// paired differences diffs against a median of 0, by the rule of R 4.2's
+// wilcox.test(d, exact = NULL, correct = o.Correction):
 //
-// Zero differences are dropped; the remaining m absolute differences are
-// ranked, ties given their average rank, and W+ and W- are the sums of the
-// ranks of the positive and negative differences. stat is SciPy's
-// two-sided statistic min(W+, W-). (R's wilcox.test reports V = W+
-// instead; its p-values are the same.)
+//   - exact, when there are no zero and no tied absolute differences and
+//     fewer than 50 nonzero differences: the null distribution of W+ over
+//     the 2^n equally likely sign patterns, p = min(1, 2·min(P(W+ <= V),
+//     P(W+ >= V)));
+//   - the normal approximation otherwise: z = (V - μ - cc) / σ with
+//     μ = n(n+1)/4, the tie-corrected σ² = [n(n+1)(2n+1) - Σ(t³-t)/2] / 24
+//     (t over the sizes of the groups of tied ranks), cc = sign(V - μ)/2
+//     when o.Correction holds, else 0, and p = 2Φ(-|z|).
 //
-// The p-value, with n = len(diffs) counting the zeros as SciPy does:
+// For "pratt", μ and σ² lose the share of the zero ranks: μ -= z0(z0+1)/4
+// and σ² -= z0(z0+1)(2z0+1)/24, z0 being the number of zeros, as in
+// scipy.stats.wilcoxon. With zeros present every zero method uses the
+// normal approximation.
 //
-//   - exact, when n <= 50 and there are neither zeros nor ties: the null
-//     distribution of W+ over the 2^m equally likely sign patterns, and
-//     p = min(1, 2 · min(P(W+ <= w), P(W+ >= w))) at the observed w = W+;
-//   - permutation, when n <= 13 and there are zeros or ties: the same
-//     formula over the 2^m sign patterns of the observed (average) ranks,
-//     which is what SciPy's exhaustive permutation test computes (flipping
-//     the sign of a dropped zero changes nothing);
-//   - normal approximation otherwise (n > 50, or 14 <= n <= 50 with zeros
-//     or ties): z = (W+ - m(m+1)/4) / σ with the tie-corrected variance
-//     σ² = [m(m+1)(2m+1) - Σ(t³ - t)/2] / 24, t running over the sizes of
-//     the groups of tied |d|, and p = 2 Φ(-|z|), without continuity
-//     correction.
+// SciPy 1.10's method="auto" differs in two places: it uses the exact
+// distribution up to n = 50 inclusive (counting zeros), and it does so
+// even with tied ranks. Where neither applies (no ties, n != 50, or zeros
+// present) its p-value is the same as this function's.
 //
-// This is SciPy's rule for method="auto"; it differs from the simpler "exact
-// for n <= 50 without ties, normal otherwise" in two places: with zeros
-// but no ties and 14 <= n <= 50 SciPy (and so this function) uses the
-// normal approximation, and with ties or zeros and n <= 13 it uses the
-// exact permutation distribution instead of the normal one.
-//
-// stat and p are NaN for an empty diffs or one holding a NaN. When every
-// difference is zero, stat is 0 and p is 1 for n <= 13 (every sign pattern
-// gives the same statistic) and NaN otherwise (σ = 0), as in SciPy.
-func WilcoxonSignedRank(diffs []float64) (stat, p float64) {
-	n := len(diffs)
-	if n == 0 || slices.ContainsFunc(diffs, math.IsNaN) {
-		return math.NaN(), math.NaN()
+// P is NaN (Method "") for an empty diffs, one holding a NaN, an unknown
+// ZeroMethod, and when every difference is zero under "wilcox" or "pratt"
+// (R returns NaN there; SciPy raises an error). Under "zsplit" all zeros
+// give V = n(n+1)/4, z = 0 and p = 1.
+func Wilcoxon(diffs []float64, o WilcoxonOptions) WilcoxonResult {
+	res := WilcoxonResult{V: math.NaN(), Z: math.NaN(), P: math.NaN()}
+	zm := o.ZeroMethod
+	if zm == "" {
+		zm = "wilcox"
 	}
-	abs := make([]float64, 0, n)
-	pos := make([]bool, 0, n)
-	for _, d := range diffs {
-		if d != 0 {
-			abs = append(abs, math.Abs(d))
-			pos = append(pos, d > 0)
+	if len(diffs) == 0 || slices.ContainsFunc(diffs, math.IsNaN) ||
+		(zm != "wilcox" && zm != "pratt" && zm != "zsplit") {
+		return res
+	}
+	var d []float64
+	zeros := 0
+	for _, x := range diffs {
+		if x == 0 {
+			zeros++
+			if zm == "wilcox" {
+				continue
+			}
 		}
+		d = append(d, x)
 	}
-	m := len(abs)
-	zeros := n - m
-	ranks := averageRanks(abs)
-	var wPlus, wMinus float64
+	n := len(d)
+	res.N = n
+	ranks := averageRanks(absAll(d))
+	var wPlus float64
+	var nonzeroRanks []float64
 	for i, r := range ranks {
-		if pos[i] {
+		switch {
+		case d[i] > 0:
 			wPlus += r
-		} else {
-			wMinus += r
+		case d[i] == 0 && zm == "zsplit":
+			wPlus += r / 2
+		}
+		if d[i] != 0 || zm == "zsplit" {
+			nonzeroRanks = append(nonzeroRanks, r)
 		}
 	}
-	stat = min(wPlus, wMinus)
-	if m == 0 {
-		if n <= 13 {
-			return 0, 1
+	res.V = wPlus
+	if zeros == len(diffs) && zm != "zsplit" {
+		return res
+	}
+	if zeros == 0 && n < 50 && !hasTies(ranks) {
+		res.P = signedRankExactP(ranks, wPlus)
+		res.Method = "exact"
+		return res
+	}
+	nf := float64(n)
+	mu := nf * (nf + 1) / 4
+	variance := nf * (nf + 1) * (2*nf + 1)
+	if zm == "pratt" {
+		z0 := float64(zeros)
+		mu -= z0 * (z0 + 1) / 4
+		variance -= z0 * (z0 + 1) * (2*z0 + 1)
+	}
+	variance = (variance - tieTerm(nonzeroRanks)/2) / 24
+	res.Method = "normal"
+	if o.Correction {
+		res.Method = "normal+cc"
+	}
+	res.Z, res.P = signedRankNormal(wPlus, mu, variance, o.Correction)
+	return res
+}
+
+// signedRankNormal is the normal approximation to the two-sided p-value
+// of the plus-rank sum wPlus with null mean mu and variance: z = (wPlus -
+// mu - cc) / sqrt(variance), cc = sign(wPlus - mu)/2 when correct holds,
+// and p = 2Φ(-|z|).
+func signedRankNormal(wPlus, mu, variance float64, correct bool) (z, p float64) {
+	num := wPlus - mu
+	if correct {
+		switch {
+		case num > 0:
+			num -= 0.5
+		case num < 0:
+			num += 0.5
 		}
-		return 0, math.NaN()
 	}
-	ties := hasTies(abs)
-	switch {
-	case n <= 50 && !ties && zeros == 0:
-		return stat, signedRankExactP(ranks, wPlus)
-	case n <= 13:
-		return stat, signedRankExactP(ranks, wPlus)
-	default:
-		return stat, signedRankNormalP(abs, wPlus)
+	if num == 0 {
+		return 0, 1
 	}
+	z = num / math.Sqrt(variance)
+	return z, min(1, math.Erfc(math.Abs(z)/math.Sqrt2))
+}
+
+// WilcoxonSignedRank is Wilcoxon(diffs, WilcoxonOptions{ZeroMethod:
+// "wilcox", Correction: true}), R's default wilcox.test, returning V and
+// the two-sided p-value.
+func WilcoxonSignedRank(diffs []float64) (v, p float64) {
+	r := Wilcoxon(diffs, WilcoxonOptions{ZeroMethod: "wilcox", Correction: true})
+	return r.V, r.P
+}
+
+// absAll returns the absolute values of x.
+func absAll(x []float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = math.Abs(v)
+	}
+	return out
+}
+
+// tieTerm is Σ(t³ - t) over the groups of t equal values in x.
+func tieTerm(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	var sum float64
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && s[j] == s[i] {
+			j++
+		}
+		t := float64(j - i)
+		sum += t*t*t - t
+		i = j
+	}
+	return sum
 }
 
 // hasTies reports whether x holds two equal values.
@@ -138,26 +240,4 @@ func signedRankTails(ranks []float64, w float64) (le, ge float64) {
 func signedRankExactP(ranks []float64, wPlus float64) float64 {
 	le, ge := signedRankTails(ranks, wPlus)
 	return min(1, 2*min(le, ge))
-}
-
-// signedRankNormalP is the two-sided normal-approximation p-value of the
-// plus-rank sum wPlus of the nonzero absolute differences abs, with the
-// tie-corrected variance and no continuity correction.
-func signedRankNormalP(abs []float64, wPlus float64) float64 {
-	m := float64(len(abs))
-	s := slices.Clone(abs)
-	slices.Sort(s)
-	var tieSum float64
-	for i := 0; i < len(s); {
-		j := i + 1
-		for j < len(s) && s[j] == s[i] {
-			j++
-		}
-		t := float64(j - i)
-		tieSum += t*t*t - t
-		i = j
-	}
-	variance := (m*(m+1)*(2*m+1) - tieSum/2) / 24
-	z := (wPlus - m*(m+1)/4) / math.Sqrt(variance)
-	return math.Erfc(math.Abs(z) / math.Sqrt2)
 }

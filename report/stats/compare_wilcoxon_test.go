@@ -27,8 +27,9 @@ func TestWilcoxonSignedRankPublishedExamples(t *testing.T) {
 	t.Parallel()
 	// scipy.stats.wilcoxon docstring: res = wilcoxon(d) ->
 	// (24.0, 0.041259765625), exact (n = 15, no ties or zeros).
+	// R's V is W+ = 120 - 24 = 96 (n = 15, so n(n+1)/2 = 120).
 	stat, p := WilcoxonSignedRank(cornDiffs)
-	checkClose(t, "corn statistic", stat, 24, 0)
+	checkClose(t, "corn statistic", 120-stat, 24, 0)
 	checkClose(t, "corn p", p, 0.041259765625, 1e-15)
 
 	// R: wilcox.test(x, y, paired = TRUE) on the depression data:
@@ -38,7 +39,7 @@ func TestWilcoxonSignedRankPublishedExamples(t *testing.T) {
 	// one-sample wilcox.test(y - x) prints V = 5 with the same p-value.
 	d := pairDiffs(depressionX, depressionY)
 	stat, p = WilcoxonSignedRank(d)
-	checkClose(t, "depression statistic", stat, 5, 0)
+	checkClose(t, "depression statistic", min(stat, 45-stat), 5, 0)
 	checkClose(t, "depression p", p, 0.03906, 5e-6)
 
 	// scipy stats/tests/test_morestats.py, test_accuracy_wilcoxon: 56
@@ -52,9 +53,12 @@ func TestWilcoxonSignedRankPublishedExamples(t *testing.T) {
 			acc = append(acc, float64(i-4))
 		}
 	}
-	stat, p = WilcoxonSignedRank(acc)
-	checkClose(t, "accuracy statistic", stat, 327, 0)
-	checkRel(t, "accuracy p", p, 0.00641346115861, 1e-7)
+	r := Wilcoxon(acc, WilcoxonOptions{ZeroMethod: "wilcox"})
+	checkClose(t, "accuracy statistic", min(r.V, float64(r.N*(r.N+1))/2-r.V), 327, 0)
+	checkRel(t, "accuracy p", r.P, 0.00641346115861, 1e-7)
+	if r.Method != "normal" {
+		t.Errorf("accuracy method %q; want normal", r.Method)
+	}
 }
 
 func TestWilcoxonNormalApproximationMatchesPublished(t *testing.T) {
@@ -86,29 +90,22 @@ func TestWilcoxonNormalApproximationMatchesPublished(t *testing.T) {
 		{"ten ties", []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, 0.001565402, 5e-10 / 0.001565402},
 	}
 	for _, c := range cases {
-		var abs []float64
 		var wPlus float64
 		ranks := averageRanks(absAll(c.d))
 		for i, x := range c.d {
-			abs = append(abs, math.Abs(x))
 			if x > 0 {
 				wPlus += ranks[i]
 			}
 		}
-		checkRel(t, "normal p "+c.name, signedRankNormalP(abs, wPlus), c.want, c.rel)
+		n := float64(len(c.d))
+		variance := (n*(n+1)*(2*n+1) - tieTerm(ranks)/2) / 24
+		_, p := signedRankNormal(wPlus, n*(n+1)/4, variance, false)
+		checkRel(t, "normal p "+c.name, p, c.want, c.rel)
 	}
 	stat, _ := WilcoxonSignedRank(pairDiffs(
 		[]float64{120, 114, 181, 188, 180, 146, 121, 191, 132, 113, 127, 112},
 		[]float64{133, 143, 119, 189, 112, 199, 198, 113, 115, 121, 142, 187}))
-	checkClose(t, "R 12 pairs statistic", stat, 34, 0)
-}
-
-func absAll(x []float64) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = math.Abs(v)
-	}
-	return out
+	checkClose(t, "R 12 pairs statistic", min(stat, 78-stat), 34, 0)
 }
 
 func TestWilcoxonPermutationWithTies(t *testing.T) {
@@ -120,10 +117,12 @@ func TestWilcoxonPermutationWithTies(t *testing.T) {
 	ranks := averageRanks(absAll([]float64{-0.025, 0.05, 0.05, -0.05}))
 	_, ge := signedRankTails(ranks, 6)
 	checkClose(t, "P(W+ >= 6)", ge, 0.5, 1e-15)
-	// All ten values tied and positive: W+ = 55 is the largest of the
-	// 2^10 sign patterns, so the two-sided permutation p is 2/1024.
-	_, p := WilcoxonSignedRank([]float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1})
-	checkClose(t, "ten ties permutation p", p, 2.0/1024, 1e-15)
+	// All ten values tied: R's rule takes the normal approximation, not
+	// the permutation p of 2/1024; scipy test_wilcoxon_tie, R
+	// wilcox.test(rep(0.1, 10), exact = FALSE, correct = FALSE)$p.value =
+	// 0.001565402.
+	r := Wilcoxon([]float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, WilcoxonOptions{})
+	checkRel(t, "ten ties p", r.P, 0.001565402, 5e-10/0.001565402)
 }
 
 func TestWilcoxonProperties(t *testing.T) {
@@ -146,8 +145,9 @@ func TestWilcoxonProperties(t *testing.T) {
 		if !(p >= 0 && p <= 1) && !(math.IsNaN(p) && slices.Max(absAll(d)) == 0) {
 			t.Fatalf("trial %d: p = %v for %v", trial, p, d)
 		}
-		// Flipping every sign swaps W+ and W-: same statistic, same p.
-		s2, p2 := WilcoxonSignedRank(negate(d))
+		// Flipping every sign swaps W+ and W-: V becomes total - V, same p.
+		r := Wilcoxon(negate(d), WilcoxonOptions{Correction: true})
+		s2, p2 := float64(r.N*(r.N+1))/2-r.V, r.P
 		if s2 != stat || !(p2 == p || math.Abs(p2-p) < 1e-12 || (math.IsNaN(p) && math.IsNaN(p2))) {
 			t.Fatalf("trial %d: sign flip changed (%v, %v) to (%v, %v)", trial, stat, p, s2, p2)
 		}
@@ -159,29 +159,33 @@ func TestWilcoxonProperties(t *testing.T) {
 		if s3, p3 := WilcoxonSignedRank(scaled); s3 != stat || !(p3 == p || (math.IsNaN(p) && math.IsNaN(p3))) {
 			t.Fatalf("trial %d: scaling changed (%v, %v) to (%v, %v)", trial, stat, p, s3, p3)
 		}
-		// W+ + W- = m(m+1)/2 with m nonzero values, so stat <= m(m+1)/4.
+		// W+ + W- = m(m+1)/2 with m nonzero values, so V <= m(m+1)/2.
 		m := 0
 		for _, x := range d {
 			if x != 0 {
 				m++
 			}
 		}
-		if stat > float64(m*(m+1))/4+1e-9 {
-			t.Fatalf("trial %d: statistic %v above m(m+1)/4 for m = %d", trial, stat, m)
+		if stat > float64(m*(m+1))/2+1e-9 || stat < 0 {
+			t.Fatalf("trial %d: statistic %v outside [0, m(m+1)/2] for m = %d", trial, stat, m)
 		}
 	}
 
-	// Zeros in a small sample (n <= 13) are dropped and the permutation
-	// distribution of the rest is the exact one: adding zeros to an untied
-	// sample of 8 leaves p unchanged.
+	// Zeros are dropped, but their presence rules out the exact
+	// distribution (as in R): adding zeros to an untied sample of 8 gives
+	// the normal approximation of the sample without them.
 	base := []float64{1.5, -0.3, 2.2, 4.1, 0.7, 3.3, -1.9, 2.8}
-	_, p0 := WilcoxonSignedRank(base)
-	_, p1 := WilcoxonSignedRank(append(slices.Clone(base), 0, 0, 0, 0, 0))
-	checkClose(t, "zeros dropped, n <= 13", p1, p0, 1e-15)
+	r0 := Wilcoxon(base, WilcoxonOptions{Correction: true})
+	r1 := Wilcoxon(append(slices.Clone(base), 0, 0, 0, 0, 0), WilcoxonOptions{Correction: true})
+	_, pNormal := signedRankNormal(r0.V, 8*9/4.0, 8*9*17/24.0, true)
+	if r0.Method != "exact" || r1.Method != "normal+cc" || r1.V != r0.V {
+		t.Errorf("zeros: methods %q, %q, V %v, %v; want exact, normal+cc, equal V", r0.Method, r1.Method, r0.V, r1.V)
+	}
+	checkClose(t, "zeros dropped", r1.P, pNormal, 1e-15)
 
-	// For a large untied sample (n = 50, exact) the normal approximation is
+	// For a large untied sample (n = 49, exact) the normal approximation is
 	// close.
-	big := make([]float64, 50)
+	big := make([]float64, 49)
 	for i := range big {
 		big[i] = float64(i+1) * float64(1-2*(i%3/2)) // ranks 1..50, every third negative
 	}
@@ -192,8 +196,8 @@ func TestWilcoxonProperties(t *testing.T) {
 			wPlus += x
 		}
 	}
-	approx := signedRankNormalP(absAll(big), wPlus)
-	checkClose(t, "exact vs normal at n = 50", exact, approx, 0.01)
+	_, approx := signedRankNormal(wPlus, 49*50/4.0, 49*50*99/24.0, false)
+	checkClose(t, "exact vs normal at n = 49", exact, approx, 0.01)
 
 	// The exact null distribution of W+ sums to 1 and is symmetric about
 	// n(n+1)/4.
@@ -219,8 +223,9 @@ func TestWilcoxonUndefined(t *testing.T) {
 	if s, p := WilcoxonSignedRank([]float64{1, math.NaN(), 2}); !math.IsNaN(s) || !math.IsNaN(p) {
 		t.Errorf("WilcoxonSignedRank with NaN = %v, %v; want NaN", s, p)
 	}
-	if s, p := WilcoxonSignedRank([]float64{0, 0, 0}); s != 0 || p != 1 {
-		t.Errorf("WilcoxonSignedRank(all zero, n = 3) = %v, %v; want 0, 1", s, p)
+	// R: wilcox.test(c(0, 0, 0)) -> V = 0, p-value = NaN.
+	if s, p := WilcoxonSignedRank([]float64{0, 0, 0}); s != 0 || !math.IsNaN(p) {
+		t.Errorf("WilcoxonSignedRank(all zero, n = 3) = %v, %v; want 0, NaN", s, p)
 	}
 	if s, p := WilcoxonSignedRank(make([]float64, 20)); s != 0 || !math.IsNaN(p) {
 		t.Errorf("WilcoxonSignedRank(all zero, n = 20) = %v, %v; want 0, NaN", s, p)

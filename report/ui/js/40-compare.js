@@ -134,7 +134,7 @@ function cmp_figures(p, j) {
     const v = String(x.verdict || '');
     const vcls = v === 'improved' ? 'verdict-improved' : v === 'regressed' ? 'verdict-regressed' : 'verdict-other';
     const tr = el('tr', {
-      class: ['cmp-fig', i === j && 'current'], tabindex: '0', 'data-judge': x.judge, title: x.test ? 'test: ' + x.test + (x.p !== null && x.p !== undefined ? ', p = ' + fmtNum(x.p, 4) : '') : null,
+      class: ['cmp-fig', i === j && 'current'], tabindex: '0', 'data-judge': x.judge, title: x.test ? 'test: ' + x.test + (x.method ? ' (' + x.method + ')' : '') + (x.p !== null && x.p !== undefined ? ', raw p = ' + fmtNum(x.p, 4) : '') : null,
       on: { click: () => go('compare', p, i), keydown: (e) => { if (e.key === 'Enter') go('compare', p, i); } },
     },
     el('td', null, x.judge),
