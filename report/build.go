@@ -137,7 +137,7 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
 			}
 		}
-		d, err := loadSide(s, m)
+		d, err := loadSide(s, m, opts.ErrorsAs == ErrorsFail)
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +176,11 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 			}
 		}
 		if d.stats.Errors > 0 {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and have no scores", d.label, d.stats.Errors, d.stats.Results))
+			if opts.ErrorsAs == ErrorsFail {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and count as failed verdicts", d.label, d.stats.Errors, d.stats.Results))
+			} else {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and have no scores", d.label, d.stats.Errors, d.stats.Results))
+			}
 		}
 	}
 	if len(opts.Gates) > 0 {
@@ -443,7 +447,7 @@ func contains(xs []string, x string) bool {
 }
 
 func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Options) JudgeComparison {
-	jc := JudgeComparison{Judge: judge, Statistic: math.NaN(), P: math.NaN(), PRaw: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
+	jc := JudgeComparison{Judge: judge, Alternative: opts.Alternative, Statistic: math.NaN(), P: math.NaN(), PRaw: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
 	ea, eb := perExample(va), perExample(vb)
 	type pair struct {
 		id     string
@@ -501,25 +505,45 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 	jc.Diff = jc.MeanB - jc.MeanA
 	jc.DiffCI = stats.PairedBootstrapCI(diffs, 0.95, opts.Bootstrap, opts.Seed)
 	jc.DiffCINormal = stats.NormalCI(diffs, 0.95)
-	if binary {
+	alt := stats.Alternative(opts.Alternative)
+	switch {
+	case opts.Test == TestT:
+		jc.Test, jc.Method = "paired_t", "t"
+		t := stats.PairedTTest(diffs, alt, 0.95)
+		jc.Statistic, jc.P = t.T, t.P
+		jc.T, jc.DF = ptr(t.T), ptr(t.DF)
+		if !math.IsNaN(t.CI.Lo) {
+			ci := t.CI
+			jc.DiffCIT = &ci
+		}
+		if math.IsNaN(t.P) {
+			jc.Method = ""
+		}
+	case opts.Test == TestSign:
+		jc.Test, jc.Method = "sign", "exact"
+		s := stats.SignTest(diffs, alt)
+		jc.Statistic, jc.P = float64(s.Pos), s.P
+	case binary && opts.Test == TestAuto:
 		jc.Test = "mcnemar_exact"
 		jc.Method = "exact"
 		jc.Statistic = float64(discA)
-		jc.P = stats.McNemarExact(discA, discB)
+		jc.P = stats.McNemarExactAlt(discA, discB, alt)
 		disc := float64(discA+discB) / n
 		if disc == 0 {
 			disc = math.NaN() // no example changed: fall back to the conservative bound
 		}
 		jc.MDE = stats.McNemarMDE(jc.N, jc.PassRateA, disc, opts.Alpha, Power)
 		jc.MDEMethod = MDEMcNemar
-	} else {
+	default:
 		jc.Test = "wilcoxon_signed_rank"
-		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true})
+		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true, Alternative: alt})
 		jc.Method, jc.Statistic, jc.P = w.Method, w.V, w.P
 		if !math.IsNaN(w.Z) {
 			z := w.Z
 			jc.Z = &z
 		}
+	}
+	if jc.MDEMethod != MDEMcNemar {
 		jc.MDE, jc.MDEMethod = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power), MDEPairedT
 		if opts.MDEMethod == MDENormal {
 			jc.MDE, jc.MDEMethod = stats.PairedMeanMDENormal(jc.N, sd(diffs), opts.Alpha, Power), MDENormal
