@@ -187,3 +187,54 @@ func TestMaxDropGateAlternative(t *testing.T) {
 		}
 	}
 }
+
+// TestGateAlternativeAndErrorsAs: a gate's own alternative and errors_as
+// are those its figures are computed with, whatever the report's.
+func TestGateAlternativeAndErrorsAs(t *testing.T) {
+	// B worse on most examples, but not by enough for the two-sided test
+	// at α = 0.05: the one-sided "less" test is significant.
+	a := []float64{0.5, 0.6, 0.7, 0.4, 0.8, 0.5, 0.6, 0.7, 0.3, 0.9}
+	b := []float64{0.3, 0.7, 0.4, 0.35, 0.55, 0.6, 0.3, 0.65, 0.32, 0.7}
+	diffs := make([]float64, len(a))
+	for i := range a {
+		diffs[i] = b[i] - a[i]
+	}
+	two := stats.Wilcoxon(diffs, stats.WilcoxonOptions{Correction: true}).P
+	less := stats.Wilcoxon(diffs, stats.WilcoxonOptions{Correction: true, Alternative: stats.Less}).P
+	if !(two >= 0.05 && less < 0.05) {
+		t.Fatalf("data: two-sided p %v, less p %v; want >= 0.05 and < 0.05", two, less)
+	}
+	dir := scoredRun(t, a, b, nil)
+	drop := 0.01
+	for _, c := range []struct {
+		alt  string
+		pass bool
+	}{{"", true}, {"two-sided", true}, {"less", false}} {
+		r, err := CompareVariants(dir, "A", "B", Options{Gates: []Gate{{Judge: "j", MaxDrop: &drop, Alternative: c.alt}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Gates) != 1 || r.Gates[0].Passed != c.pass || r.Comparisons[0].Judges[0].Alternative != "two-sided" {
+			t.Errorf("gate alternative %q: gates %+v; want passed=%v on a two-sided report", c.alt, r.Gates, c.pass)
+		}
+	}
+	// errors_as: fail on a gate: B's pass rate counts its 6 errored results.
+	ones := []float64{1, 1, 1, 1, 1, 1, 1, 1, 0, 0}
+	dir = scoredRun(t, ones, ones, map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true})
+	min := 0.4
+	for _, c := range []struct {
+		errs string
+		pass bool
+	}{{"", true}, {"fail", false}} {
+		r, err := CompareVariants(dir, "A", "B", Options{Gates: []Gate{{Judge: "j", MinPassRate: &min, ErrorsAs: c.errs}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Gates) != 1 || r.Gates[0].Passed != c.pass {
+			t.Errorf("gate errors_as %q: gates %+v; want passed=%v", c.errs, r.Gates, c.pass)
+		}
+	}
+	if _, err := CompareVariants(dir, "A", "B", Options{Gates: []Gate{{Judge: "j", MinPassRate: &min, Alternative: "up"}}}); err == nil {
+		t.Error("gate alternative \"up\": no error")
+	}
+}

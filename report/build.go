@@ -183,10 +183,52 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 			}
 		}
 	}
-	if len(opts.Gates) > 0 {
-		r.EvaluateGates(opts.Gates)
+	if err := r.evaluateGates(sides, pairs, opts); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// evaluateGates checks opts.Gates on r. A gate whose Alternative or
+// ErrorsAs differs from the report's is checked on the report built with
+// them (its tests, p-value adjustment and pass rates), so that, say, a
+// max_drop gate asking for the one-sided "less" reads that test's p.
+func (r *Report) evaluateGates(sides []Side, pairs [][2]int, opts Options) error {
+	type mode struct{ alt, errs string }
+	var same []Gate
+	other := map[mode][]Gate{}
+	var modes []mode
+	for _, g := range opts.Gates {
+		m := mode{g.Alternative, g.ErrorsAs}
+		if m.alt == "" {
+			m.alt = opts.Alternative
+		}
+		if m.errs == "" {
+			m.errs = opts.ErrorsAs
+		}
+		if m.alt == opts.Alternative && m.errs == opts.ErrorsAs {
+			same = append(same, g)
+			continue
+		}
+		if _, ok := other[m]; !ok {
+			modes = append(modes, m)
+		}
+		other[m] = append(other[m], g)
+	}
+	if len(same) > 0 {
+		r.EvaluateGates(same)
+	}
+	for _, m := range modes {
+		o := opts
+		o.Alternative, o.ErrorsAs, o.Gates = m.alt, m.errs, nil
+		sub, err := Build(sides, pairs, o)
+		if err != nil {
+			return fmt.Errorf("gates with alternative %s, errors as %s: %w", m.alt, m.errs, err)
+		}
+		sub.EvaluateGates(other[m])
+		r.Gates = append(r.Gates, sub.Gates...)
+	}
+	return nil
 }
 
 // judgeUsage sums one variant's judge model calls.

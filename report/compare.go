@@ -140,6 +140,16 @@ func (o *Options) validate() error {
 	default:
 		return fmt.Errorf("errors-as %q: want skip or fail", o.ErrorsAs)
 	}
+	for _, g := range o.Gates {
+		if _, err := stats.ParseAlternative(g.Alternative); err != nil {
+			return fmt.Errorf("report: gate on %q: %w", g.Judge, err)
+		}
+		switch g.ErrorsAs {
+		case "", ErrorsSkip, ErrorsFail:
+		default:
+			return fmt.Errorf("report: gate on %q: errors_as %q: want skip or fail", g.Judge, g.ErrorsAs)
+		}
+	}
 	return nil
 }
 

@@ -25,6 +25,12 @@ type Gate struct {
 	MaxDrop         *float64
 	MaxCost         *float64
 	MaxP95LatencyMS *float64
+	// Alternative and ErrorsAs, when set and different from the report's
+	// Options, are the alternative and the treatment of errored results
+	// under which this gate is checked: its figures come from the report
+	// computed with them.
+	Alternative string
+	ErrorsAs    string
 }
 
 // Failed reports whether any evaluated gate failed.

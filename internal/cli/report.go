@@ -411,7 +411,8 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 	out := make([]report.Gate, len(gs))
 	for i, g := range gs {
 		out[i] = report.Gate{Judge: g.Judge, MinPassRate: g.MinPassRate, MinMean: g.MinMean, MaxErrorRate: g.MaxErrorRate,
-			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS}
+			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS,
+			Alternative: g.Alternative, ErrorsAs: g.ErrorsAs}
 	}
 	return out
 }
