@@ -238,3 +238,22 @@ func TestGateAlternativeAndErrorsAs(t *testing.T) {
 		t.Error("gate alternative \"up\": no error")
 	}
 }
+
+// TestTestLabelNamesAlternative: the text and markdown tables and gate
+// details name a one-sided alternative beside the test.
+func TestTestLabelNamesAlternative(t *testing.T) {
+	for _, c := range []struct {
+		j    JudgeComparison
+		want string
+	}{
+		{JudgeComparison{Test: "wilcoxon_signed_rank", Method: "normal+cc", Alternative: "two-sided"}, "wilcoxon normal+cc"},
+		{JudgeComparison{Test: "wilcoxon_signed_rank", Method: "exact", Alternative: "less"}, "wilcoxon exact less"},
+		{JudgeComparison{Test: "paired_t", Method: "t", Alternative: "greater"}, "t greater"},
+		{JudgeComparison{Test: "sign", Method: "exact", Alternative: "two-sided"}, "sign exact"},
+		{JudgeComparison{Test: "mcnemar_exact", Method: "exact"}, "mcnemar exact"},
+	} {
+		if got := testLabel(c.j); got != c.want {
+			t.Errorf("testLabel(%+v) = %q; want %q", c.j, got, c.want)
+		}
+	}
+}
