@@ -257,3 +257,37 @@ func TestTestLabelNamesAlternative(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsAsFailLeavesPairwiseJudges: a pairwise judge has no
+// per-variant verdicts, so an errored result gives it none either.
+func TestErrorsAsFailLeavesPairwiseJudges(t *testing.T) {
+	var rs []results.Result
+	var ss []results.Score
+	for i := 0; i < 4; i++ {
+		id := fmt.Sprintf("e%d", i)
+		rs = append(rs, results.Result{Variant: "A", ExampleID: id, ExampleIndex: int64(i), Status: results.StatusOK})
+		ss = append(ss, results.Score{Variant: "A", ExampleID: id, Judge: "j", Status: results.ScoreOK, Score: fp(1), Pass: bp(true)})
+		if i == 0 {
+			rs = append(rs, results.Result{Variant: "B", ExampleID: id, ExampleIndex: int64(i), Status: results.StatusError, Error: results.Str("boom")})
+			continue
+		}
+		rs = append(rs, results.Result{Variant: "B", ExampleID: id, ExampleIndex: int64(i), Status: results.StatusOK})
+		ss = append(ss, results.Score{Variant: "B", ExampleID: id, Judge: "j", Status: results.ScoreOK, Score: fp(1), Pass: bp(true)},
+			results.Score{Variant: "B", OtherVariant: results.Str("A"), ExampleID: id, Judge: "pw", Status: results.ScoreOK, Label: results.Str("tie")})
+	}
+	dir := writeRun(t, []string{"A", "B"}, []string{"j", "pw"}, rs, ss)
+	r, err := CompareVariants(dir, "A", "B", Options{ErrorsAs: "fail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range r.Variants {
+		for _, js := range v.Judges {
+			if js.Judge == "pw" && js.Valid != 0 {
+				t.Errorf("%s: pairwise judge has %d valid verdicts; want 0", v.Name, js.Valid)
+			}
+			if js.Judge == "j" && v.Name == "B" && (js.Valid != 4 || js.Passed != 3) {
+				t.Errorf("B: judge j valid %d passed %d; want 4, 3", js.Valid, js.Passed)
+			}
+		}
+	}
+}

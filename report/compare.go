@@ -192,7 +192,7 @@ type sideData struct {
 // few examples a report shows).
 //
 // With errorsAsFail, every result whose status is not ok counts, for every
-// judge of the side, as a valid failed verdict (score 0, pass false),
+// judge of the side but the pairwise ones, as a valid failed verdict (score 0, pass false),
 // replacing whatever score row it has.
 func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error) {
 	d := &sideData{side: s, run: m, index: map[string]int64{}, status: map[key]string{},
@@ -254,7 +254,11 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 	st.LatencyP50 = stats.Quantile(d.latency, 0.5)
 	st.LatencyP95 = stats.Quantile(d.latency, 0.95)
 	st.LatencyP99 = stats.Quantile(d.latency, 0.99)
+	pairJudges := map[string]bool{} // judges with pairwise rows, in any variant
 	err = results.ReadScores(filepath.Join(s.Dir, results.ScoresFile), func(sc results.Score) error {
+		if sc.OtherVariant != nil {
+			pairJudges[sc.Judge] = true
+		}
 		if sc.Variant != s.Variant || sc.OtherVariant != nil {
 			return nil
 		}
@@ -290,7 +294,9 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 				continue
 			}
 			for _, j := range d.judges {
-				d.verdicts[j][k] = verdict{status: results.ScoreOK, scored: true, hasPass: true}
+				if !pairJudges[j] {
+					d.verdicts[j][k] = verdict{status: results.ScoreOK, scored: true, hasPass: true}
+				}
 			}
 		}
 	}
