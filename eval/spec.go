@@ -342,11 +342,17 @@ type ScoreVariant struct {
 
 // GateSpec is a quality gate on one judge's results.
 type GateSpec struct {
-	Judge           string   `yaml:"judge"`
-	MinPassRate     *float64 `yaml:"min_pass_rate"`
-	MinMean         *float64 `yaml:"min_mean"`
-	MaxErrorRate    *float64 `yaml:"max_error_rate"`
-	MaxDrop         *float64 `yaml:"max_drop"`
+	Judge        string   `yaml:"judge"`
+	MinPassRate  *float64 `yaml:"min_pass_rate"`
+	MinMean      *float64 `yaml:"min_mean"`
+	MaxErrorRate *float64 `yaml:"max_error_rate"`
+	MaxDrop      *float64 `yaml:"max_drop"`
+	// Alternative is the alternative of the paired tests this gate reads
+	// ("two-sided", "greater" or "less"); empty: the report's.
+	Alternative string `yaml:"alternative"`
+	// ErrorsAs is what an errored result counts as for this gate ("skip"
+	// or "fail"); empty: the report's.
+	ErrorsAs        string   `yaml:"errors_as"`
 	MaxCost         *float64 `yaml:"max_cost"`
 	MaxP95LatencyMS *float64 `yaml:"max_p95_latency_ms"`
 }
@@ -517,6 +523,16 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 			}
 		} else if g.MinPassRate != nil || g.MinMean != nil {
 			return d.errf(n, p+".judge", "missing: min_pass_rate and min_mean are thresholds of one judge")
+		}
+		switch g.Alternative {
+		case "", "two-sided", "greater", "less":
+		default:
+			return d.errf(n, p+".alternative", "%q: want two-sided, greater or less", g.Alternative)
+		}
+		switch g.ErrorsAs {
+		case "", "skip", "fail":
+		default:
+			return d.errf(n, p+".errors_as", "%q: want skip or fail", g.ErrorsAs)
 		}
 	}
 	return s.checkTemplates(d, top)

@@ -137,7 +137,7 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
 			}
 		}
-		d, err := loadSide(s, m)
+		d, err := loadSide(s, m, opts.ErrorsAs == ErrorsFail)
 		if err != nil {
 			return nil, err
 		}
@@ -176,13 +176,59 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 			}
 		}
 		if d.stats.Errors > 0 {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and have no scores", d.label, d.stats.Errors, d.stats.Results))
+			if opts.ErrorsAs == ErrorsFail {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and count as failed verdicts", d.label, d.stats.Errors, d.stats.Results))
+			} else {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d of %d results failed (chain or model errors) and have no scores", d.label, d.stats.Errors, d.stats.Results))
+			}
 		}
 	}
-	if len(opts.Gates) > 0 {
-		r.EvaluateGates(opts.Gates)
+	if err := r.evaluateGates(sides, pairs, opts); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// evaluateGates checks opts.Gates on r. A gate whose Alternative or
+// ErrorsAs differs from the report's is checked on the report built with
+// them (its tests, p-value adjustment and pass rates), so that, say, a
+// max_drop gate asking for the one-sided "less" reads that test's p.
+func (r *Report) evaluateGates(sides []Side, pairs [][2]int, opts Options) error {
+	type mode struct{ alt, errs string }
+	var same []Gate
+	other := map[mode][]Gate{}
+	var modes []mode
+	for _, g := range opts.Gates {
+		m := mode{g.Alternative, g.ErrorsAs}
+		if m.alt == "" {
+			m.alt = opts.Alternative
+		}
+		if m.errs == "" {
+			m.errs = opts.ErrorsAs
+		}
+		if m.alt == opts.Alternative && m.errs == opts.ErrorsAs {
+			same = append(same, g)
+			continue
+		}
+		if _, ok := other[m]; !ok {
+			modes = append(modes, m)
+		}
+		other[m] = append(other[m], g)
+	}
+	if len(same) > 0 {
+		r.EvaluateGates(same)
+	}
+	for _, m := range modes {
+		o := opts
+		o.Alternative, o.ErrorsAs, o.Gates = m.alt, m.errs, nil
+		sub, err := Build(sides, pairs, o)
+		if err != nil {
+			return fmt.Errorf("gates with alternative %s, errors as %s: %w", m.alt, m.errs, err)
+		}
+		sub.EvaluateGates(other[m])
+		r.Gates = append(r.Gates, sub.Gates...)
+	}
+	return nil
 }
 
 // judgeUsage sums one variant's judge model calls.
@@ -443,7 +489,7 @@ func contains(xs []string, x string) bool {
 }
 
 func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Options) JudgeComparison {
-	jc := JudgeComparison{Judge: judge, Statistic: math.NaN(), P: math.NaN(), PRaw: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
+	jc := JudgeComparison{Judge: judge, Alternative: opts.Alternative, Statistic: math.NaN(), P: math.NaN(), PRaw: math.NaN(), PAdjusted: math.NaN(), Regressions: []ExampleChange{}, Improvements: []ExampleChange{}}
 	ea, eb := perExample(va), perExample(vb)
 	type pair struct {
 		id     string
@@ -501,25 +547,45 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 	jc.Diff = jc.MeanB - jc.MeanA
 	jc.DiffCI = stats.PairedBootstrapCI(diffs, 0.95, opts.Bootstrap, opts.Seed)
 	jc.DiffCINormal = stats.NormalCI(diffs, 0.95)
-	if binary {
+	alt := stats.Alternative(opts.Alternative)
+	switch {
+	case opts.Test == TestT:
+		jc.Test, jc.Method = "paired_t", "t"
+		t := stats.PairedTTest(diffs, alt, 0.95)
+		jc.Statistic, jc.P = t.T, t.P
+		jc.T, jc.DF = ptr(t.T), ptr(t.DF)
+		if !math.IsNaN(t.CI.Lo) {
+			ci := t.CI
+			jc.DiffCIT = &ci
+		}
+		if math.IsNaN(t.P) {
+			jc.Method = ""
+		}
+	case opts.Test == TestSign:
+		jc.Test, jc.Method = "sign", "exact"
+		s := stats.SignTest(diffs, alt)
+		jc.Statistic, jc.P = float64(s.Pos), s.P
+	case binary && opts.Test == TestAuto:
 		jc.Test = "mcnemar_exact"
 		jc.Method = "exact"
 		jc.Statistic = float64(discA)
-		jc.P = stats.McNemarExact(discA, discB)
+		jc.P = stats.McNemarExactAlt(discA, discB, alt)
 		disc := float64(discA+discB) / n
 		if disc == 0 {
 			disc = math.NaN() // no example changed: fall back to the conservative bound
 		}
 		jc.MDE = stats.McNemarMDE(jc.N, jc.PassRateA, disc, opts.Alpha, Power)
 		jc.MDEMethod = MDEMcNemar
-	} else {
+	default:
 		jc.Test = "wilcoxon_signed_rank"
-		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true})
+		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true, Alternative: alt})
 		jc.Method, jc.Statistic, jc.P = w.Method, w.V, w.P
 		if !math.IsNaN(w.Z) {
 			z := w.Z
 			jc.Z = &z
 		}
+	}
+	if jc.MDEMethod != MDEMcNemar {
 		jc.MDE, jc.MDEMethod = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power), MDEPairedT
 		if opts.MDEMethod == MDENormal {
 			jc.MDE, jc.MDEMethod = stats.PairedMeanMDENormal(jc.N, sd(diffs), opts.Alpha, Power), MDENormal

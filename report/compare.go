@@ -41,6 +41,17 @@ type Options struct {
 	// ZeroMethod is Wilcoxon's treatment of zero differences: "wilcox"
 	// (default), "pratt" or "zsplit" (see stats.WilcoxonOptions).
 	ZeroMethod string
+	// Alternative is the alternative hypothesis of every paired test on
+	// B − A: "two-sided" (default), "greater" (B better) or "less" (B
+	// worse).
+	Alternative string
+	// Test is the paired test of each judge: TestAuto (default), TestWilcoxon,
+	// TestT or TestSign.
+	Test string
+	// ErrorsAs is what a result whose chain errored counts as for the
+	// judges: ErrorsSkip (default: left out) or ErrorsFail (a failed
+	// verdict, score 0 and pass false, for every judge).
+	ErrorsAs string
 }
 
 // The values of JudgeComparison.MDEMethod.
@@ -55,6 +66,28 @@ const (
 	// for the pass-rate difference at the observed discordance, as gavel
 	// plan computes it.
 	MDEMcNemar = "mcnemar"
+)
+
+// The values of Options.Test.
+const (
+	// TestAuto is the exact McNemar test for pass/fail judges over one
+	// epoch and the Wilcoxon signed-rank test otherwise.
+	TestAuto = "auto"
+	// TestWilcoxon is the Wilcoxon signed-rank test for every judge.
+	TestWilcoxon = "wilcoxon"
+	// TestT is the paired t-test for every judge.
+	TestT = "t"
+	// TestSign is the sign test for every judge.
+	TestSign = "sign"
+)
+
+// The values of Options.ErrorsAs.
+const (
+	// ErrorsSkip leaves errored results out of every judge's figures.
+	ErrorsSkip = "skip"
+	// ErrorsFail counts an errored result as a failed verdict (score 0,
+	// pass false) for every judge.
+	ErrorsFail = "fail"
 )
 
 func (o *Options) defaults() {
@@ -73,6 +106,15 @@ func (o *Options) defaults() {
 	if o.ZeroMethod == "" {
 		o.ZeroMethod = "wilcox"
 	}
+	if o.Alternative == "" {
+		o.Alternative = string(stats.TwoSided)
+	}
+	if o.Test == "" {
+		o.Test = TestAuto
+	}
+	if o.ErrorsAs == "" {
+		o.ErrorsAs = ErrorsSkip
+	}
 }
 
 // validate reports an unknown PAdjust or ZeroMethod.
@@ -84,6 +126,29 @@ func (o *Options) validate() error {
 	case "wilcox", "pratt", "zsplit":
 	default:
 		return fmt.Errorf("zero method %q: want wilcox, pratt or zsplit", o.ZeroMethod)
+	}
+	if _, err := stats.ParseAlternative(o.Alternative); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	switch o.Test {
+	case TestAuto, TestWilcoxon, TestT, TestSign:
+	default:
+		return fmt.Errorf("test %q: want auto, wilcoxon, t or sign", o.Test)
+	}
+	switch o.ErrorsAs {
+	case ErrorsSkip, ErrorsFail:
+	default:
+		return fmt.Errorf("errors-as %q: want skip or fail", o.ErrorsAs)
+	}
+	for _, g := range o.Gates {
+		if _, err := stats.ParseAlternative(g.Alternative); err != nil {
+			return fmt.Errorf("report: gate on %q: %w", g.Judge, err)
+		}
+		switch g.ErrorsAs {
+		case "", ErrorsSkip, ErrorsFail:
+		default:
+			return fmt.Errorf("report: gate on %q: errors_as %q: want skip or fail", g.Judge, g.ErrorsAs)
+		}
 	}
 	return nil
 }
@@ -125,7 +190,11 @@ type sideData struct {
 // loadSide reads one variant of one run: its results (status, latency,
 // tokens, cost) and its scores (numbers only; texts are read later for the
 // few examples a report shows).
-func loadSide(s Side, m *results.Manifest) (*sideData, error) {
+//
+// With errorsAsFail, every result whose status is not ok counts, for every
+// judge of the side but the pairwise ones, as a valid failed verdict (score 0, pass false),
+// replacing whatever score row it has.
+func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error) {
 	d := &sideData{side: s, run: m, index: map[string]int64{}, status: map[key]string{},
 		types: map[string]string{}, verdicts: map[string]map[key]verdict{}, graded: map[string]bool{}}
 	found := false
@@ -185,7 +254,11 @@ func loadSide(s Side, m *results.Manifest) (*sideData, error) {
 	st.LatencyP50 = stats.Quantile(d.latency, 0.5)
 	st.LatencyP95 = stats.Quantile(d.latency, 0.95)
 	st.LatencyP99 = stats.Quantile(d.latency, 0.99)
+	pairJudges := map[string]bool{} // judges with pairwise rows, in any variant
 	err = results.ReadScores(filepath.Join(s.Dir, results.ScoresFile), func(sc results.Score) error {
+		if sc.OtherVariant != nil {
+			pairJudges[sc.Judge] = true
+		}
 		if sc.Variant != s.Variant || sc.OtherVariant != nil {
 			return nil
 		}
@@ -214,6 +287,18 @@ func loadSide(s Side, m *results.Manifest) (*sideData, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if errorsAsFail {
+		for k, status := range d.status {
+			if status == results.StatusOK {
+				continue
+			}
+			for _, j := range d.judges {
+				if !pairJudges[j] {
+					d.verdicts[j][k] = verdict{status: results.ScoreOK, scored: true, hasPass: true}
+				}
+			}
+		}
 	}
 	for _, j := range d.judges {
 		st.Judges = append(st.Judges, judgeStats(j, d.types[j], d.verdicts[j], d.graded[j], st.Epochs))

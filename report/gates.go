@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/gavel-eval/gavel/report/stats"
 )
 
 // Gate is a quality gate. Absolute thresholds apply to each gated variant
@@ -23,6 +25,12 @@ type Gate struct {
 	MaxDrop         *float64
 	MaxCost         *float64
 	MaxP95LatencyMS *float64
+	// Alternative and ErrorsAs, when set and different from the report's
+	// Options, are the alternative and the treatment of errored results
+	// under which this gate is checked: its figures come from the report
+	// computed with them.
+	Alternative string
+	ErrorsAs    string
 }
 
 // Failed reports whether any evaluated gate failed.
@@ -207,6 +215,13 @@ func (r *Report) maxDrop(judge string, threshold float64, c Comparison) {
 		return
 	}
 	drop := -jc.Diff
+	if jc.Alternative == string(stats.Greater) {
+		// A test of "B better" has no power against a drop: the gate
+		// cannot pass on its p-value.
+		r.Gates = append(r.Gates, GateResult{Gate: name, Judge: judge, Variant: c.B, Passed: false, Value: drop, Threshold: threshold,
+			Detail: fmt.Sprintf("%s vs %s: the test's alternative is greater (B better), which cannot detect a drop; use two-sided or less", c.B, c.A)})
+		return
+	}
 	significant := !math.IsNaN(jc.PAdjusted) && jc.PAdjusted < r.Alpha
 	ok := !(drop > threshold && significant)
 	detail := fmt.Sprintf("%s vs %s: change %+.4f [%+.4f, %+.4f], p = %.4g (%s; raw %.4g, %s), n = %d",

@@ -171,9 +171,19 @@ type JudgeComparison struct {
 	// P (= PRaw) is the two-sided p-value, PAdjusted the same after the
 	// report's p-value adjustment (Report.PAdjust, Holm by default) over
 	// every (comparison, judge) p-value of the report.
-	P         float64 `json:"p"`
-	PRaw      float64 `json:"p_raw"`
-	PAdjusted float64 `json:"p_adjusted"`
+	P    float64 `json:"p"`
+	PRaw float64 `json:"p_raw"`
+	// Alternative is the alternative hypothesis P was computed for:
+	// "two-sided", "greater" (B better than A) or "less" (B worse).
+	Alternative string `json:"alternative"`
+	// T and DF are the paired t-test's statistic and degrees of freedom
+	// and DiffCIT its 95% interval for the mean difference (one end
+	// infinite, written null, for a one-sided alternative); set only when
+	// Test is "paired_t" and the test is defined.
+	T         *float64        `json:"t,omitempty"`
+	DF        *float64        `json:"df,omitempty"`
+	DiffCIT   *stats.Interval `json:"diff_ci_t,omitempty"`
+	PAdjusted float64         `json:"p_adjusted"`
 	// Improved, Regressed and Equal count examples by the sign of B − A.
 	Improved  int `json:"improved"`
 	Regressed int `json:"regressed"`

@@ -73,7 +73,7 @@ func fixtureReport() *Report {
 			Judges: []JudgeComparison{
 				{Judge: "correct", N: 196, MeanA: 0.812, MeanB: 0.862, Diff: 0.05, DiffCI: stats.Interval{Lo: 0.012, Hi: 0.081},
 					DiffCINormal: stats.Interval{Lo: 0.011, Hi: 0.089}, PassRateA: 0.812, PassRateB: 0.862, Test: "mcnemar_exact",
-					Method: "exact", Statistic: 4, P: 0.008, PRaw: 0.008, PAdjusted: 0.024, Improved: 14, Regressed: 4, Equal: 178, Verdict: "improved", MDE: 0.035, MDEMethod: MDEMcNemar,
+					Method: "exact", Statistic: 4, P: 0.008, PRaw: 0.008, Alternative: "two-sided", PAdjusted: 0.024, Improved: 14, Regressed: 4, Equal: 178, Verdict: "improved", MDE: 0.035, MDEMethod: MDEMcNemar,
 					Regressions: []ExampleChange{
 						{ExampleID: "ex-12", Input: `{"question":"2+2?"}`, Expected: "4", OutputA: "#### 4", OutputB: hostilePipe,
 							ScoreA: 1, ScoreB: 0, PassA: true, ReasonB: "expected 4", TraceA: "ta-12", TraceB: "tb-12"},
@@ -83,7 +83,7 @@ func fixtureReport() *Report {
 					}},
 				{Judge: "clear", N: 194, MeanA: 0.71, MeanB: 0.62, Diff: -0.09, DiffCI: stats.Interval{Lo: -0.13, Hi: -0.05},
 					DiffCINormal: stats.Interval{Lo: -0.131, Hi: -0.049}, PassRateA: 0.765, PassRateB: 0.6, Test: "wilcoxon_signed_rank",
-					Method: "normal+cc", Statistic: 1830.5, Z: ptr(-4.42), P: 0.00001, PRaw: 0.00001, PAdjusted: 0.00003, Improved: 20, Regressed: 61, Equal: 113, Verdict: "regressed", MDE: 0.04, MDEMethod: MDEPairedT,
+					Method: "normal+cc", Statistic: 1830.5, Z: ptr(-4.42), P: 0.00001, PRaw: 0.00001, Alternative: "two-sided", PAdjusted: 0.00003, Improved: 20, Regressed: 61, Equal: 113, Verdict: "regressed", MDE: 0.04, MDEMethod: MDEPairedT,
 					Regressions: []ExampleChange{
 						{ExampleID: "ex-31", Input: hostileNewline, OutputA: "Clear steps.", OutputB: hostileScript,
 							ScoreA: 0.9, ScoreB: 0.1, PassA: true, ReasonA: "easy to follow", ReasonB: hostileDetails, TraceA: "ta-31", TraceB: "tb-31"},
@@ -95,7 +95,7 @@ func fixtureReport() *Report {
 					Improvements: []ExampleChange{}},
 				{Judge: "concise", N: 196, MeanA: 0.959, MeanB: 0.954, Diff: -0.005, DiffCI: stats.Interval{Lo: -0.03, Hi: 0.02},
 					DiffCINormal: stats.Interval{Lo: -0.031, Hi: 0.021}, PassRateA: 0.959, PassRateB: 0.954, Test: "mcnemar_exact",
-					Method: "exact", Statistic: 4, P: 0.81, PRaw: 0.81, PAdjusted: 0.81, Improved: 3, Regressed: 4, Equal: 189, Verdict: "no significant difference", MDE: 0.03, MDEMethod: MDEMcNemar,
+					Method: "exact", Statistic: 4, P: 0.81, PRaw: 0.81, Alternative: "two-sided", PAdjusted: 0.81, Improved: 3, Regressed: 4, Equal: 189, Verdict: "no significant difference", MDE: 0.03, MDEMethod: MDEMcNemar,
 					Regressions: []ExampleChange{}, Improvements: []ExampleChange{}},
 			},
 		}},

@@ -376,10 +376,14 @@ func adjustedP(r *Report) string {
 // testLabel is a judge's test and how its p-value was computed, e.g.
 // "wilcoxon normal+cc".
 func testLabel(j JudgeComparison) string {
-	if j.Method == "" {
-		return shortTest(j.Test)
+	l := shortTest(j.Test)
+	if j.Method != "" && j.Method != l {
+		l += " " + j.Method
 	}
-	return shortTest(j.Test) + " " + j.Method
+	if j.Alternative == "greater" || j.Alternative == "less" {
+		l += " " + j.Alternative
+	}
+	return l
 }
 
 // shortTest abbreviates a test's name for the table.
@@ -389,6 +393,8 @@ func shortTest(s string) string {
 		return "mcnemar"
 	case "wilcoxon_signed_rank":
 		return "wilcoxon"
+	case "paired_t":
+		return "t"
 	case "":
 		return "-"
 	}

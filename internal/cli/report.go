@@ -21,8 +21,11 @@ import (
 // adjustment and Wilcoxon's zero method (gavel report, compare, run and
 // score).
 type statFlags struct {
-	pAdjust    string
-	zeroMethod string
+	pAdjust     string
+	zeroMethod  string
+	alternative string
+	test        string
+	errorsAs    string
 }
 
 func (s *statFlags) register(f *pflag.FlagSet) {
@@ -31,11 +34,19 @@ func (s *statFlags) register(f *pflag.FlagSet) {
 		"p-value `adjustment` over every comparison and judge of the report: holm, hochberg, bh, by, bonferroni or none")
 	f.Var(choiceValue{&s.zeroMethod, []string{"wilcox", "pratt", "zsplit"}}, "zero-method",
 		"Wilcoxon's treatment of zero differences: wilcox (drop them), pratt or zsplit")
+	s.alternative, s.test, s.errorsAs = string(stats.TwoSided), report.TestAuto, report.ErrorsSkip
+	f.Var(choiceValue{&s.alternative, []string{string(stats.TwoSided), string(stats.Greater), string(stats.Less)}}, "alternative",
+		"`alternative` of every paired test on B − A: two-sided, greater (B better) or less (B worse)")
+	f.Var(choiceValue{&s.test, []string{report.TestAuto, report.TestWilcoxon, report.TestT, report.TestSign}}, "test",
+		"paired `test` of every judge: auto (McNemar for pass/fail over one epoch, else Wilcoxon), wilcoxon, t (paired t-test) or sign")
+	f.Var(choiceValue{&s.errorsAs, []string{report.ErrorsSkip, report.ErrorsFail}}, "errors-as",
+		"what a result whose chain errored counts as for every judge: skip (left out) or fail (score 0, pass false)")
 }
 
 // options fills the statistics fields of o.
 func (s *statFlags) options(o report.Options) report.Options {
 	o.PAdjust, o.ZeroMethod = s.pAdjust, s.zeroMethod
+	o.Alternative, o.Test, o.ErrorsAs = s.alternative, s.test, s.errorsAs
 	return o
 }
 
@@ -400,7 +411,8 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 	out := make([]report.Gate, len(gs))
 	for i, g := range gs {
 		out[i] = report.Gate{Judge: g.Judge, MinPassRate: g.MinPassRate, MinMean: g.MinMean, MaxErrorRate: g.MaxErrorRate,
-			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS}
+			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS,
+			Alternative: g.Alternative, ErrorsAs: g.ErrorsAs}
 	}
 	return out
 }

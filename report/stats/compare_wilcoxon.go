@@ -19,9 +19,12 @@ type WilcoxonOptions struct {
 	// Correction applies the continuity correction of 1/2 to the normal
 	// approximation (R's correct = TRUE, SciPy's correction=True).
 	Correction bool
+	// Alternative is the alternative hypothesis on the differences:
+	// TwoSided (also for ""), Greater (they tend to be positive) or Less.
+	Alternative Alternative
 }
 
-// WilcoxonResult is the outcome of a two-sided Wilcoxon signed-rank test.
+// WilcoxonResult is the outcome of a Wilcoxon signed-rank test.
 type WilcoxonResult struct {
 	// N is the number of differences that take part: the nonzero ones for
 	// "wilcox", all of them for "pratt" and "zsplit".
@@ -32,25 +35,31 @@ type WilcoxonResult struct {
 	// Z is the standardized statistic of the normal approximation
 	// (continuity-corrected when Method is "normal+cc"); NaN for "exact".
 	Z float64
-	// P is the two-sided p-value.
+	// P is the p-value for the options' alternative (two-sided by
+	// default).
 	P float64
 	// Method is "exact", "normal+cc" or "normal"; "" when P is NaN
 	// because there is no data.
 	Method string
 }
 
-// Wilcoxon runs the two-sided Wilcoxon (1945) signed-rank test of the
+// Wilcoxon runs the Wilcoxon (1945) signed-rank test of the
 // paired differences diffs against a median of 0, by the rule of R 4.2's
-// wilcox.test(d, exact = NULL, correct = o.Correction):
+// wilcox.test(d, exact = NULL, correct = o.Correction, alternative =
+// o.Alternative):
 //
 //   - exact, when there are no zero and no tied absolute differences and
 //     fewer than 50 nonzero differences: the null distribution of W+ over
 //     the 2^n equally likely sign patterns, p = min(1, 2·min(P(W+ <= V),
-//     P(W+ >= V)));
+//     P(W+ >= V))), or the one tail P(W+ >= V) for Greater and P(W+ <= V)
+//     for Less;
 //   - the normal approximation otherwise: z = (V - μ - cc) / σ with
 //     μ = n(n+1)/4, the tie-corrected σ² = [n(n+1)(2n+1) - Σ(t³-t)/2] / 24
 //     (t over the sizes of the groups of tied ranks), cc = sign(V - μ)/2
-//     when o.Correction holds, else 0, and p = 2Φ(-|z|).
+//     when o.Correction holds, else 0, and p = 2Φ(-|z|); for Greater
+//     cc = +1/2 and p = 1 - Φ(z), for Less cc = -1/2 and p = Φ(z) (the
+//     correction moves V toward μ in the direction of the alternative, as
+//     R's and SciPy's).
 //
 // For "pratt", μ and σ² lose the share of the zero ranks: μ -= z0(z0+1)/4
 // and σ² -= z0(z0+1)(2z0+1)/24, z0 being the number of zeros, as in
@@ -63,9 +72,9 @@ type WilcoxonResult struct {
 // present) its p-value is the same as this function's.
 //
 // P is NaN (Method "") for an empty diffs, one holding a NaN, an unknown
-// ZeroMethod, and when every difference is zero under "wilcox" or "pratt"
+// ZeroMethod or an unknown Alternative, and when every difference is zero under "wilcox" or "pratt"
 // (R returns NaN there; SciPy raises an error). Under "zsplit" all zeros
-// give V = n(n+1)/4, z = 0 and p = 1.
+// give V = n(n+1)/4, z = 0 and a two-sided p = 1.
 func Wilcoxon(diffs []float64, o WilcoxonOptions) WilcoxonResult {
 	res := WilcoxonResult{V: math.NaN(), Z: math.NaN(), P: math.NaN()}
 	zm := o.ZeroMethod
@@ -74,6 +83,13 @@ func Wilcoxon(diffs []float64, o WilcoxonOptions) WilcoxonResult {
 	}
 	if len(diffs) == 0 || slices.ContainsFunc(diffs, math.IsNaN) ||
 		(zm != "wilcox" && zm != "pratt" && zm != "zsplit") {
+		return res
+	}
+	alt := o.Alternative
+	if alt == "" {
+		alt = TwoSided
+	}
+	if !alt.valid() {
 		return res
 	}
 	var d []float64
@@ -108,7 +124,7 @@ func Wilcoxon(diffs []float64, o WilcoxonOptions) WilcoxonResult {
 		return res
 	}
 	if zeros == 0 && n < 50 && !hasTies(ranks) {
-		res.P = signedRankExactP(ranks, wPlus)
+		res.P = signedRankExactP(ranks, wPlus, alt)
 		res.Method = "exact"
 		return res
 	}
@@ -125,7 +141,11 @@ func Wilcoxon(diffs []float64, o WilcoxonOptions) WilcoxonResult {
 	if o.Correction {
 		res.Method = "normal+cc"
 	}
-	res.Z, res.P = signedRankNormal(wPlus, mu, variance, o.Correction)
+	if alt == TwoSided {
+		res.Z, res.P = signedRankNormal(wPlus, mu, variance, o.Correction)
+	} else {
+		res.Z, res.P = signedRankNormalOneSided(wPlus, mu, variance, o.Correction, alt)
+	}
 	return res
 }
 
@@ -148,6 +168,27 @@ func signedRankNormal(wPlus, mu, variance float64, correct bool) (z, p float64) 
 	}
 	z = num / math.Sqrt(variance)
 	return z, min(1, math.Erfc(math.Abs(z)/math.Sqrt2))
+}
+
+// signedRankNormalOneSided is the normal approximation to the one-sided
+// p-value of the plus-rank sum wPlus for alt (Greater or Less): z = (wPlus -
+// mu - cc) / sqrt(variance) with cc = +1/2 for Greater and -1/2 for Less
+// when correct holds (0 otherwise), and p = 1 - Φ(z) for Greater, Φ(z) for
+// Less.
+func signedRankNormalOneSided(wPlus, mu, variance float64, correct bool, alt Alternative) (z, p float64) {
+	num := wPlus - mu
+	if correct {
+		if alt == Greater {
+			num -= 0.5
+		} else {
+			num += 0.5
+		}
+	}
+	z = num / math.Sqrt(variance)
+	if alt == Greater {
+		return z, math.Erfc(z/math.Sqrt2) / 2
+	}
+	return z, math.Erfc(-z/math.Sqrt2) / 2
 }
 
 // WilcoxonSignedRank is Wilcoxon(diffs, WilcoxonOptions{ZeroMethod:
@@ -235,9 +276,16 @@ func signedRankTails(ranks []float64, w float64) (le, ge float64) {
 	return le, ge
 }
 
-// signedRankExactP is the two-sided exact (permutation) p-value of the
-// observed plus-rank sum wPlus: min(1, 2 · min(P(T <= w), P(T >= w))).
-func signedRankExactP(ranks []float64, wPlus float64) float64 {
+// signedRankExactP is the exact (permutation) p-value of the observed
+// plus-rank sum wPlus for alt: min(1, 2 · min(P(T <= w), P(T >= w)))
+// two-sided, P(T >= w) for Greater, P(T <= w) for Less.
+func signedRankExactP(ranks []float64, wPlus float64, alt Alternative) float64 {
 	le, ge := signedRankTails(ranks, wPlus)
+	switch alt {
+	case Greater:
+		return min(1, ge)
+	case Less:
+		return min(1, le)
+	}
 	return min(1, 2*min(le, ge))
 }
