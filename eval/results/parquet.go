@@ -136,18 +136,25 @@ func (w *Writer[T]) Close() error {
 }
 
 // ReadResults streams the rows of a results.parquet file to fn in file order.
-func ReadResults(path string, fn func(Result) error) error { return readFile(path, fn) }
+func ReadResults(path string, fn func(Result) error) error {
+	return readFile(path, resultJSONColumns, fn)
+}
 
 // ReadScores streams the rows of a scores.parquet file to fn in file order.
-func ReadScores(path string, fn func(Score) error) error { return readFile(path, fn) }
+func ReadScores(path string, fn func(Score) error) error {
+	return readFile(path, scoreJSONColumns, fn)
+}
 
-func readFile[T any](path string, fn func(T) error) error {
+// readFile reads the rows of path as T through the schema the writer
+// stores (jsonColumns typed JSON), so files written that way are read
+// without a per-row conversion; older files are converted.
+func readFile[T any](path string, jsonColumns []string, fn func(T) error) error {
 	f, pf, err := openParquet(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := parquet.NewGenericReader[T](pf)
+	r := parquet.NewGenericReader[T](pf, storedSchema(parquet.SchemaOf(new(T)), jsonColumns))
 	defer r.Close()
 	buf := make([]T, 256)
 	for {

@@ -257,6 +257,15 @@ func TestMergeConvertsOlderParts(t *testing.T) {
 	writeResults(t, cur, []results.Result{{RunID: "run", Variant: "v", ExampleID: "e1", ExampleIndex: 1, Status: "ok",
 		Input: `{"q":1}`, Output: "one\xff", Steps: "{}", TraceID: "t1", StartedAt: t0}}, 1)
 
+	// A file of the older schema reads on its own too.
+	var olds []results.Result
+	if err := results.ReadResults(old, func(r results.Result) error { olds = append(olds, r); return nil }); err != nil {
+		t.Fatalf("reading a file of the older schema: %v", err)
+	}
+	if len(olds) != 1 || olds[0].Output != "zero" || olds[0].Input != `{"q":0}` || results.Deref(olds[0].Expected) != "0" {
+		t.Errorf("a file of the older schema read back as %+v", olds)
+	}
+
 	for _, order := range [][]string{{old, cur}, {cur, old}} {
 		for name, merge := range map[string]func(string, []string) error{
 			"MergeSorted": func(dst string, srcs []string) error { return results.MergeSorted(dst, srcs, nil) },
