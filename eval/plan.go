@@ -352,6 +352,10 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 			return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d]", i), Msg: err.Error()}
 		}
 		judges.NameCalls(j, js.Name)
+		scale := js.Scale
+		if scale == judges.ScaleUnknown {
+			scale = judges.ScaleOf(f, j)
+		}
 		if js.Repeats > 1 {
 			if _, pair := j.(judges.PairJudge); pair {
 				return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d].repeats", i), Msg: "pairwise judges cannot be repeated"}
@@ -389,7 +393,7 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 		b, _ := json.Marshal(map[string]any{"type": js.Type, "config": cfg})
 		sum := sha256.Sum256(b)
 		jp.hash = "sha256:" + hex.EncodeToString(sum[:8])
-		jp.manifest = results.Judge{Name: js.Name, Type: js.Type, Config: cfg, Hash: jp.hash}
+		jp.manifest = results.Judge{Name: js.Name, Type: js.Type, Scale: string(scale), Config: cfg, Hash: jp.hash}
 		out = append(out, jp)
 	}
 	return out, nil

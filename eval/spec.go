@@ -261,6 +261,10 @@ type JudgeSpec struct {
 	// visible); Aggregate combines them: majority (default) or mean.
 	Repeats   int
 	Aggregate string
+	// Scale overrides the judge type's level of measurement (binary,
+	// ordinal or continuous), which chooses the paired test of a
+	// comparison; "" keeps the type's own.
+	Scale judges.Scale
 
 	// node is the judge's mapping in the spec, for positions in errors.
 	node *yaml.Node
@@ -272,6 +276,7 @@ type judgeCommon struct {
 	Expected  string `yaml:"expected"`
 	Repeats   int    `yaml:"repeats"`
 	Aggregate string `yaml:"aggregate"`
+	Scale     string `yaml:"scale"`
 }
 
 func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
@@ -304,6 +309,11 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	default:
 		return d.errf(valueNode(n, "aggregate"), join(path, "aggregate"), "unknown aggregate %q (majority or mean)", c.Aggregate)
 	}
+	scale, err := judges.ParseScale(c.Scale)
+	if err != nil {
+		return d.errf(valueNode(n, "scale"), join(path, "scale"), "%v", err)
+	}
+	j.Scale = scale
 	j.Name, j.Type, j.Expected, j.Config, j.Line = c.Name, c.Type, c.Expected, cfg, n.Line
 	j.Repeats, j.Aggregate = c.Repeats, c.Aggregate
 	j.node = n

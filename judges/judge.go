@@ -91,6 +91,10 @@ type Factory struct {
 	// Kind groups judge types in listings: "string", "structure",
 	// "overlap", "task", "run", "meaning", "custom", "llm".
 	Kind string
+	// Scale is the level of measurement of the type's scores
+	// (ScaleUnknown: inferred from the scores); a judge that is a Scaler
+	// overrides it.
+	Scale Scale
 }
 
 // Env is what judges may use from the outside world. Heuristic judges

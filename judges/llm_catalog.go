@@ -13,12 +13,12 @@ func registerLLM(c Catalog) {
 	c.Register(llmFactory("closed_qa",
 		"OpenAI Evals' closedqa: a judge model reasons, then answers Y or N to whether the output meets a criterion",
 		NewClosedQA))
-	c.Register(llmFactory("factuality",
+	c.Register(withScale(ScaleOrdinal, llmFactory("factuality",
 		"OpenAI Evals' fact: a judge model compares the output with the expected expert answer (A-E, scored 0.5/0.75/1/0/0.75)",
-		NewFactuality))
-	c.Register(llmFactory("classify",
+		NewFactuality)))
+	c.Register(withScale(ScaleOrdinal, llmFactory("classify",
 		"a judge model picks one of your labels for the output; each label has a score",
-		NewClassify))
+		NewClassify)))
 	c.Register(llmFactory("g_eval",
 		"G-Eval: a judge model rates the output 1..max_score following evaluation steps; probability-weighted or sampled score",
 		NewGEval))
@@ -55,6 +55,12 @@ func NameCalls(j Judge, name string) bool {
 
 // llmFactory makes the Factory of an LLM judge type, whose constructor
 // takes the environment (factory's Build ignores it).
+// withScale sets f's Scale and returns f.
+func withScale(s Scale, f Factory) Factory {
+	f.Scale = s
+	return f
+}
+
 func llmFactory[C any, J Judge](typ, description string, build func(C, Env) (J, error)) Factory {
 	return Factory{
 		Type:        typ,

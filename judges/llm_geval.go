@@ -117,6 +117,16 @@ type GEval struct {
 
 var _ Judge = (*GEval)(nil)
 
+// Scale is ordinal when the judge samples one rating per output (the
+// rating itself, one of max_score levels) and continuous when it weights
+// or averages ratings.
+func (j *GEval) Scale() Scale {
+	if !j.logprobs && j.samples == 1 {
+		return ScaleOrdinal
+	}
+	return ScaleContinuous
+}
+
 // NewGEval returns a g_eval judge calling env.Model.
 func NewGEval(cfg GEvalConfig, env Env) (*GEval, error) {
 	if cfg.Criteria == "" {

@@ -466,13 +466,13 @@ func (r *Report) adjustPValues(opts Options) error {
 			k++
 			switch {
 			case jc.N < 2 || math.IsNaN(jc.PAdjusted):
-				jc.Verdict = "not enough data"
-			case jc.PAdjusted < opts.Alpha && jc.Diff > 0:
-				jc.Verdict = "improved"
-			case jc.PAdjusted < opts.Alpha && jc.Diff < 0:
-				jc.Verdict = "regressed"
+				jc.Verdict = VerdictNotEnoughData
+			case jc.PAdjusted < opts.Alpha && jc.Direction > 0:
+				jc.Verdict = VerdictImproved
+			case jc.PAdjusted < opts.Alpha && jc.Direction < 0:
+				jc.Verdict = VerdictRegressed
 			default:
-				jc.Verdict = "no significant difference"
+				jc.Verdict = VerdictNoDifference
 			}
 		}
 	}
@@ -516,7 +516,6 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 		return jc
 	}
 	diffs := make([]float64, len(pairs))
-	binary := !a.graded[judge] && !b.graded[judge] && a.stats.Epochs <= 1 && b.stats.Epochs <= 1
 	var discA, discB int // pass→fail, fail→pass
 	for i, p := range pairs {
 		diffs[i] = p.sb.mean - p.sa.mean
@@ -548,8 +547,21 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 	jc.DiffCI = stats.PairedBootstrapCI(diffs, 0.95, opts.Bootstrap, opts.Seed)
 	jc.DiffCINormal = stats.NormalCI(diffs, 0.95)
 	alt := stats.Alternative(opts.Alternative)
-	switch {
-	case opts.Test == TestT:
+	oneSided := alt != stats.TwoSided
+	jc.Scale = judgeScale(a, b, judge)
+	test := opts.Test
+	if test == TestAuto {
+		switch {
+		case jc.Scale == scaleBinary && a.stats.Epochs <= 1 && b.stats.Epochs <= 1:
+			test = "mcnemar"
+		case jc.Scale == scaleOrdinal:
+			test = TestSign
+		default:
+			test = TestWilcoxon
+		}
+	}
+	switch test {
+	case TestT:
 		jc.Test, jc.Method = "paired_t", "t"
 		t := stats.PairedTTest(diffs, alt, 0.95)
 		jc.Statistic, jc.P = t.T, t.P
@@ -561,34 +573,44 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 		if math.IsNaN(t.P) {
 			jc.Method = ""
 		}
-	case opts.Test == TestSign:
+		jc.Direction = signOf(jc.Diff)
+	case TestSign:
 		jc.Test, jc.Method = "sign", "exact"
 		s := stats.SignTest(diffs, alt)
 		jc.Statistic, jc.P = float64(s.Pos), s.P
-	case binary && opts.Test == TestAuto:
+		jc.Direction = signOf(float64(s.Pos - s.Neg))
+	case "mcnemar":
 		jc.Test = "mcnemar_exact"
 		jc.Method = "exact"
 		jc.Statistic = float64(discA)
 		jc.P = stats.McNemarExactAlt(discA, discB, alt)
+		jc.Direction = signOf(float64(discB - discA))
 		disc := float64(discA+discB) / n
 		if disc == 0 {
 			disc = math.NaN() // no example changed: fall back to the conservative bound
 		}
-		jc.MDE = stats.McNemarMDE(jc.N, jc.PassRateA, disc, opts.Alpha, Power)
+		baseline := jc.PassRateA
+		if alt == stats.Less {
+			// A drop from p is a rise from 1 − p with the roles swapped.
+			baseline = 1 - jc.PassRateA
+		}
+		jc.MDE = stats.McNemarMDESided(jc.N, baseline, disc, opts.Alpha, Power, oneSided)
 		jc.MDEMethod = MDEMcNemar
 	default:
 		jc.Test = "wilcoxon_signed_rank"
 		w := stats.Wilcoxon(diffs, stats.WilcoxonOptions{ZeroMethod: opts.ZeroMethod, Correction: true, Alternative: alt})
 		jc.Method, jc.Statistic, jc.P = w.Method, w.V, w.P
+		jc.Direction = signOf(w.V - float64(w.N*(w.N+1))/4)
 		if !math.IsNaN(w.Z) {
 			z := w.Z
 			jc.Z = &z
+			jc.Direction = signOf(w.Z)
 		}
 	}
 	if jc.MDEMethod != MDEMcNemar {
-		jc.MDE, jc.MDEMethod = stats.PairedMeanMDE(jc.N, sd(diffs), opts.Alpha, Power), MDEPairedT
+		jc.MDE, jc.MDEMethod = stats.PairedT{Alpha: opts.Alpha, OneSided: oneSided, Strict: true}.Effect(n, Power)*sd(diffs), MDEPairedT
 		if opts.MDEMethod == MDENormal {
-			jc.MDE, jc.MDEMethod = stats.PairedMeanMDENormal(jc.N, sd(diffs), opts.Alpha, Power), MDENormal
+			jc.MDE, jc.MDEMethod = stats.PairedNormalEffect(n, opts.Alpha, Power, oneSided)*sd(diffs), MDENormal
 		}
 	}
 	jc.PRaw = jc.P
@@ -617,6 +639,43 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 			ScoreA: p.sa.mean, ScoreB: p.sb.mean, PassA: p.sa.pass >= 0.5, PassB: p.sb.pass >= 0.5})
 	}
 	return jc
+}
+
+// The judge scales of a run's manifest (judges.Scale's values).
+const (
+	scaleBinary     = "binary"
+	scaleOrdinal    = "ordinal"
+	scaleContinuous = "continuous"
+)
+
+// judgeScale is the scale of judge on sides a and b: the one a run
+// declares (A's first), else binary when every score of both sides is 0
+// or 1 and continuous otherwise. A declared binary judge with graded
+// scores is continuous.
+func judgeScale(a, b *sideData, judge string) string {
+	graded := a.graded[judge] || b.graded[judge]
+	scale := a.scales[judge]
+	if scale == "" {
+		scale = b.scales[judge]
+	}
+	switch {
+	case scale == "" && !graded, scale == scaleBinary && !graded:
+		return scaleBinary
+	case scale == "" || scale == scaleBinary:
+		return scaleContinuous
+	}
+	return scale
+}
+
+// signOf is the sign of x: 1, -1 or 0 (NaN included).
+func signOf(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }
 
 func sd(xs []float64) float64 {

@@ -70,8 +70,9 @@ const (
 
 // The values of Options.Test.
 const (
-	// TestAuto is the exact McNemar test for pass/fail judges over one
-	// epoch and the Wilcoxon signed-rank test otherwise.
+	// TestAuto chooses by the judge's scale: the exact McNemar test for
+	// binary judges over one epoch, the sign test for ordinal judges and
+	// the Wilcoxon signed-rank test otherwise.
 	TestAuto = "auto"
 	// TestWilcoxon is the Wilcoxon signed-rank test for every judge.
 	TestWilcoxon = "wilcoxon"
@@ -185,6 +186,7 @@ type sideData struct {
 	types    map[string]string          // judge -> type
 	verdicts map[string]map[key]verdict // judge -> key -> verdict
 	graded   map[string]bool
+	scales   map[string]string // judge -> declared scale ("" when none)
 }
 
 // loadSide reads one variant of one run: its results (status, latency,
@@ -196,7 +198,7 @@ type sideData struct {
 // replacing whatever score row it has.
 func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error) {
 	d := &sideData{side: s, run: m, index: map[string]int64{}, status: map[key]string{},
-		types: map[string]string{}, verdicts: map[string]map[key]verdict{}, graded: map[string]bool{}}
+		types: map[string]string{}, verdicts: map[string]map[key]verdict{}, graded: map[string]bool{}, scales: map[string]string{}}
 	found := false
 	for _, v := range m.Variants {
 		found = found || v.Name == s.Variant
@@ -211,6 +213,7 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 	for _, j := range m.Judges {
 		d.judges = append(d.judges, j.Name)
 		d.types[j.Name] = j.Type
+		d.scales[j.Name] = j.Scale
 		d.verdicts[j.Name] = map[key]verdict{}
 	}
 	st := &d.stats

@@ -155,16 +155,24 @@ type JudgeComparison struct {
 	// PassRateA, PassRateB over the N paired examples.
 	PassRateA float64 `json:"pass_rate_a"`
 	PassRateB float64 `json:"pass_rate_b"`
-	// Test is "mcnemar_exact" (binary verdicts, one epoch) or
-	// "wilcoxon_signed_rank"; Method how its p-value was computed:
-	// "exact" (McNemar always; Wilcoxon without ties or zeros and n < 50)
-	// or "normal+cc" (Wilcoxon's tie-corrected normal approximation with
-	// continuity correction); "" when there is no p-value.
+	// Scale is the judge's level of measurement, which chose the test
+	// under Options.Test "auto": "binary", "ordinal" or "continuous",
+	// declared by the judge type or the spec's `scale:`, else inferred
+	// from the scores (binary when every score is 0 or 1).
+	Scale string `json:"scale"`
+	// Test is "mcnemar_exact" (binary verdicts, one epoch), "sign"
+	// (ordinal judges, or Options.Test "sign"), "paired_t" (Options.Test
+	// "t") or "wilcoxon_signed_rank"; Method how its p-value was
+	// computed: "exact" (McNemar and the sign test always; Wilcoxon
+	// without ties or zeros and n < 50), "normal+cc" (Wilcoxon's
+	// tie-corrected normal approximation with continuity correction) or
+	// "t"; "" when there is no p-value.
 	Test   string `json:"test"`
 	Method string `json:"method"`
 	// Statistic is the test statistic: Wilcoxon's V (the rank sum of the
 	// positive differences B − A), McNemar's b, the number of examples A
-	// passed and B failed. Z is Wilcoxon's standardized statistic, nil
+	// passed and B failed, the sign test's number of positive differences,
+	// the paired t. Z is Wilcoxon's standardized statistic, nil
 	// unless Method is a normal approximation.
 	Statistic float64  `json:"statistic"`
 	Z         *float64 `json:"z,omitempty"`
@@ -188,11 +196,21 @@ type JudgeComparison struct {
 	Improved  int `json:"improved"`
 	Regressed int `json:"regressed"`
 	Equal     int `json:"equal"`
-	// Verdict is "improved", "regressed", "no significant difference", or
-	// "not enough data".
+	// Direction is the sign of the test's departure from its null value
+	// (1: B better, -1: B worse, 0: neither), which sets the direction of
+	// a significant Verdict: the sign of Diff for McNemar and the t-test,
+	// of positive minus negative differences for the sign test, of z (or
+	// V − n(n+1)/4) for Wilcoxon.
+	Direction int `json:"direction"`
+	// Verdict is VerdictImproved, VerdictRegressed, VerdictNoDifference or
+	// VerdictNotEnoughData. The direction of a significant result is the
+	// test's own (the sign of the statistic's departure from its null
+	// value), which for the sign and Wilcoxon tests can differ from the
+	// sign of Diff.
 	Verdict string `json:"verdict"`
 	// MDE is the smallest difference this n could detect with 80% power at
-	// α = 0.05 (in score units; for pass/fail judges, in pass rate).
+	// α (in score units; for pass/fail judges, in pass rate), for the
+	// report's alternative: one-sided when it is "greater" or "less".
 	MDE float64 `json:"mde"`
 	// MDEMethod is how MDE was computed: MDEPairedT, MDENormal or
 	// MDEMcNemar.
@@ -202,6 +220,14 @@ type JudgeComparison struct {
 	Regressions  []ExampleChange `json:"regressions"`
 	Improvements []ExampleChange `json:"improvements"`
 }
+
+// The values of JudgeComparison.Verdict.
+const (
+	VerdictImproved      = "improved"
+	VerdictRegressed     = "regressed"
+	VerdictNoDifference  = "no significant difference"
+	VerdictNotEnoughData = "not enough data"
+)
 
 // ExampleChange is one example under both variants.
 type ExampleChange struct {

@@ -117,8 +117,12 @@ type Step struct {
 
 // Judge is one resolved judge.
 type Judge struct {
-	Name   string         `json:"name"`
-	Type   string         `json:"type"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Scale is the judge's level of measurement, "binary", "ordinal" or
+	// "continuous", when the judge or the spec declares it; "" means it
+	// is inferred from the scores.
+	Scale  string         `json:"scale,omitempty"`
 	Config map[string]any `json:"config,omitempty"`
 	Hash   string         `json:"hash"`
 }

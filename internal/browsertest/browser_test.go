@@ -197,6 +197,8 @@ type fixtures struct {
 	arithReport    string
 	arithCompare   string // two runs compared
 	arithAB        string // hinted against plain within one run
+	arithGreater   string // the same, one-sided (B better)
+	arithGreaterJS string // its JSON report
 }
 
 var (
@@ -226,6 +228,8 @@ func getFixtures(t testing.TB) fixtures {
 			{"report", fix.arith, "--format", "html=" + filepath.Join(dir, "arith.html")},
 			{"compare", fix.arith, fix.arith2, "--format", "html=" + filepath.Join(dir, "arith-compare.html")},
 			{"compare", fix.arith, "--a", "hinted", "--b", "plain", "--format", "html=" + filepath.Join(dir, "arith-ab.html")},
+			{"compare", fix.arith, "--a", "hinted", "--b", "plain", "--alternative", "greater",
+				"--format", "html=" + filepath.Join(dir, "arith-greater.html"), "--format", "json=" + filepath.Join(dir, "arith-greater.json")},
 		}
 		for _, args := range steps {
 			code, stderr := testrun.Gavel(t, args...)
@@ -240,6 +244,8 @@ func getFixtures(t testing.TB) fixtures {
 		fix.arithReport = "file://" + filepath.Join(dir, "arith.html")
 		fix.arithCompare = "file://" + filepath.Join(dir, "arith-compare.html")
 		fix.arithAB = "file://" + filepath.Join(dir, "arith-ab.html")
+		fix.arithGreater = "file://" + filepath.Join(dir, "arith-greater.html")
+		fix.arithGreaterJS = filepath.Join(dir, "arith-greater.json")
 	})
 	if fixErr != nil {
 		t.Fatal(fixErr)

@@ -1,7 +1,9 @@
 package browsertest
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -274,6 +276,40 @@ func TestTwoRunsCompareAndCharts(t *testing.T) {
 	}
 	if got := b.count("svg.chart title"); got < b.count("svg.chart") {
 		t.Errorf("%d titles for %d charts", got, b.count("svg.chart"))
+	}
+	b.clean()
+}
+
+// TestCompareShowsTestAndAlternative: each judge's line names the paired
+// test the JSON report names and, for a one-sided comparison, its
+// alternative.
+func TestCompareShowsTestAndAlternative(t *testing.T) {
+	f := getFixtures(t)
+	raw, err := os.ReadFile(f.arithGreaterJS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Comparisons) != 1 || len(rep.Comparisons[0].Judges) == 0 {
+		t.Fatalf("%d comparisons in the JSON report, want 1 with judges", len(rep.Comparisons))
+	}
+	var want []string
+	for _, jc := range rep.Comparisons[0].Judges {
+		if jc.Alternative != "greater" {
+			t.Fatalf("judge %s: alternative %q in the JSON report", jc.Judge, jc.Alternative)
+		}
+		want = append(want, strings.ReplaceAll(jc.Test, "_", " ")+", one-sided B > A")
+	}
+	b := newBrowser(t)
+	b.open(f.arithGreater)
+	b.click(`#tabs button[data-view="compare"]`)
+	b.waitFor(`document.querySelectorAll('#compare-figures td.cmp-test').length > 0`)
+	got := evalJS[[]string](b, `[...document.querySelectorAll('#compare-figures td.cmp-test')].map(e => e.textContent)`)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("test cells %q, want %q", got, want)
 	}
 	b.clean()
 }

@@ -17,6 +17,7 @@ func TestCompareAlternativeTestFlags(t *testing.T) {
 	run := arithmeticRun(t)
 	type judge struct {
 		Test        string   `json:"test"`
+		Scale       string   `json:"scale"`
 		Alternative string   `json:"alternative"`
 		T           *float64 `json:"t"`
 		DF          *float64 `json:"df"`
@@ -46,10 +47,16 @@ func TestCompareAlternativeTestFlags(t *testing.T) {
 		}
 		return rep.Comparisons[0].Judges
 	}
+	byScale := map[string]string{"binary": "mcnemar_exact", "ordinal": "sign", "continuous": "wilcoxon_signed_rank"}
+	scales := map[string]bool{}
 	for _, j := range read() {
-		if j.Alternative != "two-sided" || j.T != nil || (j.Test != "mcnemar_exact" && j.Test != "wilcoxon_signed_rank") {
-			t.Errorf("default: %+v", j)
+		scales[j.Scale] = true
+		if j.Alternative != "two-sided" || j.T != nil || byScale[j.Scale] == "" || j.Test != byScale[j.Scale] {
+			t.Errorf("default: the test follows the scale: %+v", j)
 		}
+	}
+	if !scales["binary"] || !scales["ordinal"] {
+		t.Errorf("default: scales %v, want binary and ordinal judges in the fixture", scales)
 	}
 	for _, j := range read("--test", "t", "--alternative", "less") {
 		if j.Test != "paired_t" || j.Alternative != "less" || (j.N >= 2 && j.DF == nil) {

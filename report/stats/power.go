@@ -61,8 +61,11 @@ func connorN(psi, delta, alpha, power float64) float64 {
 //
 // the probability of rejecting in the direction of δ (the other tail is
 // negligible whenever the power is of interest).
-func connorPower(n, psi, delta, alpha float64) float64 {
-	za := normalQuantile(1 - alpha/2)
+//
+// With oneSided, z_{1-α} replaces z_{1-α/2}: the power of the one-sided
+// test in the direction of δ.
+func connorPower(n, psi, delta, alpha float64, oneSided bool) float64 {
+	za := normalCritical(alpha, oneSided)
 	v := psi - delta*delta
 	if v <= 0 {
 		return 1
@@ -143,11 +146,13 @@ func PairedProportionMDE(n int, baseline, discordance, alpha, power float64) flo
 	if n < 1 {
 		return math.NaN()
 	}
-	return pairedProportionMDE(float64(n), baseline, discordance, alpha, power)
+	return pairedProportionMDE(float64(n), baseline, discordance, alpha, power, false)
 }
 
 // pairedProportionMDE is PairedProportionMDE for a real-valued n.
-func pairedProportionMDE(n, baseline, discordance, alpha, power float64) float64 {
+// With oneSided the test is one-sided at level alpha (in the direction
+// of the improvement).
+func pairedProportionMDE(n, baseline, discordance, alpha, power float64, oneSided bool) float64 {
 	if !(baseline >= 0 && baseline < 1) || !validProb(alpha) || !validProb(power) ||
 		(!math.IsNaN(discordance) && !(discordance > 0 && discordance <= 1)) {
 		return math.NaN()
@@ -157,7 +162,7 @@ func pairedProportionMDE(n, baseline, discordance, alpha, power float64) float64
 		if !ok {
 			return false, false
 		}
-		return true, connorPower(n, psi, delta, alpha) >= power
+		return true, connorPower(n, psi, delta, alpha, oneSided) >= power
 	}
 	// The feasible deltas form an interval [lo, hi] within (0, 1-baseline].
 	hi := 1 - baseline
@@ -257,7 +262,7 @@ func PairedProportionMDERepeated(n int, baseline, discordance, alpha, power floa
 	if math.IsNaN(de) || n < 1 {
 		return math.NaN()
 	}
-	return pairedProportionMDE(float64(n)/de, baseline, discordance, alpha, power)
+	return pairedProportionMDE(float64(n)/de, baseline, discordance, alpha, power, false)
 }
 
 // RepeatCorrelation estimates the intra-example correlation ρ of
@@ -706,12 +711,25 @@ func PairedMeanMDENormal(n int, sdDiff, alpha, power float64) float64 {
 // baseline 1), the MDE of a drop, which is that of a rise from
 // 1 - baseline.
 func McNemarMDE(n int, baseline, discordance, alpha, power float64) float64 {
+	return McNemarMDESided(n, baseline, discordance, alpha, power, false)
+}
+
+// McNemarMDESided is McNemarMDE for a two-sided test, or, with oneSided,
+// for the one-sided test at level alpha of an improvement from baseline
+// (Connor's formula with z_{1-α} for z_{1-α/2}). For the one-sided test
+// of a drop from pass rate p, pass baseline 1 − p: a drop from p is a
+// rise from 1 − p with the roles of A and B swapped. The fallback to the
+// other direction applies to the two-sided test only.
+func McNemarMDESided(n int, baseline, discordance, alpha, power float64, oneSided bool) float64 {
+	if n < 1 {
+		return math.NaN()
+	}
 	if discordance == 0 {
 		discordance = math.NaN()
 	}
-	mde := PairedProportionMDE(n, baseline, discordance, alpha, power)
-	if math.IsNaN(mde) {
-		mde = PairedProportionMDE(n, 1-baseline, discordance, alpha, power)
+	mde := pairedProportionMDE(float64(n), baseline, discordance, alpha, power, oneSided)
+	if math.IsNaN(mde) && !oneSided {
+		mde = pairedProportionMDE(float64(n), 1-baseline, discordance, alpha, power, false)
 	}
 	return mde
 }

@@ -122,19 +122,27 @@ function cmp_controls(p, j) {
       el('span', { class: 'muted' }, ' · ' + fmtNum(c.paired) + ' paired' + (onlyA ? ' · ' + onlyA + ' only in A' : '') + (onlyB ? ' · ' + onlyB + ' only in B' : ''))));
 }
 
+// cmp_testLabel: the paired test of judge comparison x and, when it is
+// one-sided, its alternative ("sign, one-sided B > A").
+function cmp_testLabel(x) {
+  if (!x.test) return '';
+  const alt = x.alternative === 'greater' ? ', one-sided B > A' : x.alternative === 'less' ? ', one-sided B < A' : '';
+  return String(x.test).replace(/_/g, ' ') + alt;
+}
+
 // cmp_figures: one line per judge of the pair.
 function cmp_figures(p, j) {
   const c = cmp_comparisons()[p];
   const head = el('tr', null,
     el('th', null, 'judge'), el('th', { class: 'num' }, 'n'), el('th', { class: 'num' }, 'mean A'), el('th', { class: 'num' }, 'mean B'),
-    el('th', { class: 'num' }, 'diff (B − A)'), el('th', { class: 'num' }, 'p adj.'), el('th', null, 'verdict'),
+    el('th', { class: 'num' }, 'diff (B − A)'), el('th', { class: 'num' }, 'p adj.'), el('th', null, 'test'), el('th', null, 'verdict'),
     el('th', { class: 'num' }, 'improved'), el('th', { class: 'num' }, 'regressed'), el('th', { class: 'num' }, 'equal'), el('th', { class: 'num', title: 'minimum detectable effect' }, 'mde'));
   const body = el('tbody');
   (c.judges || []).forEach((x, i) => {
     const v = String(x.verdict || '');
     const vcls = v === 'improved' ? 'verdict-improved' : v === 'regressed' ? 'verdict-regressed' : 'verdict-other';
     const tr = el('tr', {
-      class: ['cmp-fig', i === j && 'current'], tabindex: '0', 'data-judge': x.judge, title: x.test ? 'test: ' + x.test + (x.method ? ' (' + x.method + ')' : '') + (x.p !== null && x.p !== undefined ? ', raw p = ' + fmtNum(x.p, 4) : '') : null,
+      class: ['cmp-fig', i === j && 'current'], tabindex: '0', 'data-judge': x.judge, title: x.test ? 'test: ' + cmp_testLabel(x) + (x.method ? ' (' + x.method + ')' : '') + (x.scale ? ', ' + x.scale + ' judge' : '') + (x.p !== null && x.p !== undefined ? ', raw p = ' + fmtNum(x.p, 4) : '') : null,
       on: { click: () => go('compare', p, i), keydown: (e) => { if (e.key === 'Enter') go('compare', p, i); } },
     },
     el('td', null, x.judge),
@@ -143,6 +151,7 @@ function cmp_figures(p, j) {
     el('td', { class: 'num' }, fmtNum(x.mean_b)),
     el('td', { class: ['num', x.diff > 0 && 'pos', x.diff < 0 && 'neg'] }, cmp_fmtD(x.diff), el('span', { class: 'ci' }, ' ' + fmtInterval(x.diff_ci, false))),
     el('td', { class: 'num' }, fmtP(x.p_adjusted)),
+    el('td', { class: 'cmp-test' }, cmp_testLabel(x) || '–'),
     el('td', null, el('span', { class: ['verdict', vcls] }, v || '–')),
     el('td', { class: 'num pos' }, fmtNum(x.improved)),
     el('td', { class: ['num', x.regressed && 'neg'] }, fmtNum(x.regressed)),

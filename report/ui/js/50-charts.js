@@ -466,7 +466,7 @@ function ch_diffCaption(comp, cj, passFail) {
     ' · p adj ', fmtP(cj.p_adjusted),
     ' · ', fmtNum(cj.n), ' examples: ', el('span', { class: 'ch-pos-text' }, fmtNum(cj.improved) + ' improved'), ', ',
     el('span', { class: 'ch-neg-text' }, fmtNum(cj.regressed) + ' regressed'), ', ', fmtNum(cj.equal) + ' same',
-    cj.test ? el('span', { class: 'muted' }, ' · ' + cj.test.replace(/_/g, ' ')) : null);
+    cj.test ? el('span', { class: 'muted' }, ' · ' + cmp_testLabel(cj)) : null);
 }
 
 // ---------------------------------------------------------------- latency, cost, tokens
