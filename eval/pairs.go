@@ -269,23 +269,23 @@ func (r *runner) runPair(ctx context.Context, j pairJob) pairOutcome {
 	var label string
 	var score float64
 	switch v.Winner {
-	case "B":
+	case judges.WinnerB:
 		label, score = "win", 1
-	case "A":
+	case judges.WinnerA:
 		label, score = "loss", 0
 	default:
 		label, score = "tie", 0.5
 	}
 	pass := label == "win"
 	sc.Score, sc.Pass, sc.Label, sc.Reason = &score, &pass, &label, results.Str(v.Reason)
-	details := map[string]any{"consistent": v.Consistent, "winner": v.Winner}
+	details := map[string]any{"consistent": v.Consistent, "winner": string(v.Winner)}
 	for k, val := range v.Details {
 		details[k] = val
 	}
 	if b, err := json.Marshal(details); err == nil {
 		sc.Details = results.Str(string(b))
 	}
-	span.SetAttr("winner", v.Winner)
+	span.SetAttr("winner", string(v.Winner))
 	span.SetAttr("consistent", v.Consistent)
 	span.SetOutput(v.Reason)
 	span.End(nil)

@@ -88,9 +88,9 @@ type Factory struct {
 	NewConfig func() any
 	// Build validates a filled configuration and returns the judge.
 	Build func(cfg any, env Env) (Judge, error)
-	// Kind groups judge types in listings: "string", "structure",
-	// "overlap", "task", "run", "meaning", "custom", "llm".
-	Kind string
+	// Kind groups judge types in listings (KindString, ..., KindLLM);
+	// KindLLM judges call a judge model.
+	Kind Kind
 	// Scale is the level of measurement of the type's scores
 	// (ScaleUnknown: inferred from the scores); a judge that is a Scaler
 	// overrides it.
@@ -122,10 +122,20 @@ type PairInput struct {
 	OutputA, OutputB string
 }
 
+// Winner is the side a pairwise judge found better.
+type Winner string
+
+// The winners of a pairwise verdict.
+const (
+	WinnerA   Winner = "A"
+	WinnerB   Winner = "B"
+	WinnerTie Winner = "tie"
+)
+
 // PairVerdict is a pairwise judge's decision: which output is better.
 type PairVerdict struct {
-	// Winner is "A", "B" or "tie".
-	Winner string
+	// Winner is WinnerA, WinnerB or WinnerTie.
+	Winner Winner
 	// Consistent is false when the judge's verdicts disagreed between the
 	// two presentation orders (the pair is then a tie).
 	Consistent bool

@@ -147,7 +147,7 @@ func (j *Pairwise) JudgePair(ctx context.Context, in PairInput) (PairVerdict, er
 	v := PairVerdict{Details: det}
 	a, b := orders[0], orders[1]
 	if a.winner == b.winner {
-		v.Winner, v.Consistent = a.winner, true
+		v.Winner, v.Consistent = Winner(a.winner), true
 		if a.winner == "tie" {
 			v.Reason = "a tie in both orders"
 		} else {
@@ -155,7 +155,7 @@ func (j *Pairwise) JudgePair(ctx context.Context, in PairInput) (PairVerdict, er
 		}
 		return v, nil
 	}
-	v.Winner, v.Consistent = "tie", false
+	v.Winner, v.Consistent = WinnerTie, false
 	v.Reason = fmt.Sprintf("inconsistent, counted as a tie: with %s shown first the judge chose %s, with %s shown first %s",
 		pairName(in, "A"), pairWinnerName(in, a.winner), pairName(in, "B"), pairWinnerName(in, b.winner))
 	if a.said == b.said && a.said != "tie" {

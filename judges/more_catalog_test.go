@@ -43,7 +43,7 @@ func TestMoreTypes(t *testing.T) {
 		t.Errorf("types = %v, want %v", got, want)
 	}
 	for typ, f := range c {
-		if f.Kind != moreKinds[typ] {
+		if string(f.Kind) != moreKinds[typ] {
 			t.Errorf("%s: kind %q, want %q", typ, f.Kind, moreKinds[typ])
 		}
 	}

@@ -47,15 +47,14 @@ each with an example.`,
 	}
 }
 
-var kindOrder = []string{"string", "structure", "overlap", "task", "run", "meaning", "custom", "llm"}
-
-func kindRank(k string) int {
-	for i, x := range kindOrder {
+func kindRank(k judges.Kind) int {
+	kinds := judges.Kinds()
+	for i, x := range kinds {
 		if x == k {
 			return i
 		}
 	}
-	return len(kindOrder)
+	return len(kinds)
 }
 
 // options describes a judge type's options from its configuration struct.
