@@ -23,6 +23,7 @@ import (
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/llm"
+	"github.com/gavel-eval/gavel/llm/offline"
 	"github.com/gavel-eval/gavel/prompts"
 	"github.com/gavel-eval/gavel/traces"
 )
@@ -332,7 +333,7 @@ func defaultHTTPClient(conc int) *http.Client {
 }
 
 func routerConfig(spec *Spec, opts Options) llm.Config {
-	cfg := llm.Config{Prices: spec.Prices, Timeout: spec.Timeout, Getenv: opts.Getenv, HTTPClient: opts.HTTPClient,
+	cfg := llm.Config{Local: map[string]llm.Provider{offline.Type: offline.Provider{}}, Prices: spec.Prices, Timeout: spec.Timeout, Getenv: opts.Getenv, HTTPClient: opts.HTTPClient,
 		Retry: spec.Retry, Limits: spec.Limits, Cache: opts.Cache, CacheMode: opts.CacheMode, Secrets: specSecrets(spec, opts.Getenv)}
 	if cfg.Retry.Seed == 0 {
 		// A fixed jitter seed: the waits recorded in traces are the same

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gavel-eval/gavel/llm"
+	"github.com/gavel-eval/gavel/llm/offline"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -200,7 +201,8 @@ func (s *llmtServer) env(t *testing.T) Env {
 // offlineEnv returns a judge environment with only the offline models.
 func llmtOfflineEnv(t *testing.T) Env {
 	t.Helper()
-	r, err := llm.NewRouter(llm.Config{Getenv: func(string) string { return "" }})
+	r, err := llm.NewRouter(llm.Config{Getenv: func(string) string { return "" },
+		Local: map[string]llm.Provider{offline.Type: offline.Provider{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

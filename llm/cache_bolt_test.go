@@ -488,7 +488,7 @@ func TestBoltCacheNeverStoresTheAPIKey(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := map[string]string{"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": srv.URL + "/v1"}
-	r, err := llm.NewRouter(llm.Config{Getenv: func(k string) string { return env[k] }})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}

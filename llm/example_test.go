@@ -9,7 +9,7 @@ import (
 
 // The offline models need no key and no network.
 func ExampleRouter_offline() {
-	r, err := llm.NewRouter(llm.Config{Getenv: func(string) string { return "" }})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: func(string) string { return "" }})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,19 +1,14 @@
 // Package llm is gavel's door to language models: the Model interface, an
 // OpenAI-compatible client (for OpenAI, vLLM, Ollama, llama.cpp server,
-// LiteLLM and any other server speaking the same wire format), a built-in
-// deterministic offline model, a price table, and a Router that resolves
-// "provider/model" names, applies per-call timeouts, records an llm span for
-// every call and prices it.
+// LiteLLM and any other server speaking the same wire format), the Provider
+// interface for models that answer in-process, a price table, and a Router
+// that resolves "provider/model" names, applies per-call timeouts, records
+// an llm span for every call and prices it.
 //
-// The offline provider ("offline/echo", "offline/calc", "offline/judge",
-// "offline/embed") is a stand-in for real models, so that the quickstart and
-// the tests run with no API key and no network. It does not understand
-// language: echo repeats the last user message; calc evaluates the last
-// arithmetic expression it finds there (or, finding none, naively adds up
-// the numbers it sees), with deterministic mistakes at temperatures above 0;
-// judge answers judge prompts with a verdict derived from word overlap or a
-// hash (see offlineJudgeReply); embed is a hashed bag of words. Its token
-// usage is estimated and it is free.
+// The offline stand-in models ("offline/echo", "offline/calc",
+// "offline/judge", "offline/embed"), which let the quickstart and the tests
+// run with no API key and no network, live in package llm/offline and are
+// registered with a Router through Config.Local.
 package llm
 
 import (
@@ -170,8 +165,8 @@ type Response struct {
 	// choice.
 	Logprobs []TokenLogprob `json:"logprobs,omitempty"`
 	// LatencyMS is how long the model took to answer, in milliseconds,
-	// retries and rate-limit waits included (0 for the built-in offline
-	// models). A cache hit keeps the figure of the call that was made
+	// retries and rate-limit waits included (0 for a local provider's
+	// models, such as the offline ones). A cache hit keeps the figure of the call that was made
 	// (stored with its reply; 0 for an entry stored without one), as it
 	// keeps that call's Usage and CostUSD.
 	LatencyMS float64 `json:"latency_ms,omitempty"`

@@ -148,7 +148,7 @@ func (p *openAIProvider) embed(ctx context.Context, model string, req EmbedReque
 		resp.Vectors[d.Index] = v
 	}
 	if eresp.Usage.PromptTokens == 0 && eresp.Usage.TotalTokens == 0 {
-		resp.Usage = estimateEmbedUsage(req.Input)
+		resp.Usage = EstimateEmbedUsage(req.Input)
 		resp.Estimated = true
 	} else {
 		pt := eresp.Usage.PromptTokens

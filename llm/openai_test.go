@@ -111,7 +111,7 @@ func env(m map[string]string) func(string) string {
 // key is testKey, and "local/tiny" priced at $1 / $2 per million tokens.
 func localRouter(t *testing.T, f *fakeServer, timeout time.Duration) *llm.Router {
 	t.Helper()
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", Type: "openai", BaseURL: f.URL + "/v1", APIKeyEnv: "LOCAL_KEY"}},
 		Prices:    llm.PriceTable{"local/tiny": {InputPerMTok: 1, OutputPerMTok: 2}},
 		Timeout:   timeout,
@@ -428,7 +428,7 @@ func TestOpenAIMalformedBody(t *testing.T) {
 // key from OPENAI_API_KEY, and its models are priced by DefaultPrices.
 func TestBuiltinOpenAIFromEnv(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
-	r, err := llm.NewRouter(llm.Config{Getenv: env(map[string]string{
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(map[string]string{
 		"OPENAI_BASE_URL": f.URL + "/v1",
 		"OPENAI_API_KEY":  testKey,
 	})})

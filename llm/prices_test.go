@@ -61,7 +61,7 @@ func TestCost(t *testing.T) {
 
 func TestConfigPricesOverride(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "openai", BaseURL: f.URL + "/v1"}},
 		Prices:    llm.PriceTable{"openai/gpt-4o-mini": {InputPerMTok: 10, OutputPerMTok: 20}},
 		Getenv:    env(map[string]string{"OPENAI_API_KEY": testKey}),

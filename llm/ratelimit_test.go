@@ -317,12 +317,12 @@ func TestLimitsValidation(t *testing.T) {
 		{map[string]llm.Limit{"openai": {TPM: math.Inf(1)}}, "finite"},
 	}
 	for _, tc := range cases {
-		_, err := llm.NewRouter(llm.Config{Getenv: env(nil), Limits: tc.limits})
+		_, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), Limits: tc.limits})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.limits, err, tc.want)
 		}
 	}
-	if _, err := llm.NewRouter(llm.Config{Getenv: env(nil), Limits: map[string]llm.Limit{"openai/gpt-4o": {RPM: 500, TPM: 30000, Concurrency: 4}, "offline": {}}}); err != nil {
+	if _, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), Limits: map[string]llm.Limit{"openai/gpt-4o": {RPM: 500, TPM: 30000, Concurrency: 4}, "offline": {}}}); err != nil {
 		t.Errorf("valid limits: %v", err)
 	}
 }

@@ -56,7 +56,7 @@ func TestErrorRedactsEveryKnownSecret(t *testing.T) {
 	const other = "other-provider-key-77XY"
 	const stepSecret = "step-env-secret-0042"
 	f := newFakeServer(t, respond(http.StatusInternalServerError, "<html>"+other+" and "+stepSecret+"</html>"))
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{
 			{Name: "local", BaseURL: f.URL + "/v1", APIKeyEnv: "LOCAL_KEY"},
 			{Name: "other", BaseURL: "http://127.0.0.1:1/v1", APIKeyEnv: "OTHER_KEY"},
@@ -85,7 +85,7 @@ func TestReplyHoldingTheKeyIsRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: f.URL + "/v1", APIKeyEnv: "LOCAL_KEY"}},
 		Getenv:    env(map[string]string{"LOCAL_KEY": testKey}),
 		Cache:     bc,
@@ -131,7 +131,7 @@ func TestReplyHoldingAStepSecretIsRedacted(t *testing.T) {
 	}
 	defer bc.Close()
 	rec := &llm.RecordingCache{Inner: bc}
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: f.URL + "/v1"}},
 		Getenv:    env(nil),
 		Secrets:   []string{stepSecret},
@@ -171,7 +171,7 @@ func TestRecordingRedactsEntriesStoredEarlier(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &llm.RecordingCache{Inner: bc}
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: "http://127.0.0.1:1/v1", APIKeyEnv: "LOCAL_KEY"}},
 		Getenv:    env(map[string]string{"LOCAL_KEY": secret}),
 		Cache:     rec,
@@ -210,7 +210,7 @@ func TestBaseURLCredentialsAreKnownSecrets(t *testing.T) {
 	const pass = "pw-secret-44556677"
 	f := newFakeServer(t, respond(http.StatusBadRequest, "<p>you sent the password "+pass+"</p>"))
 	u := strings.Replace(f.URL, "http://", "http://bob:"+pass+"@", 1)
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: u + "/v1"}},
 		Getenv:    env(nil),
 	})
@@ -225,7 +225,7 @@ func TestBaseURLCredentialsAreKnownSecrets(t *testing.T) {
 
 // Credentials in a base_url stay out of errors about it.
 func TestBaseURLCredentialsStayOutOfErrors(t *testing.T) {
-	_, err := llm.NewRouter(llm.Config{
+	_, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "bad", BaseURL: "http://bob:hunter2pass@exa mple.com/v1?api-key=qwertyuiop"}},
 		Getenv:    env(nil),
 	})

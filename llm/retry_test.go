@@ -62,7 +62,7 @@ func (c *fakeClock) total() time.Duration {
 // clock). edit, if not nil, changes the configuration first.
 func routerFor(t *testing.T, baseURL string, clk *fakeClock, edit func(*llm.Config)) *llm.Router {
 	t.Helper()
-	cfg := llm.Config{
+	cfg := llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", Type: "openai", BaseURL: baseURL, APIKeyEnv: "LOCAL_KEY"}},
 		Prices:    llm.PriceTable{"local/tiny": {InputPerMTok: 1, OutputPerMTok: 2}},
 		Timeout:   2 * time.Second,
@@ -432,7 +432,7 @@ func TestEmbedRetried(t *testing.T) {
 }
 
 func TestRetryPolicyValidation(t *testing.T) {
-	_, err := llm.NewRouter(llm.Config{Getenv: env(nil), Retry: llm.RetryPolicy{BaseDelay: -1}})
+	_, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), Retry: llm.RetryPolicy{BaseDelay: -1}})
 	if err == nil || !strings.Contains(err.Error(), "retry") {
 		t.Errorf("err = %v", err)
 	}

@@ -30,11 +30,12 @@ const (
 type ProviderConfig struct {
 	// Name is the provider part of model names ("local" in "local/llama3").
 	// It must not contain "/". "openai" overrides the built-in OpenAI
-	// provider; "offline" is reserved.
+	// provider; the names of Config.Local are reserved.
 	Name string `json:"name" yaml:"name"`
 	// Type is "openai" for a server speaking the OpenAI chat completions
-	// wire format (the default when empty) or "offline" for the built-in
-	// offline models under another name.
+	// wire format (the default when empty) or the name of a local provider
+	// (Config.Local, for example "offline") to serve its models under
+	// another name.
 	Type string `json:"type,omitempty" yaml:"type"`
 	// BaseURL is the server's API root, for example
 	// "http://localhost:11434/v1". Required for an "openai" provider other
@@ -49,8 +50,12 @@ type ProviderConfig struct {
 // Config configures a Router.
 type Config struct {
 	// Providers are the spec's providers, added to (or, for "openai",
-	// replacing) the built-in "openai" and "offline" providers.
+	// replacing) the built-in "openai" provider and the local ones.
 	Providers []ProviderConfig
+	// Local are the providers answering in-process, by name (see
+	// Provider): gavel registers the offline models (package llm/offline)
+	// as "offline".
+	Local map[string]Provider
 	// Prices override and extend DefaultPrices.
 	Prices PriceTable
 	// Timeout bounds each attempt of a call (a retried call may take
@@ -171,8 +176,11 @@ func NewRouter(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLocal(cfg.Local); err != nil {
+		return nil, err
+	}
 	r := &Router{
-		providers: map[string]provider{offlineType: offlineProvider{}},
+		providers: make(map[string]provider, len(cfg.Local)+1+len(cfg.Providers)),
 		prices:    DefaultPrices().merged(cfg.Prices),
 		timeout:   cfg.Timeout,
 		retry:     retry,
@@ -200,17 +208,17 @@ func NewRouter(cfg Config) (*Router, error) {
 			return nil, errors.New("llm: a provider has no name")
 		case strings.Contains(pc.Name, "/"):
 			return nil, fmt.Errorf("llm: provider name %q contains \"/\"", pc.Name)
-		case pc.Name == offlineType:
-			return nil, fmt.Errorf("llm: provider name %q is reserved for the built-in offline models", pc.Name)
+		case cfg.Local[pc.Name] != nil:
+			return nil, fmt.Errorf("llm: provider name %q is reserved for the local provider of that name", pc.Name)
 		case seen[pc.Name]:
 			return nil, fmt.Errorf("llm: provider %q is declared twice", pc.Name)
 		}
 		seen[pc.Name] = true
 		if pc.Name == openAIName {
-			if pc.Type != offlineType && pc.BaseURL == "" {
+			if cfg.Local[pc.Type] == nil && pc.BaseURL == "" {
 				pc.BaseURL = builtinURL
 			}
-			if pc.Type != offlineType && pc.APIKeyEnv == "" {
+			if cfg.Local[pc.Type] == nil && pc.APIKeyEnv == "" {
 				pc.APIKeyEnv = openAIKeyEnv
 			}
 			specs[0] = pc
@@ -219,8 +227,11 @@ func NewRouter(cfg Config) (*Router, error) {
 		specs = append(specs, pc)
 	}
 
+	for name, lp := range cfg.Local {
+		r.providers[name] = localProvider{lp}
+	}
 	for _, pc := range specs {
-		p, err := newProvider(pc, cfg.Getenv, hc)
+		p, err := newProvider(pc, cfg.Local, cfg.Getenv, hc)
 		if err != nil {
 			return nil, fmt.Errorf("llm: provider %q: %w", pc.Name, err)
 		}
@@ -254,13 +265,14 @@ func NewRouter(cfg Config) (*Router, error) {
 }
 
 // newProvider builds the provider pc declares.
-func newProvider(pc ProviderConfig, getenv func(string) string, hc *http.Client) (provider, error) {
-	switch pc.Type {
-	case offlineType:
+func newProvider(pc ProviderConfig, local map[string]Provider, getenv func(string) string, hc *http.Client) (provider, error) {
+	if lp := local[pc.Type]; lp != nil {
 		if pc.BaseURL != "" || pc.APIKeyEnv != "" {
-			return nil, errors.New("an offline provider takes no base_url or api_key_env")
+			return nil, fmt.Errorf("a %s provider takes no base_url or api_key_env", pc.Type)
 		}
-		return offlineProvider{}, nil
+		return localProvider{lp}, nil
+	}
+	switch pc.Type {
 	case openAIType, "":
 		if pc.BaseURL == "" {
 			return nil, errors.New("base_url is required")
@@ -291,12 +303,12 @@ func newProvider(pc ProviderConfig, getenv func(string) string, hc *http.Client)
 			httpClient: hc,
 		}, nil
 	default:
-		return nil, fmt.Errorf("unknown type %q (types: %s, %s)", pc.Type, openAIType, offlineType)
+		return nil, fmt.Errorf("unknown type %q (types: %s)", pc.Type, strings.Join(append([]string{openAIType}, localNames(local)...), ", "))
 	}
 }
 
 // Check validates a model name before any call: its provider is known, its
-// model part is not empty, an offline model exists, and a provider serving
+// model part is not empty, a local provider knows the model, and a provider serving
 // the official OpenAI API has its API key set — except in replay mode,
 // which makes no request and so needs no key.
 func (r *Router) Check(model string) error {
@@ -319,7 +331,7 @@ func (r *Router) resolve(full string) (provider, string, error) {
 	if model == "" {
 		return nil, "", fmt.Errorf("empty model name after provider %q", name)
 	}
-	if _, offline := p.(offlineProvider); offline || r.cache.mode != CacheReplay {
+	if isLocal(p) || r.cache.mode != CacheReplay {
 		if err := p.check(model); err != nil {
 			return nil, "", err
 		}
@@ -394,7 +406,7 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		if err != nil {
 			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
 		}
-		if _, offline := p.(offlineProvider); !offline {
+		if !isLocal(p) {
 			resp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
 		}
 		resp.CostUSD = r.callCost(p, req.Model, resp.Usage)
@@ -549,7 +561,7 @@ func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedRespons
 		id := func() uint64 { return callID(append([]string{"embed", req.Model}, req.Input...)...) }
 		var eresp EmbedResponse
 		start := r.clock.Now()
-		err := r.withRetries(ctx, span, lim, estimateEmbedUsage(req.Input).PromptTokens, id, func(actx context.Context) (int, error) {
+		err := r.withRetries(ctx, span, lim, EstimateEmbedUsage(req.Input).PromptTokens, id, func(actx context.Context) (int, error) {
 			var aerr error
 			eresp, aerr = p.embed(actx, model, req)
 			return eresp.Usage.PromptTokens, aerr
@@ -559,7 +571,7 @@ func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedRespons
 		}
 		cresp := Response{Vectors: eresp.Vectors, Usage: eresp.Usage, Estimated: eresp.Estimated,
 			CostUSD: r.callCost(p, req.Model, eresp.Usage)}
-		if _, offline := p.(offlineProvider); !offline {
+		if !isLocal(p) {
 			cresp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
 		}
 		return cresp, nil
@@ -591,14 +603,4 @@ func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedRespons
 		span.SetAttr("cost_usd", *resp.CostUSD)
 	}
 	return resp, nil
-}
-
-// estimateEmbedUsage estimates the input tokens of an embeddings call when
-// the server reports none, like EstimateUsage: ceil(len/4) per input.
-func estimateEmbedUsage(inputs []string) Usage {
-	var u Usage
-	for _, s := range inputs {
-		u.PromptTokens += ceilDiv(len(s), 4)
-	}
-	return u
 }

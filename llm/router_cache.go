@@ -49,16 +49,15 @@ func newRouterCache(c Cache, mode CacheMode) (*routerCache, error) {
 	return &routerCache{cache: c, mode: mode}, nil
 }
 
-// uses reports whether calls to p go through the cache. The built-in
-// offline models do not: they make no request, cost nothing and answer
+// uses reports whether calls to p go through the cache. A local
+// provider's models (Provider, such as the offline ones) do not: they make no request, cost nothing and answer
 // the same way every time, so they work in replay mode without a cache
 // entry.
 func (rc *routerCache) uses(p provider) bool {
 	if rc.mode == CacheOff {
 		return false
 	}
-	_, offline := p.(offlineProvider)
-	return !offline
+	return !isLocal(p)
 }
 
 // through answers the call of model (its full name) whose cache key is key
@@ -226,7 +225,7 @@ func (r Response) clone() Response {
 // CacheStats returns how many model calls the cache answered (hits,
 // counting calls that shared an identical call's request) and how many it
 // could not (misses) since the Router was made. Calls that do not use the
-// cache (cache mode off, offline models) count as neither.
+// cache (cache mode off, local providers) count as neither.
 func (r *Router) CacheStats() (hits, misses int64) {
 	return r.cache.hits.Load(), r.cache.misses.Load()
 }

@@ -174,7 +174,7 @@ func TestCacheReplayNeedsNoKey(t *testing.T) {
 	c := newMapCache()
 	req := llm.Request{Model: "openai/gpt-4o-mini", Messages: userMsg}
 	c.m[llm.CacheKey(req)] = llm.Response{Content: "#### 18", Usage: llm.Usage{PromptTokens: 1000, CompletionTokens: 500}}
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Getenv:     env(nil), // no OPENAI_API_KEY
 		Cache:      c,
 		CacheMode:  llm.CacheReplay,
@@ -267,7 +267,7 @@ func TestCacheErrorsDoNotFailCalls(t *testing.T) {
 // cache, and store nothing.
 func TestCacheOfflineBypass(t *testing.T) {
 	c := newMapCache()
-	r, err := llm.NewRouter(llm.Config{Getenv: env(nil), Cache: c, CacheMode: llm.CacheReplay})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), Cache: c, CacheMode: llm.CacheReplay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,10 +295,10 @@ func TestEmbedReplayRefused(t *testing.T) {
 }
 
 func TestCacheConfigErrors(t *testing.T) {
-	if _, err := llm.NewRouter(llm.Config{Getenv: env(nil), CacheMode: llm.CacheReplay}); err == nil || !strings.Contains(err.Error(), "needs a cache") {
+	if _, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), CacheMode: llm.CacheReplay}); err == nil || !strings.Contains(err.Error(), "needs a cache") {
 		t.Errorf("replay without a cache: %v", err)
 	}
-	if _, err := llm.NewRouter(llm.Config{Getenv: env(nil), Cache: newMapCache(), CacheMode: "sometimes"}); err == nil || !strings.Contains(err.Error(), "unknown cache mode") {
+	if _, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil), Cache: newMapCache(), CacheMode: "sometimes"}); err == nil || !strings.Contains(err.Error(), "unknown cache mode") {
 		t.Errorf("bad mode: %v", err)
 	}
 }

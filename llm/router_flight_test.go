@@ -71,7 +71,7 @@ func newCountingServer(t *testing.T, delay time.Duration) *countingServer {
 
 func (s *countingServer) router(t *testing.T, c llm.Cache, mode llm.CacheMode) *llm.Router {
 	t.Helper()
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", Type: "openai", BaseURL: s.URL + "/v1"}},
 		Prices:    llm.PriceTable{"local/tiny": {InputPerMTok: 1, OutputPerMTok: 2}, "local/embed": {InputPerMTok: 0.5}},
 		Getenv:    func(string) string { return "" },

@@ -106,7 +106,7 @@ func assertNoKey(t *testing.T, s traces.Span) {
 }
 
 func TestSpanWithoutRecorder(t *testing.T) {
-	r, err := llm.NewRouter(llm.Config{Getenv: env(nil)})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSpanWithoutRecorder(t *testing.T) {
 }
 
 func TestOfflineSpan(t *testing.T) {
-	r, err := llm.NewRouter(llm.Config{Getenv: env(nil)})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func (ft failTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestCheck(t *testing.T) {
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{
 			{Name: "local", Type: "openai", BaseURL: "http://127.0.0.1:1/v1"},
 			{Name: "azure-ish", BaseURL: "https://api.openai.com/v1", APIKeyEnv: "MY_OPENAI_KEY"},
@@ -202,7 +202,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckWithKey(t *testing.T) {
-	r, err := llm.NewRouter(llm.Config{Getenv: env(map[string]string{"OPENAI_API_KEY": testKey})})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(map[string]string{"OPENAI_API_KEY": testKey})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestCheckWithKey(t *testing.T) {
 
 func TestCustomProviderKeyOnTheWire(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "vllm", Type: "openai", BaseURL: f.URL + "/v1/", APIKeyEnv: "VLLM_TOKEN"}},
 		Getenv:    env(map[string]string{"VLLM_TOKEN": "tok-vllm-123", "OPENAI_API_KEY": testKey}),
 	})
@@ -234,7 +234,7 @@ func TestCustomProviderKeyOnTheWire(t *testing.T) {
 
 func TestCustomProviderWithoutKeySendsNone(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "ollama", BaseURL: f.URL + "/v1"}},
 		Getenv:    env(map[string]string{"OPENAI_API_KEY": testKey}),
 	})
@@ -251,7 +251,7 @@ func TestCustomProviderWithoutKeySendsNone(t *testing.T) {
 
 func TestOverrideOpenAI(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "openai", BaseURL: f.URL + "/v1", APIKeyEnv: "PROXY_KEY"}},
 		Getenv:    env(map[string]string{"PROXY_KEY": "proxy-key", "OPENAI_API_KEY": testKey}),
 	})
@@ -267,7 +267,7 @@ func TestOverrideOpenAI(t *testing.T) {
 }
 
 func TestChatRejectsEmptyMessages(t *testing.T) {
-	r, err := llm.NewRouter(llm.Config{Getenv: env(nil)})
+	r, err := llm.NewRouter(llm.Config{Local: local(), Getenv: env(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,15 +283,15 @@ func TestNewRouterErrors(t *testing.T) {
 		want string
 	}{
 		{"no getenv", llm.Config{}, "Getenv"},
-		{"negative timeout", llm.Config{Getenv: env(nil), Timeout: -1}, "timeout"},
-		{"no name", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{BaseURL: "http://x"}}}, "no name"},
-		{"slash", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a/b", BaseURL: "http://x"}}}, `"/"`},
-		{"reserved", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "offline", Type: "offline"}}}, "reserved"},
-		{"twice", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", BaseURL: "http://x"}, {Name: "a", BaseURL: "http://y"}}}, "twice"},
-		{"no url", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "openai"}}}, "base_url is required"},
-		{"bad scheme", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", BaseURL: "localhost:8080"}}}, "http://"},
-		{"bad type", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "anthropic", BaseURL: "http://x"}}}, `unknown type "anthropic"`},
-		{"offline with url", llm.Config{Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "offline", BaseURL: "http://x"}}}, "no base_url"},
+		{"negative timeout", llm.Config{Local: local(), Getenv: env(nil), Timeout: -1}, "timeout"},
+		{"no name", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{BaseURL: "http://x"}}}, "no name"},
+		{"slash", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a/b", BaseURL: "http://x"}}}, `"/"`},
+		{"reserved", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "offline", Type: "offline"}}}, "reserved"},
+		{"twice", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", BaseURL: "http://x"}, {Name: "a", BaseURL: "http://y"}}}, "twice"},
+		{"no url", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "openai"}}}, "base_url is required"},
+		{"bad scheme", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", BaseURL: "localhost:8080"}}}, "http://"},
+		{"bad type", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "anthropic", BaseURL: "http://x"}}}, `unknown type "anthropic"`},
+		{"offline with url", llm.Config{Local: local(), Getenv: env(nil), Providers: []llm.ProviderConfig{{Name: "a", Type: "offline", BaseURL: "http://x"}}}, "no base_url"},
 	}
 	for _, tc := range cases {
 		_, err := llm.NewRouter(tc.cfg)
@@ -304,7 +304,7 @@ func TestNewRouterErrors(t *testing.T) {
 func TestBaseURLCredentialsNotTraced(t *testing.T) {
 	f := newFakeServer(t, respond(200, okReply))
 	u := strings.Replace(f.URL, "http://", "http://user:"+testKey+"@", 1)
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: u + "/v1"}},
 		Getenv:    env(nil),
 	})

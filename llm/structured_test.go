@@ -54,7 +54,7 @@ func (s *rawServer) only(t *testing.T) (string, []byte) {
 
 func (s *rawServer) router(t *testing.T) *llm.Router {
 	t.Helper()
-	r, err := llm.NewRouter(llm.Config{
+	r, err := llm.NewRouter(llm.Config{Local: local(),
 		Providers: []llm.ProviderConfig{{Name: "local", BaseURL: s.URL + "/v1", APIKeyEnv: "LOCAL_KEY"}},
 		Prices: llm.PriceTable{
 			"local/tiny":  {InputPerMTok: 1, OutputPerMTok: 2},

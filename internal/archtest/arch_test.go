@@ -26,9 +26,10 @@ var allowed = map[string][]string{
 	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
 	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
 	"llm":                  {"traces", "internal/redact"},
-	"llm/llmtest":          {}, // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
+	"llm/offline":          {"llm", "traces", "internal/redact"}, // the offline stand-in models, served through llm.Provider
+	"llm/llmtest":          {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
 	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "judges", "eval/results", "internal/redact", "internal/tmpl"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl"},
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},

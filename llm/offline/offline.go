@@ -1,4 +1,4 @@
-package llm
+package offline
 
 import (
 	"context"
@@ -9,24 +9,25 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gavel-eval/gavel/llm"
 )
 
-// offlineType is the provider type, and the name of the built-in provider,
-// of the offline models.
-const offlineType = "offline"
+// Type is the provider type, and the name under which gavel registers
+// Provider: model names "offline/calc" and so on.
+const Type = "offline"
 
-// offlineModels are the offline provider's models, sorted.
-func offlineModels() []string { return []string{"calc", "echo", "embed", "judge"} }
+// Models are the offline models, sorted.
+func Models() []string { return []string{"calc", "echo", "embed", "judge"} }
 
-// offlineEmbedModel is the offline embedding model; the others are chat
-// models.
-const offlineEmbedModel = "embed"
+// embedModel is the offline embedding model; the others are chat models.
+const embedModel = "embed"
 
-// offlineProvider is the built-in offline provider. It is a stand-in for a
-// real model so that gavel's quickstart, its examples and its tests run with
-// no API key and no network. It does not understand language: it applies a
-// fixed, deterministic rule to the last user message, and the same request
-// always gets the same reply. Its models are:
+// Provider is the offline provider: an llm.Provider that is a stand-in for
+// a real model so that gavel's quickstart, its examples and its tests run
+// with no API key and no network. It does not understand language: it
+// applies a fixed, deterministic rule to the last user message, and the
+// same request always gets the same reply. Its models are:
 //
 //   - echo: replies with the content of the last user message.
 //   - calc: finds the arithmetic expressions in the last user message
@@ -40,11 +41,11 @@ const offlineEmbedModel = "embed"
 //     decided by a hash of the model, the messages and the seed parameter,
 //     so the set of mistaken requests only grows as the temperature rises.
 //   - judge: a stand-in for a judge model, so that LLM judges run with no
-//     key (see offlineJudgeReply). It does not judge anything: its verdict
+//     key (see judgeReply). It does not judge anything: its verdict
 //     comes from the word overlap of the output and the reference it finds
 //     in the prompt, or else from a hash of the request.
 //   - embed: an embedding model (Embed only): a hashed bag of words (see
-//     offlineEmbed), which places texts sharing words close together and
+//     embedText), which places texts sharing words close together and
 //     knows nothing of meaning.
 //
 // With Params.N > 1 a chat model answers with N choices; choice 0 is the
@@ -52,36 +53,36 @@ const offlineEmbedModel = "embed"
 // if the seed differed (only calc at a temperature above 0 and judge's
 // hashed verdicts can differ between choices).
 //
-// Token usage is estimated (see EstimateUsage) and the calls are free.
-type offlineProvider struct{}
+// Token usage is estimated (see llm.EstimateUsage) and the calls are free.
+type Provider struct{}
 
-func (offlineProvider) baseURL() string { return "" }
+var _ llm.Provider = Provider{}
 
-func (offlineProvider) free() bool { return true }
-
-func (offlineProvider) check(model string) error {
-	for _, m := range offlineModels() {
+// CheckModel reports whether model is one of Models.
+func (Provider) CheckModel(model string) error {
+	for _, m := range Models() {
 		if m == model {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown offline model %q (offline models: %s)", model, strings.Join(offlineModels(), ", "))
+	return fmt.Errorf("unknown offline model %q (offline models: %s)", model, strings.Join(Models(), ", "))
 }
 
-func (p offlineProvider) chat(ctx context.Context, model string, req Request) (Response, error) {
+// Chat answers req with model's rule.
+func (p Provider) Chat(ctx context.Context, model string, req llm.Request) (llm.Response, error) {
 	if err := ctx.Err(); err != nil {
-		return Response{}, err
+		return llm.Response{}, err
 	}
-	if err := p.check(model); err != nil {
-		return Response{}, err
+	if err := p.CheckModel(model); err != nil {
+		return llm.Response{}, err
 	}
-	if model == offlineEmbedModel {
-		return Response{}, fmt.Errorf("offline/%s is an embedding model: it answers embeddings requests, not chat", model)
+	if model == embedModel {
+		return llm.Response{}, fmt.Errorf("offline/%s is an embedding model: it answers embeddings requests, not chat", model)
 	}
 	n := 1
 	if req.Params.N != nil {
 		if *req.Params.N < 1 {
-			return Response{}, fmt.Errorf("n must be at least 1, got %d", *req.Params.N)
+			return llm.Response{}, fmt.Errorf("n must be at least 1, got %d", *req.Params.N)
 		}
 		n = *req.Params.N
 	}
@@ -94,13 +95,13 @@ func (p offlineProvider) chat(ctx context.Context, model string, req Request) (R
 		case "calc":
 			choices[i] = calcReply(text, offlineMistake(model, req, i))
 		case "judge":
-			choices[i] = offlineJudgeReply(req, i)
+			choices[i] = judgeReply(req, i)
 		}
 	}
-	resp := Response{
+	resp := llm.Response{
 		Content:      choices[0],
 		FinishReason: "stop",
-		Usage:        EstimateUsage(req.Messages, strings.Join(choices, "")),
+		Usage:        llm.EstimateUsage(req.Messages, strings.Join(choices, "")),
 		Estimated:    true,
 	}
 	if n > 1 {
@@ -109,42 +110,27 @@ func (p offlineProvider) chat(ctx context.Context, model string, req Request) (R
 	return resp, nil
 }
 
-func (p offlineProvider) embed(ctx context.Context, model string, req EmbedRequest) (EmbedResponse, error) {
+// Embed embeds req.Input with the embed model.
+func (p Provider) Embed(ctx context.Context, model string, req llm.EmbedRequest) (llm.EmbedResponse, error) {
 	if err := ctx.Err(); err != nil {
-		return EmbedResponse{}, err
+		return llm.EmbedResponse{}, err
 	}
-	if err := p.check(model); err != nil {
-		return EmbedResponse{}, err
+	if err := p.CheckModel(model); err != nil {
+		return llm.EmbedResponse{}, err
 	}
-	if model != offlineEmbedModel {
-		return EmbedResponse{}, fmt.Errorf("offline/%s is a chat model; the offline embedding model is offline/%s", model, offlineEmbedModel)
+	if model != embedModel {
+		return llm.EmbedResponse{}, fmt.Errorf("offline/%s is a chat model; the offline embedding model is offline/%s", model, embedModel)
 	}
-	resp := EmbedResponse{Vectors: make([][]float64, len(req.Input)), Usage: estimateEmbedUsage(req.Input), Estimated: true}
+	resp := llm.EmbedResponse{Vectors: make([][]float64, len(req.Input)), Usage: llm.EstimateEmbedUsage(req.Input), Estimated: true}
 	for i, s := range req.Input {
-		resp.Vectors[i] = offlineEmbed(s)
+		resp.Vectors[i] = embedText(s)
 	}
 	return resp, nil
 }
 
-// EstimateUsage estimates the token usage of a call when no server reports
-// it, at about four bytes per token: ceil(len/4) for each message's content
-// plus 4 per message for the prompt, ceil(len/4) of content for the
-// completion. It is a rough stand-in for a tokenizer, good enough to order
-// costs, not to bill them.
-func EstimateUsage(messages []Message, content string) Usage {
-	var u Usage
-	for _, m := range messages {
-		u.PromptTokens += ceilDiv(len(m.Content), 4) + 4
-	}
-	u.CompletionTokens = ceilDiv(len(content), 4)
-	return u
-}
-
-func ceilDiv(n, d int) int { return (n + d - 1) / d }
-
 // lastUserMessage returns the content of the last message whose role is
 // "user", or "" when there is none.
-func lastUserMessage(msgs []Message) string {
+func lastUserMessage(msgs []llm.Message) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return msgs[i].Content
@@ -157,7 +143,7 @@ func lastUserMessage(msgs []Message) string {
 // reply to req is wrong: 0 for no mistake, else a nonzero integer in
 // [-3, 3]. It is a pure function of the model, the messages, the seed, the
 // temperature and the choice.
-func offlineMistake(model string, req Request, choice int) int64 {
+func offlineMistake(model string, req llm.Request, choice int) int64 {
 	if req.Params.Temperature == nil || !(*req.Params.Temperature > 0) {
 		return 0
 	}
@@ -176,7 +162,7 @@ func offlineMistake(model string, req Request, choice int) int64 {
 
 // requestHash is a SHA-256 of the model, the messages, the seed and, for
 // choices after the first, the choice number.
-func requestHash(model string, req Request, choice int) []byte {
+func requestHash(model string, req llm.Request, choice int) []byte {
 	h := sha256.New()
 	field := func(s string) {
 		var n [8]byte

@@ -1,4 +1,4 @@
-package llm
+package offline
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/gavel-eval/gavel/llm"
 )
 
 // This file holds two offline stand-ins: offline/judge, a fake judge model,
@@ -35,7 +37,7 @@ type offlineVerdict struct {
 	u        float64 // a uniform hash of the request in [0, 1)
 }
 
-// offlineJudgeReply is offline/judge's reply to choice number choice of req.
+// judgeReply is offline/judge's reply to choice number choice of req.
 //
 // It finds the judged output and the reference in the last user message
 // by gavel's markers (or OpenAI Evals'). When it finds both, the verdict
@@ -58,7 +60,7 @@ type offlineVerdict struct {
 //     on the last line; else "Reason: ...", "Score: ..." and
 //     "Verdict: PASS" (or FAIL) lines, the score an integer on the
 //     prompt's scale when it asks for one "from 1 to N", else in 0..1.
-func offlineJudgeReply(req Request, choice int) string {
+func judgeReply(req llm.Request, choice int) string {
 	prompt := lastUserMessage(req.Messages)
 	if prompt == "" {
 		var b strings.Builder
@@ -71,14 +73,13 @@ func offlineJudgeReply(req Request, choice int) string {
 	v := offlineJudgeVerdict(req, prompt, choice)
 	if rf := req.Params.ResponseFormat; rf != nil {
 		switch {
-		case rf.Type == FormatJSONSchema && rf.JSONSchema != nil:
-			raw, err := schemaJSON(rf.JSONSchema.Schema)
-			if err == nil {
+		case rf.Type == llm.FormatJSONSchema && rf.JSONSchema != nil:
+			if raw, ok := schemaObject(rf.JSONSchema.Schema); ok {
 				var buf bytes.Buffer
 				schemaValue(&buf, raw, v, 0)
 				return buf.String()
 			}
-		case rf.Type == FormatJSONObject:
+		case rf.Type == llm.FormatJSONObject:
 			b, _ := json.Marshal(struct {
 				Reason string  `json:"reason"`
 				Pass   bool    `json:"pass"`
@@ -137,7 +138,7 @@ func (v offlineVerdict) pick(options []string) string {
 	return options[int(v.u*float64(len(options)))%len(options)]
 }
 
-func offlineJudgeVerdict(req Request, prompt string, choice int) offlineVerdict {
+func offlineJudgeVerdict(req llm.Request, prompt string, choice int) offlineVerdict {
 	sum := requestHash("judge", req, choice)
 	u := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 	out, okOut := markedSection(prompt, outputMarkers)
@@ -208,7 +209,7 @@ func wordSet(s string) map[string]bool {
 const maxSchemaDepth = 16
 
 // schemaValue writes a JSON value conforming to the JSON Schema raw (as far
-// as the keywords described at offlineJudgeReply go), derived from v.
+// as the keywords described at judgeReply go), derived from v.
 func schemaValue(buf *bytes.Buffer, raw json.RawMessage, v offlineVerdict, depth int) {
 	var s map[string]json.RawMessage
 	if depth > maxSchemaDepth || json.Unmarshal(raw, &s) != nil {
@@ -338,10 +339,10 @@ func writeObject(buf *bytes.Buffer, props json.RawMessage, v offlineVerdict, dep
 	buf.WriteByte('}')
 }
 
-// offlineEmbedDims is the dimension of offline/embed's vectors.
-const offlineEmbedDims = 256
+// embedDims is the dimension of offline/embed's vectors.
+const embedDims = 256
 
-// offlineEmbed is offline/embed's vector for text: a hashed bag of words.
+// embedText is offline/embed's vector for text: a hashed bag of words.
 // Each lowercased run of letters and digits adds ±1 to one of 256
 // dimensions chosen, with the sign, by its FNV-1a hash (feature hashing);
 // the vector is then scaled to unit length (a text with no words gets the
@@ -349,13 +350,13 @@ const offlineEmbedDims = 256
 // meaning-based judges can be exercised offline; it knows nothing of
 // synonyms, word order or meaning, and hash collisions add noise. It is a
 // stand-in, not a language model.
-func offlineEmbed(text string) []float64 {
-	v := make([]float64, offlineEmbedDims)
+func embedText(text string) []float64 {
+	v := make([]float64, embedDims)
 	for _, w := range words(text) {
 		h := fnv.New64a()
 		h.Write([]byte(w))
 		x := h.Sum64()
-		i := int(x % offlineEmbedDims)
+		i := int(x % embedDims)
 		if (x>>32)&1 == 1 {
 			v[i]--
 		} else {
@@ -373,4 +374,21 @@ func offlineEmbed(text string) []float64 {
 		}
 	}
 	return v
+}
+
+// schemaObject returns the JSON encoding of a response format's schema when
+// it is a JSON object.
+func schemaObject(schema any) (json.RawMessage, bool) {
+	if schema == nil {
+		return nil, false
+	}
+	raw, err := json.Marshal(schema)
+	if err != nil {
+		return nil, false
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return nil, false
+	}
+	return raw, true
 }

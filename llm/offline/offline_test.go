@@ -1,4 +1,4 @@
-package llm_test
+package offline_test
 
 import (
 	"context"
@@ -10,15 +10,6 @@ import (
 
 	"github.com/gavel-eval/gavel/llm"
 )
-
-func offlineRouter(t testing.TB) *llm.Router {
-	t.Helper()
-	r, err := llm.NewRouter(llm.Config{Getenv: env(nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func ask(t testing.TB, r *llm.Router, model, text string, params llm.Params) llm.Response {
 	t.Helper()
