@@ -339,6 +339,34 @@ func (r *Router) resolve(full string) (provider, string, error) {
 	return p, model, nil
 }
 
+// startCall starts the llm span of a call to model, named name (default:
+// the model name), with input as its input.
+func startCall(ctx context.Context, name, model string, input any) (context.Context, *traces.ActiveSpan) {
+	if name == "" {
+		name = model
+	}
+	ctx, span := traces.Start(ctx, name, traces.KindLLM)
+	span.SetInput(input)
+	span.SetAttr("model", model)
+	return ctx, span
+}
+
+// resolveCall resolves the full model name of a call and records its
+// provider and base URL on span. It returns the provider, the model part
+// and the provider part of the name.
+func (r *Router) resolveCall(span *traces.ActiveSpan, full string) (provider, string, string, error) {
+	p, model, err := r.resolve(full)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("model %q: %w", full, err)
+	}
+	prov, _, _ := strings.Cut(full, "/")
+	span.SetAttr("provider", prov)
+	if u := p.baseURL(); u != "" {
+		span.SetAttr("base_url", u)
+	}
+	return p, model, prov, nil
+}
+
 func (r *Router) providerNames() []string {
 	names := make([]string, 0, len(r.providers))
 	for n := range r.providers {
@@ -358,26 +386,15 @@ func (r *Router) providerNames() []string {
 // its error. The response's CostUSD comes from the price table (for a
 // cache hit, the one stored with the reply).
 func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err error) {
-	name := req.Name
-	if name == "" {
-		name = req.Model
-	}
-	ctx, span := traces.Start(ctx, name, traces.KindLLM)
+	ctx, span := startCall(ctx, req.Name, req.Model, req.Messages)
 	defer func() { span.End(err) }()
-	span.SetInput(req.Messages)
-	span.SetAttr("model", req.Model)
 	if params := req.Params.attrs(); len(params) > 0 {
 		span.SetAttr("params", params)
 	}
 
-	p, model, err := r.resolve(req.Model)
+	p, model, prov, err := r.resolveCall(span, req.Model)
 	if err != nil {
-		return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
-	}
-	prov, _, _ := strings.Cut(req.Model, "/")
-	span.SetAttr("provider", prov)
-	if u := p.baseURL(); u != "" {
-		span.SetAttr("base_url", u)
+		return Response{}, err
 	}
 	if len(req.Messages) == 0 {
 		return Response{}, fmt.Errorf("model %q: request has no messages", req.Model)
@@ -529,25 +546,14 @@ func (p Params) attrs() map[string]any {
 // traced. The response's CostUSD comes from the price table (embedding
 // models are priced per input token).
 func (r *Router) Embed(ctx context.Context, req EmbedRequest) (resp EmbedResponse, err error) {
-	name := req.Name
-	if name == "" {
-		name = req.Model
-	}
-	ctx, span := traces.Start(ctx, name, traces.KindLLM)
+	ctx, span := startCall(ctx, req.Name, req.Model, req.Input)
 	defer func() { span.End(err) }()
-	span.SetInput(req.Input)
-	span.SetAttr("model", req.Model)
 	span.SetAttr("operation", "embeddings")
 	span.SetAttr("inputs", len(req.Input))
 
-	p, model, err := r.resolve(req.Model)
+	p, model, prov, err := r.resolveCall(span, req.Model)
 	if err != nil {
-		return EmbedResponse{}, fmt.Errorf("model %q: %w", req.Model, err)
-	}
-	prov, _, _ := strings.Cut(req.Model, "/")
-	span.SetAttr("provider", prov)
-	if u := p.baseURL(); u != "" {
-		span.SetAttr("base_url", u)
+		return EmbedResponse{}, err
 	}
 	if len(req.Input) == 0 {
 		return EmbedResponse{}, fmt.Errorf("model %q: embeddings request has no input", req.Model)
