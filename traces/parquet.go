@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gavel-eval/gavel/internal/parquetio"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // Record is one row of traces.parquet: a span and the run coordinates of
@@ -67,7 +67,7 @@ type Writer struct {
 
 // NewWriter returns a Writer that writes zstd-compressed Parquet to w.
 func NewWriter(w io.Writer) (*Writer, error) {
-	cfg, err := parquet.NewWriterConfig(parquet.Compression(&zstd.Codec{}), parquet.CreatedBy("gavel", "", ""))
+	cfg, err := parquetio.WriterConfig()
 	if err != nil {
 		return nil, fmt.Errorf("traces parquet writer: %w", err)
 	}
@@ -304,19 +304,9 @@ func ReadRows(path string, offset, n int64, fn func(Record) error) error {
 // openSpans opens a traces.parquet file for reading; the caller closes
 // both.
 func openSpans(path string) (*os.File, *parquet.GenericReader[spanRow], error) {
-	f, err := os.Open(path)
+	f, pf, err := parquetio.Open(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, parquet.NewGenericReader[spanRow](pf), nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/gavel-eval/gavel/internal/parquetio"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -58,7 +59,7 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 	}()
 	files := make([]*parquet.File, len(srcs))
 	for i, src := range srcs {
-		f, pf, err := openParquet(src)
+		f, pf, err := parquetio.Open(src)
 		if err != nil {
 			return err
 		}
@@ -299,7 +300,7 @@ func (r *filledRows) ReadRows(rows []parquet.Row) (int, error) {
 // variant and whose other_variant column, if the table has one, is null.
 // dst is written through a temporary file.
 func FilterVariant(src, dst, variant string) error {
-	f, pf, err := openParquet(src)
+	f, pf, err := parquetio.Open(src)
 	if err != nil {
 		return err
 	}
@@ -352,7 +353,7 @@ func FilterVariant(src, dst, variant string) error {
 
 // CountRows returns the number of rows of a Parquet file, from its footer.
 func CountRows(path string) (int64, error) {
-	f, pf, err := openParquet(path)
+	f, pf, err := parquetio.Open(path)
 	if err != nil {
 		return 0, err
 	}

@@ -9,8 +9,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/gavel-eval/gavel/internal/parquetio"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // Row-group policy: a row group is cut after this many rows or this many
@@ -45,7 +45,7 @@ var (
 
 func newWriter[T any](w io.Writer, jsonColumns []string, size func(*T) int) (*Writer[T], error) {
 	plain := parquet.SchemaOf(new(T))
-	cfg, err := parquet.NewWriterConfig(storedSchema(plain, jsonColumns), parquet.Compression(&zstd.Codec{}), parquet.CreatedBy("gavel", "", ""))
+	cfg, err := parquetio.WriterConfig(storedSchema(plain, jsonColumns))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
@@ -149,7 +149,7 @@ func ReadScores(path string, fn func(Score) error) error {
 // stores (jsonColumns typed JSON), so files written that way are read
 // without a per-row conversion; older files are converted.
 func readFile[T any](path string, jsonColumns []string, fn func(T) error) error {
-	f, pf, err := openParquet(path)
+	f, pf, err := parquetio.Open(path)
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func Concat(dst string, srcs []string) error {
 	}
 	files := make([]*parquet.File, 0, len(srcs))
 	for _, src := range srcs {
-		f, pf, err := openParquet(src)
+		f, pf, err := parquetio.Open(src)
 		if err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func Concat(dst string, srcs []string) error {
 }
 
 func appendFile(w *parquet.GenericWriter[any], src string, schema *parquet.Schema) error {
-	f, pf, err := openParquet(src)
+	f, pf, err := parquetio.Open(src)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func writeAtomically(dst string, schema *parquet.Schema, fn func(*parquet.Generi
 			os.Remove(tmp)
 		}
 	}()
-	cfg, err := parquet.NewWriterConfig(schema, parquet.Compression(&zstd.Codec{}), parquet.CreatedBy("gavel", "", ""))
+	cfg, err := parquetio.WriterConfig(schema)
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ type Reader[T any] struct {
 func OpenResults(path string) (*Reader[Result], error) { return openReader[Result](path) }
 
 func openReader[T any](path string) (*Reader[T], error) {
-	f, pf, err := openParquet(path)
+	f, pf, err := parquetio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -298,26 +298,6 @@ func (r *Reader[T]) Next() (T, error) {
 func (r *Reader[T]) Close() error {
 	r.r.Close()
 	return r.f.Close()
-}
-
-// openParquet opens the Parquet file at path. The caller closes the
-// returned file.
-func openParquet(path string) (*os.File, *parquet.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, pf, nil
 }
 
 // commitTmp makes the temporary file out (at tmp) durable and renames it

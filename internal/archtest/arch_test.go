@@ -4,10 +4,15 @@
 package archtest
 
 import (
+	"encoding/json"
+	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,10 +24,11 @@ const module = "github.com/gavel-eval/gavel"
 // (directly or not). Packages not listed may not exist without a decision.
 var allowed = map[string][]string{
 	"datasets":             {"internal/tmpl"},
-	"traces":               {},
+	"traces":               {"internal/parquetio"},
 	"prompts":              {"internal/tmpl"},
-	"eval/results":         {},
+	"eval/results":         {"internal/parquetio"},
 	"report/stats":         {},
+	"internal/parquetio":   {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
 	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
 	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
 	"llm":                  {"traces", "internal/redact"},
@@ -42,20 +48,21 @@ var allowed = map[string][]string{
 }
 
 func TestDependencyDirection(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-test=false", "-f", "{{.ImportPath}}", "../../...").Output()
+	// Each package's own imports are checked against its entry; as every
+	// package is checked, what a package reaches through others is
+	// bounded by their entries too.
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "../../...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	var pkgs []string
-	for _, p := range strings.Fields(string(out)) {
-		if rel, ok := strings.CutPrefix(p, module+"/"); ok {
-			pkgs = append(pkgs, rel)
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, ok := strings.CutPrefix(fields[0], module+"/")
+		if !ok {
+			continue
 		}
-	}
-	if len(pkgs) < 10 {
-		t.Fatalf("found only %d gavel packages: %v", len(pkgs), pkgs)
-	}
-	for _, pkg := range pkgs {
+		seen++
 		allow, ok := allowed[pkg]
 		if !ok {
 			t.Errorf("package %s has no entry in the dependency rules: decide its place in DESIGN.md's arrows", pkg)
@@ -64,78 +71,223 @@ func TestDependencyDirection(t *testing.T) {
 		if len(allow) > 0 && allow[len(allow)-1] == "*" {
 			continue
 		}
-		deps, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+"/"+pkg).Output()
-		if err != nil {
-			t.Fatalf("go list -deps %s: %v", pkg, err)
+		for _, imp := range fields[1:] {
+			rel, ours := strings.CutPrefix(imp, module+"/")
+			if ours && !slices.Contains(allow, rel) {
+				t.Errorf("%s imports %s, which the design does not allow (allowed: %v)", pkg, rel, allow)
+			}
 		}
-		for _, d := range strings.Fields(string(deps)) {
-			rel, ours := strings.CutPrefix(d, module+"/")
-			if !ours || rel == pkg {
-				continue
-			}
-			if !contains(allow, rel) {
-				t.Errorf("%s depends on %s, which the design does not allow (allowed: %v)", pkg, rel, allow)
-			}
+	}
+	if seen < 10 {
+		t.Fatalf("found only %d gavel packages", seen)
+	}
+	for pkg := range allowed {
+		if _, err := os.Stat(filepath.Join("../..", pkg)); err != nil {
+			t.Errorf("the dependency rules name %s, which does not exist", pkg)
 		}
 	}
 }
 
-// owners confines third-party libraries to the files that own them.
+// owners confines third-party modules to the files (or, ending in "/", the
+// folders) that own their concept. Every module go.mod requires directly
+// has an entry: a new dependency is a decision, recorded here and in
+// docs/ARCHITECTURE.md.
 var owners = map[string][]string{
-	"github.com/sashabaranov/go-openai": {"llm/openai.go"},
-	"golang.org/x/time":                 {"llm/ratelimit.go"},
-	"github.com/spf13/cobra":            {"internal/cli/"},
-	"github.com/parquet-go/parquet-go":  {"traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
-	"github.com/apache/arrow-go/v18":    {"datasets/parquet.go"},
-	"go.yaml.in/yaml/v3":                {"eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
+	"github.com/sashabaranov/go-openai":        {"llm/openai.go"},
+	"golang.org/x/time":                        {"llm/ratelimit.go"},
+	"github.com/spf13/cobra":                   {"internal/cli/"},
+	"github.com/spf13/pflag":                   {"internal/cli/"},
+	"github.com/parquet-go/parquet-go":         {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
+	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go"},
+	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
+	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cassette.go"},
+	"gonum.org/v1/gonum":                       {"report/stats/"},
+	"github.com/ohler55/ojg":                   {"eval/chain.go", "eval/plan.go"},
+	"github.com/pkoukk/tiktoken-go":            {"llm/tokenizer.go"},
+	"github.com/pkoukk/tiktoken-go-loader":     {"llm/tokenizer.go"},
+	"github.com/santhosh-tekuri/jsonschema/v6": {"judges/schema.go"},
+	"github.com/schollz/progressbar/v3":        {"internal/cli/progress.go"},
+	"golang.org/x/term":                        {"cmd/gavel/"},
+	"golang.org/x/sync":                        {"eval/"},
 }
 
-func TestThirdPartyContainment(t *testing.T) {
-	files, err := filepath.Glob("../../*/*.go")
+// testOnly are the modules only tests may import: the gavel binary does
+// not link them.
+var testOnly = map[string]bool{
+	"github.com/yuin/goldmark":     true, // renders the Markdown report as GitHub does
+	"github.com/chromedp/chromedp": true, // drives headless Chromium in internal/browsertest
+	"github.com/chromedp/cdproto":  true,
+}
+
+// moduleOf returns the module of owners or testOnly that import path path
+// belongs to, or "".
+func moduleOf(path string) string {
+	for m := range owners {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return m
+		}
+	}
+	for m := range testOnly {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return m
+		}
+	}
+	return ""
+}
+
+func TestEveryDirectModuleHasAnOwner(t *testing.T) {
+	out, err := exec.Command("go", "mod", "edit", "-json", "../../go.mod").Output()
+	if err != nil {
+		t.Fatalf("go mod edit -json: %v", err)
+	}
+	var mod struct {
+		Require []struct {
+			Path     string
+			Indirect bool
+		}
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	direct := 0
+	for _, r := range mod.Require {
+		if r.Indirect {
+			continue
+		}
+		direct++
+		if owners[r.Path] == nil && !testOnly[r.Path] {
+			t.Errorf("go.mod requires %s directly, but no package owns it: add it to owners (or testOnly) and to docs/ARCHITECTURE.md", r.Path)
+		}
+	}
+	if direct < 5 {
+		t.Fatalf("found only %d direct requirements", direct)
+	}
+}
+
+// goFile is one Go file of the module, parsed.
+type goFile struct {
+	rel  string // slash-separated, from the module root
+	test bool
+	ast  *ast.File
+}
+
+// moduleFiles parses every Go file of the module at every folder depth,
+// skipping testdata, hidden folders and the Node.js test apps.
+func moduleFiles(t *testing.T) []goFile {
+	t.Helper()
+	var files []goFile
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(filepath.ToSlash(path), "../../")
+		if d.IsDir() {
+			name := d.Name()
+			if path != "../.." && (name == "testdata" || name == "node_modules" || name == "testapps" || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		files = append(files, goFile{rel: rel, test: strings.HasSuffix(rel, "_test.go"), ast: f})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob("../../*/*/*.go")
-	files = append(files, more...)
-	checked := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		rel := strings.TrimPrefix(filepath.ToSlash(f), "../../")
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		for _, imp := range af.Imports {
+	if len(files) < 100 {
+		t.Fatalf("found only %d Go files", len(files))
+	}
+	return files
+}
+
+func TestThirdPartyContainment(t *testing.T) {
+	for _, f := range moduleFiles(t) {
+		for _, imp := range f.ast.Imports {
 			path, _ := strconv.Unquote(imp.Path.Value)
-			for lib, allowedFiles := range owners {
-				if path != lib && !strings.HasPrefix(path, lib+"/") {
-					continue
+			m := moduleOf(path)
+			switch {
+			case m == "":
+				continue
+			case testOnly[m]:
+				if !f.test {
+					t.Errorf("%s imports %s, which only tests may import", f.rel, path)
 				}
-				ok := false
-				for _, a := range allowedFiles {
-					if rel == a || (strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a)) {
-						ok = true
-					}
-				}
-				if !ok {
-					t.Errorf("%s imports %s; only %v may", rel, path, allowedFiles)
-				}
+			case !f.test && !ownedBy(f.rel, owners[m]):
+				t.Errorf("%s imports %s; only %v may", f.rel, path, owners[m])
 			}
 		}
 	}
-	if checked < 20 {
-		t.Fatalf("checked only %d files", checked)
-	}
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
+func ownedBy(rel string, files []string) bool {
+	for _, a := range files {
+		if rel == a || (strings.HasSuffix(a, "/") && strings.HasPrefix(rel, a)) {
 			return true
 		}
 	}
 	return false
+}
+
+// forbidden are the calls and values libraries must not use: the process
+// environment, its standard streams, its exit and the global logger belong
+// to cmd/gavel, which hands them to the rest through cli.Env.
+var forbidden = map[string]map[string]bool{
+	"os":  {"Exit": true, "Stdout": true, "Stderr": true, "Stdin": true, "Getenv": true, "LookupEnv": true, "Environ": true, "Setenv": true},
+	"fmt": {"Print": true, "Printf": true, "Println": true},
+	"log": {"Fatal": true, "Fatalf": true, "Fatalln": true, "Print": true, "Printf": true, "Println": true, "Panic": true, "Panicf": true, "Panicln": true},
+}
+
+// mayUseProcess reports whether a file may use the process itself: the
+// command's main, the scripts, and tests.
+func mayUseProcess(f goFile) bool {
+	return f.test || strings.HasPrefix(f.rel, "cmd/") || strings.HasPrefix(f.rel, "scripts/")
+}
+
+func TestNoProcessStateOutsideMain(t *testing.T) {
+	checked := 0
+	for _, f := range moduleFiles(t) {
+		if mayUseProcess(f) {
+			continue
+		}
+		checked++
+		names := map[string]string{} // local name -> import path of os, fmt, log
+		for _, imp := range f.ast.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if forbidden[path] == nil {
+				continue
+			}
+			name := path
+			if imp.Name != nil {
+				name = imp.Name.Name
+			}
+			names[name] = path
+		}
+		if len(names) == 0 {
+			continue
+		}
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			id, ok := sel.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			if path, ok := names[id.Name]; ok && forbidden[path][sel.Sel.Name] {
+				t.Errorf("%s uses %s.%s: only cmd/gavel may touch the process's environment, streams, exit or global logger", f.rel, path, sel.Sel.Name)
+			}
+			return true
+		})
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d files", checked)
+	}
 }

@@ -20,15 +20,41 @@ import (
 	"github.com/gavel-eval/gavel/traces"
 )
 
+// gavelBinary is the gavel binary of the process tests, built once for
+// the package (see buildGavel) and removed by TestMain.
+var gavelBinary struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
 // buildGavel builds the gavel binary once for the process tests.
 func buildGavel(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gavel")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/gavel")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	gavelBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gavel-bin-")
+		if err != nil {
+			gavelBinary.err = err
+			return
+		}
+		gavelBinary.dir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "gavel"), "../../cmd/gavel")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			gavelBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if gavelBinary.err != nil {
+		t.Fatal(gavelBinary.err)
 	}
-	return bin
+	return filepath.Join(gavelBinary.dir, "gavel")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if gavelBinary.dir != "" {
+		os.RemoveAll(gavelBinary.dir)
+	}
+	os.Exit(code)
 }
 
 // slowServer is an OpenAI-compatible server that answers "#### N" (N from

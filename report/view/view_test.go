@@ -21,22 +21,32 @@ import (
 )
 
 // makeRun runs the shipped offline example into dir.
-func makeRun(t *testing.T, dir string, extra ...string) {
+func makeRun(t testing.TB, dir string, extra ...string) {
 	t.Helper()
 	testrun.Must(t, nil, append([]string{"run", "../../examples/arithmetic/gavel.yaml", "--out", dir, "--limit", "6"}, extra...)...)
+}
+
+// runs holds the runs of fixture, made once for the package's tests.
+var runs = testrun.NewTemplate(func(tb testing.TB, dir string) {
+	makeRun(tb, filepath.Join(dir, "runs", "main"))
+	makeRun(tb, filepath.Join(dir, "runs", "prs", "pr-1"), "--repeat", "2")
+	makeRun(tb, filepath.Join(dir, "runs", ".hidden"))
+	makeRun(tb, filepath.Join(dir, "elsewhere"))
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	runs.Remove()
+	os.Exit(code)
 }
 
 // fixture is a root holding two runs (one nested), a hidden run, a
 // directory that is not a run, and a symbolic link to a run outside it.
 func fixture(t *testing.T) (root, outside string) {
 	t.Helper()
-	base := t.TempDir()
+	base := runs.Copy(t)
 	root = filepath.Join(base, "runs")
 	outside = filepath.Join(base, "elsewhere")
-	makeRun(t, filepath.Join(root, "main"))
-	makeRun(t, filepath.Join(root, "prs", "pr-1"), "--repeat", "2")
-	makeRun(t, filepath.Join(root, ".hidden"))
-	makeRun(t, outside)
 	if err := os.MkdirAll(filepath.Join(root, "notes"), 0o755); err != nil {
 		t.Fatal(err)
 	}
