@@ -17,18 +17,6 @@ import (
 // errBudget is returned (wrapped) when a cost or token budget stopped the run.
 var errBudget = errors.New("budget reached")
 
-func (r *runner) overBudget(m *results.Manifest) error {
-	t := m.Totals
-	// What the cache answered was paid for by an earlier run.
-	if spent := t.CostUSD - t.CachedCostUSD; r.opts.MaxCostUSD > 0 && spent >= r.opts.MaxCostUSD {
-		return fmt.Errorf("%w: cost $%.4f of the $%.4f allowed", errBudget, spent, r.opts.MaxCostUSD)
-	}
-	if tokens := t.PromptTokens + t.CompletionTokens; r.opts.MaxTokens > 0 && tokens >= r.opts.MaxTokens {
-		return fmt.Errorf("%w: %d tokens of the %d allowed", errBudget, tokens, r.opts.MaxTokens)
-	}
-	return nil
-}
-
 type resumeKey struct {
 	variant int
 	index   int64

@@ -1,0 +1,167 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/gavel-eval/gavel/datasets"
+	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/judges"
+)
+
+// validate reads the whole dataset once before any model call: malformed
+// rows, duplicate ids and templates referring to missing fields are found
+// now, for every example, rather than after money was spent.
+func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
+	if r.regrade != nil {
+		return r.validateRegrade(ctx)
+	}
+	fp, err := datasets.Fingerprint(r.dsOpts.Path)
+	if err != nil {
+		return datasets.Info{}, fmt.Errorf("dataset %s: %w", r.dsOpts.Path, err)
+	}
+	rd, err := datasets.Open(r.dsOpts)
+	if err != nil {
+		return datasets.Info{}, err
+	}
+	defer rd.Close()
+	info := datasets.Info{Fingerprint: fp, Format: rd.Format()}
+	for {
+		if err := ctx.Err(); err != nil {
+			return info, err
+		}
+		ex, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return info, err
+		}
+		info.Count++
+		for _, vp := range r.variants {
+			if err := r.dryRender(vp, ex); err != nil {
+				return info, fmt.Errorf("dataset %s line %d (example %s), variant %s: %w", r.dsOpts.Path, ex.Line, ex.ID, vp.name, err)
+			}
+		}
+	}
+	if info.Count == 0 {
+		return info, fmt.Errorf("dataset %s: no examples", r.dsOpts.Path)
+	}
+	return info, nil
+}
+
+// dryRender renders every template of the chain and judges for one example,
+// with earlier steps' outputs stubbed, to catch missing fields.
+func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
+	st := &chainState{example: ex.Fields, variant: vp, steps: map[string]string{}}
+	for _, s := range vp.steps {
+		data := st.data()
+		var err error
+		switch s := s.(type) {
+		case *llmStep:
+			for _, t := range s.tmpls {
+				if _, err = t.Render(data); err != nil {
+					break
+				}
+			}
+		case *templateStep:
+			_, err = s.t.Render(data)
+		case *extractStep:
+			if s.from != nil {
+				_, err = s.from.Render(data)
+			}
+		case *httpStep:
+			if s.body != nil {
+				_, err = s.body.Render(data)
+			}
+		case *execStep:
+			if s.input != nil {
+				_, err = s.input.Render(data)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("step %s: %w", s.name(), err)
+		}
+		st.steps[s.name()] = ""
+		st.last = ""
+	}
+	data := st.data()
+	for key, t := range vp.facts {
+		if _, err := t.Render(data); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	data["output"] = ""
+	if r.expected != nil {
+		if _, err := r.expected.Render(data); err != nil {
+			return fmt.Errorf("dataset.expected: %w", err)
+		}
+	}
+	for _, j := range r.judges {
+		if err := checkJudgeTemplates(j, data, ex.Fields, vp.name, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkJudgeTemplates renders a judge's templates for one example before
+// the run: its expected over data, then its own (an LLM judge's prompt,
+// rubric, criteria, input; see judges.TemplateChecker) with output as the
+// output, which before a run is a placeholder (""), so that the example's
+// and variant's fields they use are checked. The error names the judge.
+func checkJudgeTemplates(j *judgePlan, data, example map[string]any, variant, output string) error {
+	in := judges.Input{Output: output, Example: example, Variant: variant}
+	if j.expected != nil {
+		e, err := j.expected.Render(data)
+		if err != nil {
+			return fmt.Errorf("judge %s: %w", j.name, err)
+		}
+		in.Expected = e
+	}
+	if c, ok := j.judge.(judges.TemplateChecker); ok {
+		if err := c.CheckTemplates(in); err != nil {
+			return fmt.Errorf("judge %s: %w", j.name, err)
+		}
+	}
+	return nil
+}
+
+// validateRegrade checks a stored run before re-grading it: every row's
+// input decodes and every judge template renders.
+func (r *runner) validateRegrade(ctx context.Context) (datasets.Info, error) {
+	path := filepath.Join(r.regrade.dir, results.ResultsFile)
+	fp, err := datasets.Fingerprint(path)
+	if err != nil {
+		return datasets.Info{}, err
+	}
+	info := datasets.Info{Format: datasets.FormatParquet, Fingerprint: fp}
+	var renderErr error
+	err = r.regradeJobs(func(j job) bool {
+		if ctx.Err() != nil {
+			renderErr = ctx.Err()
+			return false
+		}
+		info.Count++
+		_, st := r.presetResult(j, "")
+		data := st.data()
+		data["output"] = j.preset.Output
+		for _, jp := range r.judges {
+			if err := checkJudgeTemplates(jp, data, j.example.Fields, j.variant.name, j.preset.Output); err != nil {
+				renderErr = fmt.Errorf("run %s: %s example %s: %w", r.regrade.dir, j.variant.name, j.example.ID, err)
+				return false
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = renderErr
+	}
+	if err == nil && info.Count == 0 {
+		err = fmt.Errorf("run %s has no results to re-grade", r.regrade.dir)
+	}
+	return info, err
+}
