@@ -33,6 +33,7 @@ fuzz: ## short fuzz runs of every parser of outside input
 	$(GO) test -run '^$$' -fuzz FuzzCSV -fuzztime 40000x ./datasets/
 	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime 40000x ./eval/
 	$(GO) test -run '^$$' -fuzz FuzzExtractNumber -fuzztime 40000x ./judges/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20000x ./internal/yamlstrict/
 
 clean:
 	rm -rf bin runs

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gavel-eval/gavel/internal/yamlstrict"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/llm"
 )
@@ -161,11 +162,11 @@ func (s *StepSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		cfg = &ExecStep{}
 	case "":
 		if n.Kind == yaml.MappingNode {
-			return d.errf(n, join(path, "kind"), "missing (one of %s)", strings.Join(d.stepKinds(), ", "))
+			return d.errf(n, yamlstrict.Join(path, "kind"), "missing (one of %s)", strings.Join(d.stepKinds(), ", "))
 		}
 	default:
 		if _, ok := d.custom[kind]; !ok {
-			return d.errf(valueNode(n, "kind"), join(path, "kind"), "unknown step kind %q (one of %s)", kind, strings.Join(d.stepKinds(), ", "))
+			return d.errf(valueNode(n, "kind"), yamlstrict.Join(path, "kind"), "unknown step kind %q (one of %s)", kind, strings.Join(d.stepKinds(), ", "))
 		}
 		cfg = &CustomStep{}
 	}
@@ -173,7 +174,7 @@ func (s *StepSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		return err
 	}
 	if c.Name == "" {
-		return d.errf(n, join(path, "name"), "missing")
+		return d.errf(n, yamlstrict.Join(path, "name"), "missing")
 	}
 	s.Name, s.Kind, s.Config, s.Line = c.Name, c.Kind, cfg, n.Line
 	return nil
@@ -284,11 +285,11 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	var cfg any
 	if n.Kind == yaml.MappingNode {
 		if typ == "" {
-			return d.errf(n, join(path, "type"), "missing (one of %s)", strings.Join(d.catalog.Types(), ", "))
+			return d.errf(n, yamlstrict.Join(path, "type"), "missing (one of %s)", strings.Join(d.catalog.Types(), ", "))
 		}
 		f, err := d.catalog.Lookup(typ)
 		if err != nil {
-			return d.errf(valueNode(n, "type"), join(path, "type"), "%v", err)
+			return d.errf(valueNode(n, "type"), yamlstrict.Join(path, "type"), "%v", err)
 		}
 		if f.NewConfig != nil {
 			cfg = f.NewConfig()
@@ -302,16 +303,16 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		c.Name = c.Type
 	}
 	if c.Repeats < 0 || c.Repeats > 100 {
-		return d.errf(valueNode(n, "repeats"), join(path, "repeats"), "must be between 1 and 100, got %d", c.Repeats)
+		return d.errf(valueNode(n, "repeats"), yamlstrict.Join(path, "repeats"), "must be between 1 and 100, got %d", c.Repeats)
 	}
 	switch c.Aggregate {
 	case "", "majority", "mean":
 	default:
-		return d.errf(valueNode(n, "aggregate"), join(path, "aggregate"), "unknown aggregate %q (majority or mean)", c.Aggregate)
+		return d.errf(valueNode(n, "aggregate"), yamlstrict.Join(path, "aggregate"), "unknown aggregate %q (majority or mean)", c.Aggregate)
 	}
 	scale, err := judges.ParseScale(c.Scale)
 	if err != nil {
-		return d.errf(valueNode(n, "scale"), join(path, "scale"), "%v", err)
+		return d.errf(valueNode(n, "scale"), yamlstrict.Join(path, "scale"), "%v", err)
 	}
 	j.Scale = scale
 	j.Name, j.Type, j.Expected, j.Config, j.Line = c.Name, c.Type, c.Expected, cfg, n.Line

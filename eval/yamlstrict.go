@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gavel-eval/gavel/internal/yamlstrict"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/prompts"
 )
@@ -76,13 +78,6 @@ func (d *decoder) errf(n *yaml.Node, path, format string, args ...any) error {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // decode fills the value pointed to by out from n.
 func (d *decoder) decode(n *yaml.Node, out any, path string) error {
 	return d.decodeValue(n, reflect.ValueOf(out).Elem(), path)
@@ -124,11 +119,11 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 				v.Set(reflect.MakeSlice(v.Type(), 1, 1))
 				return d.decodeValue(n, v.Index(0), path)
 			}
-			return d.errf(n, path, "expected a list, got %s", describe(n))
+			return d.errf(n, path, "%s", yamlstrict.Expected("a list", describe(n)))
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			if err := d.decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := d.decodeValue(item, s.Index(i), yamlstrict.Index(path, i)); err != nil {
 				return err
 			}
 		}
@@ -136,7 +131,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 		return nil
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			return d.errf(n, path, "expected a mapping, got %s", describe(n))
+			return d.errf(n, path, "%s", yamlstrict.Expected("a mapping", describe(n)))
 		}
 		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -146,7 +141,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 				return d.errf(kn, path, "bad key: %v", cleanYAMLError(err))
 			}
 			val := reflect.New(v.Type().Elem()).Elem()
-			if err := d.decodeValue(vn, val, join(path, kn.Value)); err != nil {
+			if err := d.decodeValue(vn, val, yamlstrict.Join(path, kn.Value)); err != nil {
 				return err
 			}
 			m.SetMapIndex(key, val)
@@ -164,7 +159,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 		return nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return d.errf(n, path, "expected %s, got %s", kindName(v.Type()), describe(n))
+		return d.errf(n, path, "%s", yamlstrict.Expected(yamlstrict.Want(v.Type()), describe(n)))
 	}
 	if v.Type() == durationType {
 		dur, err := time.ParseDuration(n.Value)
@@ -175,7 +170,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 		return nil
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
-		return d.errf(n, path, "expected %s, got %q", kindName(v.Type()), n.Value)
+		return d.errf(n, path, "%s", yamlstrict.Expected(yamlstrict.Want(v.Type()), strconv.Quote(n.Value)))
 	}
 	return nil
 }
@@ -183,70 +178,27 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) error 
 // decodeStruct fills a struct from a mapping node, by yaml tags.
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
-		return d.errf(n, path, "expected a mapping, got %s", describe(n))
+		return d.errf(n, path, "%s", yamlstrict.Expected("a mapping", describe(n)))
 	}
-	fields := structFields(v.Type())
+	fields := yamlstrict.Fields(v.Type())
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		key := kn.Value
-		fp := join(path, key)
+		fp := yamlstrict.Join(path, key)
 		if seen[key] {
 			return d.errf(kn, fp, "duplicate field")
 		}
 		seen[key] = true
 		idx, ok := fields[key]
 		if !ok {
-			return d.errf(kn, fp, "unknown field (known: %s)", strings.Join(fieldNames(fields), ", "))
+			return d.errf(kn, fp, "%s", yamlstrict.UnknownField(yamlstrict.Keys(fields)))
 		}
 		if err := d.decodeValue(vn, v.FieldByIndex(idx), fp); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// structFields maps yaml keys to field indexes; fields tagged "-" or
-// without a yaml tag are not decodable from the spec.
-func structFields(t reflect.Type) map[string][]int {
-	out := map[string][]int{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("yaml")
-		if !ok || !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "-" || name == "" {
-			continue
-		}
-		out[name] = f.Index
-	}
-	return out
-}
-
-func fieldNames(fields map[string][]int) []string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// knownKeys returns the yaml keys a config struct accepts.
-func knownKeys(cfg any) []string {
-	if cfg == nil {
-		return nil
-	}
-	t := reflect.TypeOf(cfg)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	return fieldNames(structFields(t))
 }
 
 func describe(n *yaml.Node) string {
@@ -261,21 +213,6 @@ func describe(n *yaml.Node) string {
 	return "an unexpected node"
 }
 
-func kindName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return t.String()
-}
-
 func cleanYAMLError(err error) string {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
@@ -288,14 +225,14 @@ func cleanYAMLError(err error) string {
 // both sets. config may be nil for kinds without options.
 func (d *decoder) decodeSplit(n *yaml.Node, path string, common, config any) error {
 	if n.Kind != yaml.MappingNode {
-		return d.errf(n, path, "expected a mapping, got %s", describe(n))
+		return d.errf(n, path, "%s", yamlstrict.Expected("a mapping", describe(n)))
 	}
 	commonKeys := map[string]bool{}
-	for _, k := range knownKeys(common) {
+	for _, k := range yamlstrict.KnownKeys(common) {
 		commonKeys[k] = true
 	}
 	configKeys := map[string]bool{}
-	for _, k := range knownKeys(config) {
+	for _, k := range yamlstrict.KnownKeys(config) {
 		configKeys[k] = true
 	}
 	cn := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
@@ -308,9 +245,9 @@ func (d *decoder) decodeSplit(n *yaml.Node, path string, common, config any) err
 		case configKeys[k]:
 			rn.Content = append(rn.Content, n.Content[i], n.Content[i+1])
 		default:
-			all := append(knownKeys(common), knownKeys(config)...)
+			all := append(yamlstrict.KnownKeys(common), yamlstrict.KnownKeys(config)...)
 			sort.Strings(all)
-			return d.errf(n.Content[i], join(path, k), "unknown field (known: %s)", strings.Join(all, ", "))
+			return d.errf(n.Content[i], yamlstrict.Join(path, k), "%s", yamlstrict.UnknownField(all))
 		}
 	}
 	if err := d.decodeStruct(cn, reflect.ValueOf(common).Elem(), path); err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/gavel-eval/gavel/internal/yamlstrict"
 	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/prompts"
 )
@@ -153,7 +154,7 @@ func llmParsePrompt(typ string, p any, def string) ([]llmPromptMessage, error) {
 		msgs = v
 	case []any, []map[string]any:
 		// A list decoded from YAML: decode it strictly.
-		if err := llmDecode(reflect.ValueOf(&msgs).Elem(), v, "prompt"); err != nil {
+		if err := yamlstrict.Decode(reflect.ValueOf(&msgs).Elem(), v, "prompt"); err != nil {
 			return nil, err
 		}
 	default:

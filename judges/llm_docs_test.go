@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gavel-eval/gavel/internal/yamlstrict"
 )
 
 // TestLLMJudgesDocs keeps docs/judges-llm.md in step with the code: every
@@ -32,7 +34,7 @@ func TestLLMJudgesDocs(t *testing.T) {
 			t.Errorf("docs/judges-llm.md has no section for %s", typ)
 		}
 		st := reflect.TypeOf(f.NewConfig()).Elem()
-		for key := range llmStructFields(st) {
+		for key := range yamlstrict.Fields(st) {
 			if !strings.Contains(doc, "`"+key+"`") {
 				t.Errorf("docs/judges-llm.md does not mention option %s of %s", key, typ)
 			}

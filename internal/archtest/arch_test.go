@@ -31,11 +31,12 @@ var allowed = map[string][]string{
 	"internal/parquetio":   {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
 	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
 	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
+	"internal/yamlstrict":  {}, // the rules of the strict configuration decoders (keys, paths, messages); a leaf
 	"llm":                  {"traces", "internal/redact"},
 	"llm/offline":          {"llm", "traces", "internal/redact"}, // the offline stand-in models, served through llm.Provider
 	"llm/llmtest":          {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl"},
+	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
