@@ -109,7 +109,7 @@ func TestRules(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
 		reflect.TypeFor[string](): "a string", reflect.TypeFor[bool](): "true or false",
 		reflect.TypeFor[uint16](): "an integer", reflect.TypeFor[float32](): "a number",
-		reflect.TypeFor[[]int]():  "[]int",
+		reflect.TypeFor[[]int](): "[]int",
 	} {
 		if got := yamlstrict.Want(typ); got != want {
 			t.Errorf("Want(%v) = %q, want %q", typ, got, want)
