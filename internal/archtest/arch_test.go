@@ -101,7 +101,7 @@ var owners = map[string][]string{
 	"github.com/parquet-go/parquet-go":         {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
 	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go"},
 	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
-	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cassette.go"},
+	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
 	"gonum.org/v1/gonum":                       {"report/stats/"},
 	"github.com/ohler55/ojg":                   {"eval/chain.go", "eval/plan.go"},
 	"github.com/pkoukk/tiktoken-go":            {"llm/tokenizer.go"},
