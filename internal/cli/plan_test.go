@@ -213,3 +213,11 @@ func TestMDEMethodFlag(t *testing.T) {
 		}
 	}
 }
+
+// b2f is 1 for true and 0 for false.
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
