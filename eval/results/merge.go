@@ -1,10 +1,14 @@
 package results
 
 import (
+	"container/heap"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"sort"
 
 	"github.com/gavel-eval/gavel/internal/parquetio"
 	"github.com/parquet-go/parquet-go"
@@ -28,106 +32,100 @@ func (a RowKey) less(b RowKey) bool {
 // and epoch columns, each already in (example_index, epoch) order, into
 // one file at dst in that order, keeping a row only when keep(source,
 // key) says so (nil keeps every row). Rows of equal keys keep the order of
-// their sources. It streams: memory holds one batch per source. dst is
-// written to a temporary file and renamed into place. The parts of a run
-// are merged this way, so a resumed run's files are in the same order as
-// an uninterrupted run's. Sources written with an older schema (fewer
-// columns) are converted to the widest: see targetSchema.
+// their sources. dst is written to a temporary file and renamed into
+// place. The parts of a run are merged this way, so a resumed run's files
+// are in the same order as an uninterrupted run's. Sources written with an
+// older schema (fewer columns) are converted to the widest: see
+// targetSchema.
+//
+// It streams, and its cost is linear in the rows: a source is opened only
+// when the merge reaches its first row and closed when it is used up, and
+// the next row is taken from a heap of the open sources. A run's chunks
+// are written in order, so their ranges barely overlap and one or two are
+// open at a time, whatever their number; sources that do overlap (results
+// retried by a resumed run) are merged through the heap.
 func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("merge %s: no source files", dst)
 	}
-	type cursor struct {
-		f       *os.File
-		rows    parquet.Rows
-		groups  []parquet.RowGroup
-		buf     []parquet.Row
-		n, pos  int
-		idx, ep int
-		done    bool
-	}
-	cursors := make([]*cursor, len(srcs))
-	defer func() {
-		for _, c := range cursors {
-			if c != nil {
-				if c.rows != nil {
-					c.rows.Close()
-				}
-				c.f.Close()
-			}
-		}
-	}()
-	files := make([]*parquet.File, len(srcs))
+	// First pass: every source's schema and a lower bound of its first key
+	// (from the footer's statistics, else its first row), one file open
+	// at a time.
+	schemas := make([]*parquet.Schema, len(srcs))
+	firsts := make([]RowKey, len(srcs))
+	empty := make([]bool, len(srcs))
 	for i, src := range srcs {
 		f, pf, err := parquetio.Open(src)
 		if err != nil {
 			return err
 		}
-		cursors[i] = &cursor{f: f}
-		files[i] = pf
+		schemas[i] = pf.Schema()
+		var ok bool
+		if empty[i] = pf.NumRows() == 0; !empty[i] {
+			firsts[i], ok = firstKeyBound(pf)
+		}
+		if !empty[i] && !ok {
+			c := &mergeCursor{src: i, path: src, f: f}
+			err = c.start(pf, pf.Schema())
+			firsts[i], empty[i] = c.key, c.done
+			c.close()
+		} else {
+			f.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("merge %s: %s: %w", dst, src, err)
+		}
 	}
-	schema := targetSchema(files)
-	ix, ok1 := schema.Lookup("example_index")
-	ep, ok2 := schema.Lookup("epoch")
-	if !ok1 || !ok2 {
+	schema := targetSchema(schemas)
+	if _, ok1 := schema.Lookup("example_index"); !ok1 {
 		return fmt.Errorf("merge %s: no example_index and epoch columns to merge by", dst)
 	}
-	for i, pf := range files {
-		groups, err := conform(pf, schema)
-		if err != nil {
-			return fmt.Errorf("merge %s: %s: %w", dst, srcs[i], err)
-		}
-		c := cursors[i]
-		c.groups, c.buf, c.idx, c.ep = groups, make([]parquet.Row, 128), ix.ColumnIndex, ep.ColumnIndex
+	if _, ok2 := schema.Lookup("epoch"); !ok2 {
+		return fmt.Errorf("merge %s: no example_index and epoch columns to merge by", dst)
 	}
-	// next advances a cursor to its next row; done when it has none.
-	next := func(c *cursor) error {
-		c.pos++
-		for c.pos >= c.n {
-			if c.rows == nil {
-				if len(c.groups) == 0 {
-					c.done = true
-					return nil
-				}
-				c.rows = c.groups[0].Rows()
-				c.groups = c.groups[1:]
+	// order lists the sources with rows by the bound of their first key
+	// (then by source, so equal keys keep the sources' order).
+	var order []int
+	for i := range srcs {
+		if !empty[i] {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return firsts[order[a]].less(firsts[order[b]]) })
+
+	h := &cursorHeap{}
+	defer func() {
+		for _, c := range *h {
+			c.close()
+		}
+	}()
+	nextOpen := 0
+	// open opens the sources whose first row may come before the heap's
+	// smallest row (or at it, from an earlier source). A bound below the
+	// true first key only opens a source early.
+	open := func() error {
+		for nextOpen < len(order) {
+			i := order[nextOpen]
+			if h.Len() > 0 && !before(firsts[i], i, (*h)[0]) {
+				return nil
 			}
-			n, err := c.rows.ReadRows(c.buf)
-			c.n, c.pos = n, 0
-			if n == 0 && err == nil {
-				err = io.EOF
-			}
-			if errors.Is(err, io.EOF) {
-				if n > 0 {
-					return nil
-				}
-				c.rows.Close()
-				c.rows = nil
-				continue
-			}
+			f, pf, err := parquetio.Open(srcs[i])
 			if err != nil {
 				return err
 			}
+			c := &mergeCursor{src: i, path: srcs[i], f: f}
+			if err := c.start(pf, schema); err != nil {
+				c.close()
+				return fmt.Errorf("merge %s: %s: %w", dst, srcs[i], err)
+			}
+			nextOpen++
+			if c.done {
+				c.close()
+				continue
+			}
+			heap.Push(h, c)
 		}
 		return nil
-	}
-	keyOf := func(c *cursor) RowKey {
-		var k RowKey
-		for _, v := range c.buf[c.pos] {
-			switch v.Column() {
-			case c.idx:
-				k.ExampleIndex = v.Int64()
-			case c.ep:
-				k.Epoch = v.Int32()
-			}
-		}
-		return k
-	}
-	for _, c := range cursors {
-		c.pos = -1
-		if err := next(c); err != nil {
-			return err
-		}
 	}
 
 	return writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
@@ -149,21 +147,14 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 			return nil
 		}
 		for {
-			best := -1
-			var bk RowKey
-			for i, c := range cursors {
-				if c.done {
-					continue
-				}
-				if k := keyOf(c); best < 0 || k.less(bk) {
-					best, bk = i, k
-				}
+			if err := open(); err != nil {
+				return err
 			}
-			if best < 0 {
+			if h.Len() == 0 {
 				break
 			}
-			c := cursors[best]
-			if keep == nil || keep(best, bk) {
+			c := (*h)[0]
+			if keep == nil || keep(c.src, c.key) {
 				batch = append(batch, c.buf[c.pos].Clone())
 				if len(batch) == cap(batch) {
 					if err := flush(); err != nil {
@@ -171,8 +162,14 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 					}
 				}
 			}
-			if err := next(c); err != nil {
-				return fmt.Errorf("merge %s: %s: %w", dst, srcs[best], err)
+			if err := c.next(); err != nil {
+				return fmt.Errorf("merge %s: %s: %w", dst, c.path, err)
+			}
+			if c.done {
+				heap.Pop(h)
+				c.close()
+			} else {
+				heap.Fix(h, 0)
 			}
 		}
 		if err := flush(); err != nil {
@@ -182,14 +179,143 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 	})
 }
 
+// firstKeyBound returns a key at or before the first row of pf, from the
+// statistics of example_index in the footer of its first row group: the
+// rows are sorted, so that column's minimum is the first row's, and the
+// epoch is bounded by the smallest. ok is false without statistics.
+func firstKeyBound(pf *parquet.File) (k RowKey, ok bool) {
+	col, found := pf.Schema().Lookup("example_index")
+	groups := pf.Metadata().RowGroups
+	if !found || len(groups) == 0 || col.ColumnIndex >= len(groups[0].Columns) {
+		return k, false
+	}
+	st := groups[0].Columns[col.ColumnIndex].MetaData.Statistics
+	minValue := st.MinValue
+	if len(minValue) == 0 {
+		minValue = st.Min // the deprecated field, written by older writers
+	}
+	if len(minValue) != 8 {
+		return k, false
+	}
+	return RowKey{ExampleIndex: int64(binary.LittleEndian.Uint64(minValue)), Epoch: math.MinInt32}, true
+}
+
+// mergeCursor reads one source of a merge, a batch of rows at a time,
+// and knows the key of its current row.
+type mergeCursor struct {
+	src     int
+	path    string
+	f       *os.File
+	rows    parquet.Rows
+	groups  []parquet.RowGroup
+	buf     []parquet.Row
+	n, pos  int
+	idx, ep int
+	key     RowKey
+	done    bool
+}
+
+// start prepares the cursor to read pf's rows in schema and moves it to
+// the first row.
+func (c *mergeCursor) start(pf *parquet.File, schema *parquet.Schema) error {
+	ix, ok1 := schema.Lookup("example_index")
+	ep, ok2 := schema.Lookup("epoch")
+	if !ok1 || !ok2 {
+		return errors.New("no example_index and epoch columns to merge by")
+	}
+	groups, err := conform(pf, schema)
+	if err != nil {
+		return err
+	}
+	c.groups, c.buf, c.idx, c.ep = groups, make([]parquet.Row, 128), ix.ColumnIndex, ep.ColumnIndex
+	c.pos = -1
+	return c.next()
+}
+
+// next advances the cursor to its next row; done when it has none.
+func (c *mergeCursor) next() error {
+	c.pos++
+	for c.pos >= c.n {
+		if c.rows == nil {
+			if len(c.groups) == 0 {
+				c.done = true
+				return nil
+			}
+			c.rows = c.groups[0].Rows()
+			c.groups = c.groups[1:]
+		}
+		n, err := c.rows.ReadRows(c.buf)
+		c.n, c.pos = n, 0
+		if n == 0 && err == nil {
+			err = io.EOF
+		}
+		if errors.Is(err, io.EOF) {
+			if n > 0 {
+				break
+			}
+			c.rows.Close()
+			c.rows = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.key = RowKey{}
+	for _, v := range c.buf[c.pos] {
+		switch v.Column() {
+		case c.idx:
+			c.key.ExampleIndex = v.Int64()
+		case c.ep:
+			c.key.Epoch = v.Int32()
+		}
+	}
+	return nil
+}
+
+func (c *mergeCursor) close() {
+	if c.rows != nil {
+		c.rows.Close()
+		c.rows = nil
+	}
+	if c.f != nil {
+		c.f.Close()
+		c.f = nil
+	}
+	c.buf, c.groups = nil, nil
+}
+
+// before says whether the row with key k of source src comes before the
+// current row of c.
+func before(k RowKey, src int, c *mergeCursor) bool {
+	if k != c.key {
+		return k.less(c.key)
+	}
+	return src < c.src
+}
+
+// cursorHeap orders open cursors by their current row: key, then source.
+type cursorHeap []*mergeCursor
+
+func (h cursorHeap) Len() int           { return len(h) }
+func (h cursorHeap) Less(i, j int) bool { return before(h[i].key, h[i].src, h[j]) }
+func (h cursorHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)        { *h = append(*h, x.(*mergeCursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
 // targetSchema returns the schema files are merged into: the one with the
 // most columns, the first of them on a tie. The stored tables only ever
 // gain columns, so the parts of a run started by an older gavel and
 // resumed by a newer one merge into the newer schema.
-func targetSchema(files []*parquet.File) *parquet.Schema {
+func targetSchema(schemas []*parquet.Schema) *parquet.Schema {
 	var best *parquet.Schema
-	for _, pf := range files {
-		if s := pf.Schema(); best == nil || len(s.Columns()) > len(best.Columns()) {
+	for _, s := range schemas {
+		if best == nil || len(s.Columns()) > len(best.Columns()) {
 			best = s
 		}
 	}

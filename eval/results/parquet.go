@@ -183,16 +183,16 @@ func Concat(dst string, srcs []string) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("concat %s: no source files", dst)
 	}
-	files := make([]*parquet.File, 0, len(srcs))
+	schemas := make([]*parquet.Schema, 0, len(srcs))
 	for _, src := range srcs {
 		f, pf, err := parquetio.Open(src)
 		if err != nil {
 			return err
 		}
 		f.Close() // only the schema is used: it is in memory
-		files = append(files, pf)
+		schemas = append(schemas, pf.Schema())
 	}
-	schema := targetSchema(files)
+	schema := targetSchema(schemas)
 	err := writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
 		for _, src := range srcs {
 			if err := appendFile(w, src, schema); err != nil {

@@ -111,7 +111,7 @@ func sampleResults(n int, prefix string) []results.Result {
 	return out
 }
 
-func writeResults(t *testing.T, path string, rows []results.Result, batch int) {
+func writeResults(t testing.TB, path string, rows []results.Result, batch int) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {

@@ -1,0 +1,133 @@
+package results_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/gavel-eval/gavel/eval/results"
+)
+
+// TestMergeSortedOrder merges many sources, in order and overlapping,
+// with ties, empty sources and a keep filter, and checks the rows against
+// a stable sort of all of them by (example_index, epoch), equal keys in
+// the order of their sources.
+func TestMergeSortedOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sources int
+		overlap bool
+	}{
+		{"chunks in order", 300, false},
+		{"overlapping chunks", 40, true},
+		{"one source", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, uint64(tc.sources)))
+			dir := t.TempDir()
+			type row struct {
+				key results.RowKey
+				src int
+				id  string
+			}
+			var all []row
+			var srcs []string
+			next := int64(0)
+			for s := 0; s < tc.sources; s++ {
+				n := r.IntN(12) // some sources are empty
+				var rows []results.Result
+				var keys []results.RowKey
+				for i := 0; i < n; i++ {
+					var k results.RowKey
+					if tc.overlap {
+						k = results.RowKey{ExampleIndex: r.Int64N(60), Epoch: int32(r.IntN(2))}
+					} else {
+						// In order, with a key now and then repeated at a
+						// chunk boundary (the next epoch of an example).
+						k = results.RowKey{ExampleIndex: next / 2, Epoch: int32(next % 2)}
+						next++
+					}
+					keys = append(keys, k)
+				}
+				sort.Slice(keys, func(a, b int) bool {
+					if keys[a].ExampleIndex != keys[b].ExampleIndex {
+						return keys[a].ExampleIndex < keys[b].ExampleIndex
+					}
+					return keys[a].Epoch < keys[b].Epoch
+				})
+				for i, k := range keys {
+					id := fmt.Sprintf("s%d-%d", s, i)
+					rows = append(rows, results.Result{RunID: "r", Variant: "v", ExampleID: id, ExampleIndex: k.ExampleIndex, Epoch: k.Epoch, Status: results.StatusOK})
+					all = append(all, row{k, s, id})
+				}
+				path := filepath.Join(dir, fmt.Sprintf("c%04d.parquet", s))
+				writeResults(t, path, rows, 64)
+				srcs = append(srcs, path)
+			}
+			// Drop a result of every source whose index is a multiple of 3
+			// when the key's example index is odd.
+			keep := func(src int, k results.RowKey) bool { return src%3 != 0 || k.ExampleIndex%2 == 0 }
+			sort.SliceStable(all, func(a, b int) bool {
+				ka, kb := all[a].key, all[b].key
+				if ka != kb {
+					if ka.ExampleIndex != kb.ExampleIndex {
+						return ka.ExampleIndex < kb.ExampleIndex
+					}
+					return ka.Epoch < kb.Epoch
+				}
+				return all[a].src < all[b].src
+			})
+			var want []string
+			for _, x := range all {
+				if keep(x.src, x.key) {
+					want = append(want, x.id)
+				}
+			}
+			dst := filepath.Join(dir, "merged.parquet")
+			if err := results.MergeSorted(dst, srcs, keep); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := results.ReadResults(dst, func(r results.Result) error {
+				got = append(got, r.ExampleID)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("merged %d rows, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("row %d is %s, want %s (got %v)", i, got[i], want[i], got[max(0, i-3):min(len(got), i+3)])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMergeSorted merges the chunks of a variant of 200,000 results,
+// 256 a chunk, as a run's end does.
+func BenchmarkMergeSorted(b *testing.B) {
+	dir := b.TempDir()
+	const total, per = 200_000, 256
+	var srcs []string
+	for c := 0; c*per < total; c++ {
+		rows := make([]results.Result, 0, per)
+		for i := c * per; i < min(total, (c+1)*per); i++ {
+			rows = append(rows, results.Result{RunID: "r", Variant: "v", ExampleID: fmt.Sprintf("e%07d", i), ExampleIndex: int64(i), Status: results.StatusOK, Output: "an output of some forty characters long"})
+		}
+		path := filepath.Join(dir, fmt.Sprintf("c%06d.parquet", c))
+		writeResults(b, path, rows, 64)
+		srcs = append(srcs, path)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := results.MergeSorted(filepath.Join(dir, "merged.parquet"), srcs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
