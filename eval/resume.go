@@ -62,7 +62,7 @@ func Resume(ctx context.Context, dir string, opts ResumeOptions) (*Outcome, erro
 	if err != nil {
 		return nil, err
 	}
-	if m.Mode != "" && m.Mode != string(ModeRun) {
+	if m.Mode != "" && m.Mode != ModeRun {
 		return nil, fmt.Errorf("run %s is a %s run: only gavel run runs can be resumed (score it again instead)", dir, m.Mode)
 	}
 	if m.Status == results.RunCompleted && !opts.RetryErrors {

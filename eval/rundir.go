@@ -35,7 +35,7 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 		Tool:        r.opts.Tool,
 		Git:         gitInfo(r.spec.Dir),
 		StartedAt:   r.now().UTC(),
-		Mode:        string(r.mode),
+		Mode:        r.mode,
 	}
 	if r.regrade != nil {
 		m.RegradedFrom = r.regrade.manifest.RunID

@@ -17,17 +17,17 @@ import (
 	"github.com/gavel-eval/gavel/traces"
 )
 
-// Mode says what a run did.
-type Mode string
+// Mode says what a run did: the mode recorded in its manifest.
+type Mode = results.Mode
 
 // Modes recorded in the manifest.
 const (
 	// ModeRun ran a chain over a dataset (gavel run).
-	ModeRun Mode = "run"
+	ModeRun = results.ModeRun
 	// ModeScore scored outputs read from a file (gavel score --input).
-	ModeScore Mode = "score"
+	ModeScore = results.ModeScore
 	// ModeRegrade re-ran judges over a stored run's outputs (gavel score --run).
-	ModeRegrade Mode = "regrade"
+	ModeRegrade = results.ModeRegrade
 )
 
 // ScoreOptions configure offline scoring: either Input (a file of existing

@@ -47,9 +47,10 @@ func TestCompareAlternativeAndTest(t *testing.T) {
 		diffs[i] = altScoresB[i] - altScoresA[i]
 	}
 	cases := []struct {
-		test, alt string
-		wantTest  string
-		wantP     float64 // R (paired_alt.R.txt); NaN: computed below
+		test     Test
+		alt      stats.Alternative
+		wantTest string
+		wantP    float64 // R (paired_alt.R.txt); NaN: computed below
 	}{
 		{"", "", "wilcoxon_signed_rank", math.NaN()},
 		{"wilcoxon", "greater", "wilcoxon_signed_rank", math.NaN()},
@@ -71,7 +72,7 @@ func TestCompareAlternativeAndTest(t *testing.T) {
 		}
 		want := c.wantP
 		if math.IsNaN(want) {
-			want = stats.Wilcoxon(diffs, stats.WilcoxonOptions{Correction: true, Alternative: stats.Alternative(wantAlt)}).P
+			want = stats.Wilcoxon(diffs, stats.WilcoxonOptions{Correction: true, Alternative: wantAlt}).P
 		}
 		if jc.Test != c.wantTest || jc.Alternative != wantAlt || math.Abs(jc.P-want) > 1e-9*want {
 			t.Errorf("test %q alt %q: got %s %s p=%.15g; want %s %s p=%.15g", c.test, c.alt, jc.Test, jc.Alternative, jc.P, c.wantTest, wantAlt, want)
@@ -104,12 +105,12 @@ func TestCompareMcNemarOneSided(t *testing.T) {
 	b := []float64{0, 1, 1, 1, 1, 1, 1, 1, 1, 0}
 	dir := scoredRun(t, a, b, nil)
 	for _, alt := range []stats.Alternative{stats.TwoSided, stats.Greater, stats.Less} {
-		r, err := CompareVariants(dir, "A", "B", Options{Alternative: string(alt)})
+		r, err := CompareVariants(dir, "A", "B", Options{Alternative: alt})
 		if err != nil {
 			t.Fatal(err)
 		}
 		jc := r.Comparisons[0].Judges[0]
-		if want := stats.McNemarExactAlt(1, 6, alt); jc.Test != "mcnemar_exact" || jc.P != want || jc.Alternative != string(alt) {
+		if want := stats.McNemarExactAlt(1, 6, alt); jc.Test != "mcnemar_exact" || jc.P != want || jc.Alternative != alt {
 			t.Errorf("%s: %s p %v alt %s; want mcnemar_exact %v", alt, jc.Test, jc.P, jc.Alternative, want)
 		}
 	}
@@ -160,7 +161,7 @@ func TestMaxDropGateAlternative(t *testing.T) {
 	dir := scoredRun(t, a, b, nil)
 	drop := 0.1
 	for _, c := range []struct {
-		alt  string
+		alt  stats.Alternative
 		pass bool
 	}{{"two-sided", false}, {"less", false}, {"greater", false}} {
 		r, err := CompareVariants(dir, "A", "B", Options{Alternative: c.alt, Gates: []Gate{{Judge: "j", MaxDrop: &drop}}})
@@ -175,7 +176,7 @@ func TestMaxDropGateAlternative(t *testing.T) {
 	// two-sided pass.
 	dir = scoredRun(t, b, a, nil)
 	for _, c := range []struct {
-		alt  string
+		alt  stats.Alternative
 		pass bool
 	}{{"two-sided", true}, {"less", true}, {"greater", false}} {
 		r, err := CompareVariants(dir, "A", "B", Options{Alternative: c.alt, Gates: []Gate{{Judge: "j", MaxDrop: &drop}}})
@@ -207,7 +208,7 @@ func TestGateAlternativeAndErrorsAs(t *testing.T) {
 	dir := scoredRun(t, a, b, nil)
 	drop := 0.01
 	for _, c := range []struct {
-		alt  string
+		alt  stats.Alternative
 		pass bool
 	}{{"", true}, {"two-sided", true}, {"less", false}} {
 		r, err := CompareVariants(dir, "A", "B", Options{Gates: []Gate{{Judge: "j", MaxDrop: &drop, Alternative: c.alt}}})
@@ -223,7 +224,7 @@ func TestGateAlternativeAndErrorsAs(t *testing.T) {
 	dir = scoredRun(t, ones, ones, map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true})
 	min := 0.4
 	for _, c := range []struct {
-		errs string
+		errs ErrorsAs
 		pass bool
 	}{{"", true}, {"fail", false}} {
 		r, err := CompareVariants(dir, "A", "B", Options{Gates: []Gate{{Judge: "j", MinPassRate: &min, ErrorsAs: c.errs}}})

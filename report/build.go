@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/report/stats"
 )
 
 // ForRun builds the report of one run: every variant's figures and, with
@@ -188,7 +189,10 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 // them (its tests, p-value adjustment and pass rates), so that, say, a
 // max_drop gate asking for the one-sided "less" reads that test's p.
 func (r *Report) evaluateGates(sides []Side, pairs [][2]int, opts Options) error {
-	type mode struct{ alt, errs string }
+	type mode struct {
+		alt  stats.Alternative
+		errs ErrorsAs
+	}
 	var same []Gate
 	other := map[mode][]Gate{}
 	var modes []mode

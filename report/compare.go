@@ -34,7 +34,7 @@ type Options struct {
 	// MDEMethod is how the minimum detectable effect of a judge with
 	// continuous scores is computed: MDEPairedT (the default, also for "")
 	// or MDENormal. Pass/fail judges always use MDEMcNemar.
-	MDEMethod string
+	MDEMethod MDEMethod
 	// PAdjust is the p-value adjustment over every (comparison, judge)
 	// p-value of the report: one of stats.PAdjustMethods (default "holm").
 	PAdjust string
@@ -44,51 +44,62 @@ type Options struct {
 	// Alternative is the alternative hypothesis of every paired test on
 	// B − A: "two-sided" (default), "greater" (B better) or "less" (B
 	// worse).
-	Alternative string
+	Alternative stats.Alternative
 	// Test is the paired test of each judge: TestAuto (default), TestWilcoxon,
 	// TestT or TestSign.
-	Test string
+	Test Test
 	// ErrorsAs is what a result whose chain errored counts as for the
 	// judges: ErrorsSkip (default: left out) or ErrorsFail (a failed
 	// verdict, score 0 and pass false, for every judge).
-	ErrorsAs string
+	ErrorsAs ErrorsAs
 }
+
+// MDEMethod is how a minimum detectable effect is computed
+// (Options.MDEMethod, JudgeComparison.MDEMethod).
+type MDEMethod string
 
 // The values of JudgeComparison.MDEMethod.
 const (
 	// MDEPairedT is the effect at which the two-sided paired t-test has
 	// 80% power, counting both tails (the noncentral t on n - 1 degrees of
 	// freedom; R's power.t.test(type = "paired", strict = TRUE)$delta).
-	MDEPairedT = "paired_t"
+	MDEPairedT MDEMethod = "paired_t"
 	// MDENormal is the normal approximation (z_{1-α/2} + z_{0.8})·sd/√n.
-	MDENormal = "normal"
+	MDENormal MDEMethod = "normal"
 	// MDEMcNemar is Connor's (1987) McNemar planning formula inverted
 	// for the pass-rate difference at the observed discordance, as gavel
 	// plan computes it.
-	MDEMcNemar = "mcnemar"
+	MDEMcNemar MDEMethod = "mcnemar"
 )
+
+// Test chooses the paired test of each judge (Options.Test).
+type Test string
 
 // The values of Options.Test.
 const (
 	// TestAuto chooses by the judge's scale: the exact McNemar test for
 	// binary judges over one epoch, the sign test for ordinal judges and
 	// the Wilcoxon signed-rank test otherwise.
-	TestAuto = "auto"
+	TestAuto Test = "auto"
 	// TestWilcoxon is the Wilcoxon signed-rank test for every judge.
-	TestWilcoxon = "wilcoxon"
+	TestWilcoxon Test = "wilcoxon"
 	// TestT is the paired t-test for every judge.
-	TestT = "t"
+	TestT Test = "t"
 	// TestSign is the sign test for every judge.
-	TestSign = "sign"
+	TestSign Test = "sign"
 )
+
+// ErrorsAs is what a result whose chain errored counts as for the judges
+// (Options.ErrorsAs, Gate.ErrorsAs).
+type ErrorsAs string
 
 // The values of Options.ErrorsAs.
 const (
 	// ErrorsSkip leaves errored results out of every judge's figures.
-	ErrorsSkip = "skip"
+	ErrorsSkip ErrorsAs = "skip"
 	// ErrorsFail counts an errored result as a failed verdict (score 0,
 	// pass false) for every judge.
-	ErrorsFail = "fail"
+	ErrorsFail ErrorsAs = "fail"
 )
 
 func (o *Options) defaults() {
@@ -108,7 +119,7 @@ func (o *Options) defaults() {
 		o.ZeroMethod = "wilcox"
 	}
 	if o.Alternative == "" {
-		o.Alternative = string(stats.TwoSided)
+		o.Alternative = stats.TwoSided
 	}
 	if o.Test == "" {
 		o.Test = TestAuto
@@ -128,7 +139,7 @@ func (o *Options) validate() error {
 	default:
 		return fmt.Errorf("zero method %q: want wilcox, pratt or zsplit", o.ZeroMethod)
 	}
-	if _, err := stats.ParseAlternative(o.Alternative); err != nil {
+	if _, err := stats.ParseAlternative(string(o.Alternative)); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	switch o.Test {
@@ -142,7 +153,7 @@ func (o *Options) validate() error {
 		return fmt.Errorf("errors-as %q: want skip or fail", o.ErrorsAs)
 	}
 	for _, g := range o.Gates {
-		if _, err := stats.ParseAlternative(g.Alternative); err != nil {
+		if _, err := stats.ParseAlternative(string(g.Alternative)); err != nil {
 			return fmt.Errorf("report: gate on %q: %w", g.Judge, err)
 		}
 		switch g.ErrorsAs {
@@ -165,7 +176,7 @@ type key struct {
 
 // verdict is one score row's numbers.
 type verdict struct {
-	status  string
+	status  results.ScoreStatus
 	score   float64 // the score, or 1/0 from pass when the judge has no scale
 	scored  bool
 	pass    bool
@@ -179,7 +190,7 @@ type sideData struct {
 	label    string
 	order    []key            // result keys in stored order
 	index    map[string]int64 // example id -> example index, for ordering
-	status   map[key]string
+	status   map[key]results.Status
 	latency  []float64
 	stats    VariantStats
 	judges   []string                   // judge names in manifest order
@@ -197,7 +208,7 @@ type sideData struct {
 // judge of the side but the pairwise ones, as a valid failed verdict (score 0, pass false),
 // replacing whatever score row it has.
 func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error) {
-	d := &sideData{side: s, run: m, index: map[string]int64{}, status: map[key]string{},
+	d := &sideData{side: s, run: m, index: map[string]int64{}, status: map[key]results.Status{},
 		types: map[string]string{}, verdicts: map[string]map[key]verdict{}, graded: map[string]bool{}, scales: map[string]string{}}
 	found := false
 	for _, v := range m.Variants {

@@ -29,8 +29,8 @@ type Gate struct {
 	// Options, are the alternative and the treatment of errored results
 	// under which this gate is checked: its figures come from the report
 	// computed with them.
-	Alternative string
-	ErrorsAs    string
+	Alternative stats.Alternative
+	ErrorsAs    ErrorsAs
 }
 
 // Failed reports whether any evaluated gate failed.
@@ -215,7 +215,7 @@ func (r *Report) maxDrop(judge string, threshold float64, c Comparison) {
 		return
 	}
 	drop := -jc.Diff
-	if jc.Alternative == string(stats.Greater) {
+	if jc.Alternative == stats.Greater {
 		// A test of "B better" has no power against a drop: the gate
 		// cannot pass on its p-value.
 		r.Gates = append(r.Gates, GateResult{Gate: name, Judge: judge, Variant: c.B, Passed: false, Value: drop, Threshold: threshold,

@@ -110,8 +110,8 @@ type htmlRun struct {
 	Key       string                 `json:"key,omitempty"`
 	Name      string                 `json:"name"`
 	Dir       string                 `json:"dir"`
-	Status    string                 `json:"status"`
-	Mode      string                 `json:"mode,omitempty"`
+	Status    results.RunStatus      `json:"status"`
+	Mode      results.Mode           `json:"mode,omitempty"`
 	StartedAt string                 `json:"started_at"`
 	EndedAt   string                 `json:"ended_at,omitempty"`
 	SpecPath  string                 `json:"spec_path"`
@@ -143,34 +143,34 @@ type htmlArchitect struct {
 
 // htmlRow is one result: a variant × example × epoch.
 type htmlRow struct {
-	Side       int         `json:"s"`
-	ID         string      `json:"id"`
-	Index      int64       `json:"i"`
-	Epoch      int32       `json:"e"`
-	Status     string      `json:"st"`
-	Input      string      `json:"in"`
-	Output     string      `json:"out"`
-	Expected   *string     `json:"exp"`
-	Error      *string     `json:"err"`
-	FailedStep *string     `json:"fs"`
-	LatencyMS  float64     `json:"lat"`
-	Prompt     int64       `json:"pt"`
-	Completion int64       `json:"ct"`
-	CostUSD    *float64    `json:"cost"`
-	TraceID    string      `json:"tr"`
-	Chunk      int         `json:"c"`
-	Scores     []*htmlMark `json:"j"` // aligned with Judges; null when the judge has no row
+	Side       int            `json:"s"`
+	ID         string         `json:"id"`
+	Index      int64          `json:"i"`
+	Epoch      int32          `json:"e"`
+	Status     results.Status `json:"st"`
+	Input      string         `json:"in"`
+	Output     string         `json:"out"`
+	Expected   *string        `json:"exp"`
+	Error      *string        `json:"err"`
+	FailedStep *string        `json:"fs"`
+	LatencyMS  float64        `json:"lat"`
+	Prompt     int64          `json:"pt"`
+	Completion int64          `json:"ct"`
+	CostUSD    *float64       `json:"cost"`
+	TraceID    string         `json:"tr"`
+	Chunk      int            `json:"c"`
+	Scores     []*htmlMark    `json:"j"` // aligned with Judges; null when the judge has no row
 }
 
 // htmlMark is one judge's verdict on a row.
 type htmlMark struct {
-	Status string   `json:"st"`
-	Score  *float64 `json:"s"`
-	Pass   *bool    `json:"p"`
-	Label  *string  `json:"l,omitempty"`
-	Reason *string  `json:"r,omitempty"`
-	Error  *string  `json:"e,omitempty"`
-	SpanID string   `json:"sp,omitempty"`
+	Status results.ScoreStatus `json:"st"`
+	Score  *float64            `json:"s"`
+	Pass   *bool               `json:"p"`
+	Label  *string             `json:"l,omitempty"`
+	Reason *string             `json:"r,omitempty"`
+	Error  *string             `json:"e,omitempty"`
+	SpanID string              `json:"sp,omitempty"`
 }
 
 // htmlSpan is one span of a trace. T is its start in milliseconds after
@@ -191,18 +191,18 @@ type htmlSpan struct {
 
 // IndexEntry is one run in the viewer's list.
 type IndexEntry struct {
-	Key       string   `json:"key"`
-	RunID     string   `json:"run_id"`
-	Name      string   `json:"name"`
-	Dir       string   `json:"dir"`
-	Status    string   `json:"status"`
-	Mode      string   `json:"mode,omitempty"`
-	StartedAt string   `json:"started_at"`
-	Variants  []string `json:"variants"`
-	Results   int64    `json:"results"`
-	Errors    int64    `json:"errors"`
-	CostUSD   float64  `json:"cost_usd"`
-	Error     string   `json:"error,omitempty"` // why the run could not be read
+	Key       string            `json:"key"`
+	RunID     string            `json:"run_id"`
+	Name      string            `json:"name"`
+	Dir       string            `json:"dir"`
+	Status    results.RunStatus `json:"status"`
+	Mode      results.Mode      `json:"mode,omitempty"`
+	StartedAt string            `json:"started_at"`
+	Variants  []string          `json:"variants"`
+	Results   int64             `json:"results"`
+	Errors    int64             `json:"errors"`
+	CostUSD   float64           `json:"cost_usd"`
+	Error     string            `json:"error,omitempty"` // why the run could not be read
 }
 
 // buildHTMLDoc reads, for every side of r, its rows, scores and (unless

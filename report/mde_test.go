@@ -47,7 +47,7 @@ func TestMDEMethod(t *testing.T) {
 	// sd(rep(d, 5))/sqrt(40),
 	// report/stats/testdata/refs/power_t_test.R ("mde paired_t", "mde normal").
 	for _, c := range []struct {
-		method, want string
+		method, want MDEMethod
 		mde          float64
 	}{
 		{"", MDEPairedT, 0.06900658283827},

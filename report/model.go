@@ -43,13 +43,13 @@ type Report struct {
 
 // RunRef identifies a run.
 type RunRef struct {
-	RunID     string `json:"run_id"`
-	Dir       string `json:"dir"`
-	Name      string `json:"name"`
-	Status    string `json:"status"`
-	Mode      string `json:"mode,omitempty"`
-	StartedAt string `json:"started_at"`
-	GitCommit string `json:"git_commit,omitempty"`
+	RunID     string            `json:"run_id"`
+	Dir       string            `json:"dir"`
+	Name      string            `json:"name"`
+	Status    results.RunStatus `json:"status"`
+	Mode      results.Mode      `json:"mode,omitempty"`
+	StartedAt string            `json:"started_at"`
+	GitCommit string            `json:"git_commit,omitempty"`
 }
 
 // VariantStats are one variant's figures. When two runs are compared, Name
@@ -183,7 +183,7 @@ type JudgeComparison struct {
 	PRaw float64 `json:"p_raw"`
 	// Alternative is the alternative hypothesis P was computed for:
 	// "two-sided", "greater" (B better than A) or "less" (B worse).
-	Alternative string `json:"alternative"`
+	Alternative stats.Alternative `json:"alternative"`
 	// T and DF are the paired t-test's statistic and degrees of freedom
 	// and DiffCIT its 95% interval for the mean difference (one end
 	// infinite, written null, for a one-sided alternative); set only when
@@ -207,26 +207,36 @@ type JudgeComparison struct {
 	// test's own (the sign of the statistic's departure from its null
 	// value), which for the sign and Wilcoxon tests can differ from the
 	// sign of Diff.
-	Verdict string `json:"verdict"`
+	Verdict Verdict `json:"verdict"`
 	// MDE is the smallest difference this n could detect with 80% power at
 	// α (in score units; for pass/fail judges, in pass rate), for the
 	// report's alternative: one-sided when it is "greater" or "less".
 	MDE float64 `json:"mde"`
 	// MDEMethod is how MDE was computed: MDEPairedT, MDENormal or
 	// MDEMcNemar.
-	MDEMethod string `json:"mde_method"`
+	MDEMethod MDEMethod `json:"mde_method"`
 	// Regressions are the examples whose score dropped most, worst first;
 	// Improvements those that rose most.
 	Regressions  []ExampleChange `json:"regressions"`
 	Improvements []ExampleChange `json:"improvements"`
 }
 
+// Verdict is the outcome of one judge's paired comparison of B against A
+// (JudgeComparison.Verdict).
+type Verdict string
+
 // The values of JudgeComparison.Verdict.
 const (
-	VerdictImproved      = "improved"
-	VerdictRegressed     = "regressed"
-	VerdictNoDifference  = "no significant difference"
-	VerdictNotEnoughData = "not enough data"
+	// VerdictImproved: B is significantly better than A (the adjusted
+	// p-value is below the report's Alpha).
+	VerdictImproved Verdict = "improved"
+	// VerdictRegressed: B is significantly worse than A.
+	VerdictRegressed Verdict = "regressed"
+	// VerdictNoDifference: the test found no significant difference.
+	VerdictNoDifference Verdict = "no significant difference"
+	// VerdictNotEnoughData: fewer than two paired examples, or the test
+	// gave no p-value.
+	VerdictNotEnoughData Verdict = "not enough data"
 )
 
 // ExampleChange is one example under both variants.

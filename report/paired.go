@@ -192,7 +192,7 @@ func compareJudge(a, b *sideData, judge string, va, vb map[key]verdict, opts Opt
 	jc.Diff = jc.MeanB - jc.MeanA
 	jc.DiffCI = stats.PairedBootstrapCI(diffs, 0.95, opts.Bootstrap, opts.Seed)
 	jc.DiffCINormal = stats.NormalCI(diffs, 0.95)
-	alt := stats.Alternative(opts.Alternative)
+	alt := opts.Alternative
 	oneSided := alt != stats.TwoSided
 	jc.Scale = judgeScale(a, b, judge)
 	test := opts.Test

@@ -165,11 +165,11 @@ func countVerdicts(r *Report) (improved, regressed, same, unknown int) {
 	for _, c := range r.Comparisons {
 		for _, j := range c.Judges {
 			switch j.Verdict {
-			case verdictImproved:
+			case VerdictImproved:
 				improved++
-			case verdictRegressed:
+			case VerdictRegressed:
 				regressed++
-			case verdictSame:
+			case VerdictNoDifference:
 				same++
 			default:
 				unknown++
@@ -178,13 +178,6 @@ func countVerdicts(r *Report) (improved, regressed, same, unknown int) {
 	}
 	return
 }
-
-// The verdicts of a JudgeComparison.
-const (
-	verdictImproved  = "improved"
-	verdictRegressed = "regressed"
-	verdictSame      = "no significant difference"
-)
 
 func gateCounts(r *Report) (passed, failed int) {
 	for _, g := range r.Gates {

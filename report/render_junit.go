@@ -20,7 +20,7 @@ type JUnitCase struct {
 	ExampleID string
 	Epoch     int
 	// Status is one of the JUnit* statuses.
-	Status string
+	Status JUnitStatus
 	// Message says why a case failed, errored or was skipped: the judge's
 	// reason, the judge's error or the chain's error.
 	Message string
@@ -28,12 +28,19 @@ type JUnitCase struct {
 	TimeSec float64
 }
 
+// JUnitStatus is the outcome of one JUnit test case (JUnitCase.Status).
+type JUnitStatus string
+
 // JUnitCase statuses.
 const (
-	JUnitPass    = "pass"
-	JUnitFail    = "fail"
-	JUnitError   = "error"
-	JUnitSkipped = "skipped"
+	// JUnitPass: the judge passed the result.
+	JUnitPass JUnitStatus = "pass"
+	// JUnitFail: the judge failed the result.
+	JUnitFail JUnitStatus = "fail"
+	// JUnitError: the judge or the chain failed; Message says why.
+	JUnitError JUnitStatus = "error"
+	// JUnitSkipped: the case was not judged (a chain failed).
+	JUnitSkipped JUnitStatus = "skipped"
 )
 
 // junitRenderer writes JUnit XML from RenderOptions.JUnit, plus the

@@ -223,9 +223,9 @@ func (m *mdWriter) runs(r *Report) {
 	}
 	m.head("run", "name", "status", "started", "commit")
 	for _, run := range r.Runs {
-		status := run.Status
+		status := string(run.Status)
 		if run.Mode != "" {
-			status += " (" + run.Mode + ")"
+			status += " (" + string(run.Mode) + ")"
 		}
 		m.row(mdEscape(run.RunID), mdEscape(run.Name), mdEscape(status), mdEscape(dash(run.StartedAt)),
 			mdEscape(dash(shortCommit(run.GitCommit))))
@@ -297,16 +297,16 @@ func (m *mdWriter) judges(r *Report) {
 	}
 }
 
-func mdVerdict(v string) string {
+func mdVerdict(v Verdict) string {
 	switch v {
-	case verdictImproved:
+	case VerdictImproved:
 		return "🟢 improved"
-	case verdictRegressed:
+	case VerdictRegressed:
 		return "🔴 regressed"
-	case verdictSame:
+	case VerdictNoDifference:
 		return "⚪ no significant difference"
 	}
-	return mdEscape(v)
+	return mdEscape(string(v))
 }
 
 func (m *mdWriter) comparison(r *Report, c Comparison) {

@@ -171,7 +171,7 @@ func (t *textWriter) runs(r *Report) {
 	}
 	tt := newTextTable([]int{0, 1, 2, 3, 4, 5}, "run", "name", "status", "mode", "started", "commit")
 	for _, run := range r.Runs {
-		tt.add("", t.name(run.RunID), t.name(run.Name), t.name(run.Status), dash(t.name(run.Mode)),
+		tt.add("", t.name(run.RunID), t.name(run.Name), t.name(string(run.Status)), dash(t.name(string(run.Mode))),
 			dash(t.name(run.StartedAt)), dash(t.name(shortCommit(run.GitCommit))))
 	}
 	t.ew.printf("\n")
@@ -295,16 +295,16 @@ func findJudgeStats(v VariantStats, name string) *JudgeStats {
 
 // textVerdict is the verdict column: "~" for no significant difference,
 // as benchstat writes it.
-func textVerdict(v string) (string, string) {
+func textVerdict(v Verdict) (string, string) {
 	switch v {
-	case verdictImproved:
-		return v, ansiGreen
-	case verdictRegressed:
-		return v, ansiRed
-	case verdictSame:
+	case VerdictImproved:
+		return string(v), ansiGreen
+	case VerdictRegressed:
+		return string(v), ansiRed
+	case VerdictNoDifference:
 		return "~", ""
 	}
-	return v, ""
+	return string(v), ""
 }
 
 func (t *textWriter) comparison(r *Report, c Comparison) {
@@ -381,7 +381,7 @@ func testLabel(j JudgeComparison) string {
 		l += " " + j.Method
 	}
 	if j.Alternative == "greater" || j.Alternative == "less" {
-		l += " " + j.Alternative
+		l += " " + string(j.Alternative)
 	}
 	return l
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/report/stats"
 )
 
 // scaledRun writes scoredRun's run with judge "j" declared at scale (""
@@ -93,8 +94,9 @@ func TestVerdictFollowsTheTestsDirection(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		alt, verdict string
-		p            float64
+		alt     stats.Alternative
+		verdict Verdict
+		p       float64
 	}{
 		{"two-sided", VerdictImproved, 0.0413894653320313},
 		{"greater", VerdictImproved, 0.0206947326660156},
@@ -127,7 +129,7 @@ func TestVerdictFollowsTheTestsDirection(t *testing.T) {
 func TestMDEFollowsTheAlternative(t *testing.T) {
 	dir := scoredRun(t, altScoresA, altScoresB, nil)
 	for _, c := range []struct {
-		alt  string
+		alt  stats.Alternative
 		want float64
 	}{
 		{"two-sided", 0.15314008987212},
@@ -150,7 +152,7 @@ func TestMDEFollowsTheAlternative(t *testing.T) {
 		binN, binBN = append(binN, bin...), append(binBN, binB...)
 	}
 	bdir := scaledRun(t, "", binN, binBN)
-	mde := func(alt string, alpha float64) float64 {
+	mde := func(alt stats.Alternative, alpha float64) float64 {
 		r, err := CompareVariants(bdir, "A", "B", Options{Alternative: alt, Alpha: alpha})
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 type Summary struct {
 	RunID    string
 	Name     string
-	Status   string
+	Status   results.RunStatus
 	Judges   []string // judge names, in spec order
 	Variants []VariantSummary
 	// Pairwise tallies pairwise judges' verdicts, by judge then pair.

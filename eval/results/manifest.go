@@ -12,24 +12,48 @@ import (
 // package. Readers accept this version and older ones.
 const FormatVersion = 1
 
+// RunStatus is how a run stands or ended (Manifest.Status).
+type RunStatus string
+
 // Run statuses recorded in the manifest.
 const (
-	RunRunning     = "running"
-	RunCompleted   = "completed"
-	RunInterrupted = "interrupted"
-	RunFailed      = "failed"
+	// RunRunning: the run is in progress, or its process ended before it
+	// could record how the run ended.
+	RunRunning RunStatus = "running"
+	// RunCompleted: the run ended without error (its results may still
+	// hold chain errors).
+	RunCompleted RunStatus = "completed"
+	// RunInterrupted: the run was interrupted before its end; Manifest.Error
+	// says how.
+	RunInterrupted RunStatus = "interrupted"
+	// RunFailed: the run stopped on an error; Manifest.Error says why.
+	RunFailed RunStatus = "failed"
+)
+
+// Mode says what a run did (Manifest.Mode).
+type Mode string
+
+// Modes recorded in the manifest. Manifests written before the mode was
+// recorded have none: they are ModeRun runs.
+const (
+	// ModeRun ran a chain over a dataset (gavel run).
+	ModeRun Mode = "run"
+	// ModeScore scored outputs read from a file (gavel score --input).
+	ModeScore Mode = "score"
+	// ModeRegrade re-ran judges over a stored run's outputs (gavel score --run).
+	ModeRegrade Mode = "regrade"
 )
 
 // Manifest describes one run: what was run, on what, with what, and how it
 // ended. It is written as manifest.json when the run starts (status
 // "running") and rewritten atomically when it ends.
 type Manifest struct {
-	FormatVersion int    `json:"format_version"`
-	RunID         string `json:"run_id"`
-	Name          string `json:"name"`
-	Status        string `json:"status"`
-	Error         string `json:"error,omitempty"`
-	SpecPath      string `json:"spec_path"`
+	FormatVersion int       `json:"format_version"`
+	RunID         string    `json:"run_id"`
+	Name          string    `json:"name"`
+	Status        RunStatus `json:"status"`
+	Error         string    `json:"error,omitempty"`
+	SpecPath      string    `json:"spec_path"`
 	// SpecDir is the absolute directory of the spec, against which its
 	// relative paths were resolved (used to resume the run elsewhere).
 	SpecDir     string    `json:"spec_dir,omitempty"`
@@ -51,7 +75,7 @@ type Manifest struct {
 	Resumes int `json:"resumes,omitempty"`
 	// Mode is run (a chain over a dataset), score (outputs read from a
 	// file) or regrade (judges re-run over a stored run's outputs).
-	Mode string `json:"mode,omitempty"`
+	Mode Mode `json:"mode,omitempty"`
 	// RegradedFrom is the run id a regrade judged again; RegradedDir its
 	// directory at the time.
 	RegradedFrom string `json:"regraded_from,omitempty"`

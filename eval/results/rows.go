@@ -10,22 +10,30 @@ const (
 	TracesFile   = "traces.parquet"
 )
 
+// Status is the outcome of one result (Result.Status), stored as the
+// status column of results.parquet.
+type Status string
+
 // Result statuses.
 const (
 	// StatusOK: the chain produced an output.
-	StatusOK = "ok"
+	StatusOK Status = "ok"
 	// StatusError: the chain or a model call failed; Error says why.
-	StatusError = "error"
+	StatusError Status = "error"
 )
+
+// ScoreStatus is the outcome of one judgment (Score.Status), stored as the
+// status column of scores.parquet.
+type ScoreStatus string
 
 // Score statuses.
 const (
 	// ScoreOK: the judge decided; Pass and Score hold its verdict.
-	ScoreOK = "ok"
+	ScoreOK ScoreStatus = "ok"
 	// ScoreJudgeError: the judge could not decide; Error says why.
-	ScoreJudgeError = "judge_error"
+	ScoreJudgeError ScoreStatus = "judge_error"
 	// ScoreSkipped: the result has no output to judge (its chain failed).
-	ScoreSkipped = "skipped"
+	ScoreSkipped ScoreStatus = "skipped"
 )
 
 // Result is one row of results.parquet: one variant × example × epoch.
@@ -35,7 +43,7 @@ type Result struct {
 	ExampleID        string    `parquet:"example_id"`
 	ExampleIndex     int64     `parquet:"example_index"`
 	Epoch            int32     `parquet:"epoch"`
-	Status           string    `parquet:"status,dict"`
+	Status           Status    `parquet:"status,dict"`
 	Input            string    `parquet:"input"`  // the example's fields as a JSON object
 	Output           string    `parquet:"output"` // the chain's final output
 	Expected         *string   `parquet:"expected,optional"`
@@ -71,20 +79,20 @@ type Score struct {
 	Variant   string `parquet:"variant,dict"`
 	ExampleID string `parquet:"example_id"`
 	// ExampleIndex is the example's position in the dataset selection.
-	ExampleIndex int64    `parquet:"example_index"`
-	Epoch        int32    `parquet:"epoch"`
-	Judge        string   `parquet:"judge,dict"`
-	JudgeType    string   `parquet:"judge_type,dict"`
-	JudgeHash    string   `parquet:"judge_hash,dict"`
-	Status       string   `parquet:"status,dict"`
-	Score        *float64 `parquet:"score,optional"`
-	Pass         *bool    `parquet:"pass,optional"`
-	Label        *string  `parquet:"label,optional"`
-	Reason       *string  `parquet:"reason,optional"`
-	Error        *string  `parquet:"error,optional"`
-	LatencyMS    float64  `parquet:"latency_ms"`
-	TraceID      string   `parquet:"trace_id"`
-	SpanID       string   `parquet:"span_id"`
+	ExampleIndex int64       `parquet:"example_index"`
+	Epoch        int32       `parquet:"epoch"`
+	Judge        string      `parquet:"judge,dict"`
+	JudgeType    string      `parquet:"judge_type,dict"`
+	JudgeHash    string      `parquet:"judge_hash,dict"`
+	Status       ScoreStatus `parquet:"status,dict"`
+	Score        *float64    `parquet:"score,optional"`
+	Pass         *bool       `parquet:"pass,optional"`
+	Label        *string     `parquet:"label,optional"`
+	Reason       *string     `parquet:"reason,optional"`
+	Error        *string     `parquet:"error,optional"`
+	LatencyMS    float64     `parquet:"latency_ms"`
+	TraceID      string      `parquet:"trace_id"`
+	SpanID       string      `parquet:"span_id"`
 	// Details holds judge-specific facts as a JSON object (repeats, a
 	// panel's members, token probabilities, the raw reply, ...).
 	Details *string `parquet:"details,optional"`

@@ -28,13 +28,9 @@ type textField struct {
 	ptr    bool
 }
 
-var (
-	stringType    = reflect.TypeFor[string]()
-	stringPtrType = reflect.TypeFor[*string]()
-)
-
 // newSanitizer returns the sanitizer of the struct type T: every field of
-// type string or *string, named by its parquet tag.
+// a string type (string, or a named string such as Status) or a pointer to
+// one, named by its parquet tag.
 func newSanitizer[T any]() *sanitizer {
 	t := reflect.TypeFor[T]()
 	s := &sanitizer{details: -1}
@@ -50,10 +46,10 @@ func newSanitizer[T any]() *sanitizer {
 		if column == "" {
 			column = f.Name
 		}
-		switch f.Type {
-		case stringType:
+		switch {
+		case f.Type.Kind() == reflect.String:
 			s.fields = append(s.fields, textField{index: i, column: column})
-		case stringPtrType:
+		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.String:
 			s.fields = append(s.fields, textField{index: i, column: column, ptr: true})
 			if column == "details" {
 				s.details = i
@@ -76,8 +72,9 @@ func (s *sanitizer) fix(row reflect.Value) bool {
 				continue
 			}
 			if text := v.Elem().String(); !utf8.ValidString(text) {
-				fixed := strings.ToValidUTF8(text, "\uFFFD")
-				v.Set(reflect.ValueOf(&fixed))
+				fixed := reflect.New(v.Type().Elem())
+				fixed.Elem().SetString(strings.ToValidUTF8(text, "\uFFFD"))
+				v.Set(fixed)
 				altered = append(altered, f.column)
 			}
 			continue

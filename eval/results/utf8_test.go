@@ -209,6 +209,37 @@ func TestScoreWriterStoresValidUTF8(t *testing.T) {
 	}
 }
 
+// TestWriterSanitizesNamedStrings: columns of a named string type (the
+// statuses) are made valid UTF-8 like plain strings.
+func TestWriterSanitizesNamedStrings(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "scores.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.NewScoreWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(results.Score{RunID: "run", Variant: "v", ExampleID: "e1", Judge: "j", Status: "ok\xff"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []results.Score
+	if err := results.ReadScores(path, func(s results.Score) error { got = append(got, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Status != "ok\uFFFD" || results.Deref(got[0].Details) != `{"invalid_utf8":["status"]}` {
+		t.Errorf("read back %+v, want status \"ok\uFFFD\" and details listing status", got)
+	}
+}
+
 // resultV0 is a results.parquet row as written before the details column
 // and the JSON logical types: the parts of a run interrupted then may be
 // resumed by this version.

@@ -167,7 +167,10 @@ func TestMDEMethodFlag(t *testing.T) {
 	run := pairedRun(t, 60, func(i int) bool { return i%2 == 0 }, func(i int) bool { return i%3 == 0 })
 	scored := scoredRun(t, 60, func(i int) float64 { return 0.5 }, func(i int) float64 { return 0.5 + float64(i%7)/20 })
 	mdes := map[string]float64{}
-	for _, c := range []struct{ flag, method string }{{"", "paired_t"}, {"t", "paired_t"}, {"normal", "normal"}} {
+	for _, c := range []struct {
+		flag   string
+		method report.MDEMethod
+	}{{"", "paired_t"}, {"t", "paired_t"}, {"normal", "normal"}} {
 		for _, dir := range []string{run, scored} {
 			args := []string{"compare", dir, "--a", "A", "--b", "B", "--format", "json"}
 			if c.flag != "" {

@@ -34,19 +34,19 @@ func (s *statFlags) register(f *pflag.FlagSet) {
 		"p-value `adjustment` over every comparison and judge of the report: holm, hochberg, bh, by, bonferroni or none")
 	f.Var(choiceValue{&s.zeroMethod, []string{"wilcox", "pratt", "zsplit"}}, "zero-method",
 		"Wilcoxon's treatment of zero differences: wilcox (drop them), pratt or zsplit")
-	s.alternative, s.test, s.errorsAs = string(stats.TwoSided), report.TestAuto, report.ErrorsSkip
+	s.alternative, s.test, s.errorsAs = string(stats.TwoSided), string(report.TestAuto), string(report.ErrorsSkip)
 	f.Var(choiceValue{&s.alternative, []string{string(stats.TwoSided), string(stats.Greater), string(stats.Less)}}, "alternative",
 		"`alternative` of every paired test on B − A: two-sided, greater (B better) or less (B worse)")
-	f.Var(choiceValue{&s.test, []string{report.TestAuto, report.TestWilcoxon, report.TestT, report.TestSign}}, "test",
+	f.Var(choiceValue{&s.test, []string{string(report.TestAuto), string(report.TestWilcoxon), string(report.TestT), string(report.TestSign)}}, "test",
 		"paired `test` of every judge: auto (McNemar for pass/fail over one epoch, else Wilcoxon), wilcoxon, t (paired t-test) or sign")
-	f.Var(choiceValue{&s.errorsAs, []string{report.ErrorsSkip, report.ErrorsFail}}, "errors-as",
+	f.Var(choiceValue{&s.errorsAs, []string{string(report.ErrorsSkip), string(report.ErrorsFail)}}, "errors-as",
 		"what a result whose chain errored counts as for every judge: skip (left out) or fail (score 0, pass false)")
 }
 
 // options fills the statistics fields of o.
 func (s *statFlags) options(o report.Options) report.Options {
 	o.PAdjust, o.ZeroMethod = s.pAdjust, s.zeroMethod
-	o.Alternative, o.Test, o.ErrorsAs = s.alternative, s.test, s.errorsAs
+	o.Alternative, o.Test, o.ErrorsAs = stats.Alternative(s.alternative), report.Test(s.test), report.ErrorsAs(s.errorsAs)
 	return o
 }
 
@@ -79,7 +79,7 @@ type outputFlags struct {
 	formats []string // FORMAT or FORMAT=FILE
 	out     string
 	top     int
-	mde     string // report.MDEPairedT or report.MDENormal
+	mde     report.MDEMethod // report.MDEPairedT or report.MDENormal
 }
 
 func (o *outputFlags) register(f *pflag.FlagSet) {
@@ -93,23 +93,23 @@ func (o *outputFlags) register(f *pflag.FlagSet) {
 // of a judge with scores is computed: t (the paired t-test, the default)
 // or normal (the normal approximation). Pass/fail judges always use
 // McNemar's planning formula.
-func registerMDEMethod(f *pflag.FlagSet, method *string) {
+func registerMDEMethod(f *pflag.FlagSet, method *report.MDEMethod) {
 	*method = report.MDEPairedT
 	f.Var(mdeMethodValue{method}, "mde-method", "minimum detectable effect of judges with scores: t (paired t-test, noncentral t on n-1 df) or normal ((z+z)·sd/√n); pass/fail judges use McNemar's formula")
 }
 
 // mdeMethodValue is --mde-method, checked as the flag is parsed.
-type mdeMethodValue struct{ method *string }
+type mdeMethodValue struct{ method *report.MDEMethod }
 
 func (m mdeMethodValue) String() string {
 	if m.method == nil || *m.method == report.MDEPairedT {
 		return "t"
 	}
-	return *m.method
+	return string(*m.method)
 }
 
 func (m mdeMethodValue) Set(s string) error {
-	switch s {
+	switch report.MDEMethod(s) {
 	case "t", report.MDEPairedT:
 		*m.method = report.MDEPairedT
 	case report.MDENormal:
@@ -156,7 +156,7 @@ type checkFlags struct {
 	gates    gateFlags
 	stats    statFlags
 	baseline string
-	mde      string // report.MDEPairedT or report.MDENormal
+	mde      report.MDEMethod // report.MDEPairedT or report.MDENormal
 }
 
 func (c *checkFlags) register(f *pflag.FlagSet) {
@@ -412,7 +412,7 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 	for i, g := range gs {
 		out[i] = report.Gate{Judge: g.Judge, MinPassRate: g.MinPassRate, MinMean: g.MinMean, MaxErrorRate: g.MaxErrorRate,
 			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS,
-			Alternative: g.Alternative, ErrorsAs: g.ErrorsAs}
+			Alternative: stats.Alternative(g.Alternative), ErrorsAs: report.ErrorsAs(g.ErrorsAs)}
 	}
 	return out
 }

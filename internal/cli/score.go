@@ -156,7 +156,7 @@ func finishRun(env *Env, out *eval.Outcome, runErr error) error {
 	}
 	m := out.Manifest
 	what := "run"
-	if m.Mode == string(eval.ModeScore) || m.Mode == string(eval.ModeRegrade) {
+	if m.Mode == eval.ModeScore || m.Mode == eval.ModeRegrade {
 		what = "scored"
 	}
 	fmt.Fprintf(env.Stdout, "%s %s: %s, %d results (%d errors, %d judge errors) in %.1fs\n",
