@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report/stats"
 )
 
@@ -86,6 +88,32 @@ func MergeGates(lists ...[]Gate) []Gate {
 		}
 	}
 	return out
+}
+
+// RunGates returns the gates to check on the stored run in dir, for
+// Options.Gates: of specGates, the gates of the spec the run was made from,
+// those that apply to the run — gates on no judge and gates on a judge the
+// run has scores of (a run that re-graded only some of its spec's judges
+// has no scores of the others) — with each list of extra (gates given on
+// the command line, say) merged over them by MergeGates, so that a later
+// threshold of the same judge and kind replaces an earlier one.
+//
+// specGates come decoded: report reads no specs. The gavel command takes
+// them from the spec it ran, or from the spec stored in the run's
+// manifest; pass nil to check extra alone. RunGates reads the run's
+// manifest only.
+func RunGates(dir string, specGates []Gate, extra ...[]Gate) ([]Gate, error) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var kept []Gate
+	for _, g := range specGates {
+		if g.Judge == "" || slices.ContainsFunc(m.Judges, func(j results.Judge) bool { return j.Name == g.Judge }) {
+			kept = append(kept, g)
+		}
+	}
+	return MergeGates(append([][]Gate{kept}, extra...)...), nil
 }
 
 // EvaluateGates checks gates against the report's figures and appends the

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -200,4 +201,74 @@ func val(p *float64) string {
 		return "-"
 	}
 	return fmt.Sprint(*p)
+}
+
+// TestRunGates: of a spec's gates, those on no judge and on a judge the
+// run has apply; the extra lists are merged over them, a later threshold
+// of a judge and kind replacing an earlier one.
+func TestRunGates(t *testing.T) {
+	rs := []results.Result{{Variant: "A", ExampleID: "e1", Status: results.StatusOK, LatencyMS: 10}}
+	ss := []results.Score{{Variant: "A", ExampleID: "e1", Judge: "a", Status: results.ScoreOK, Score: fp(1), Pass: bp(true)}}
+	judged := writeRun(t, []string{"A"}, []string{"a"}, rs, ss)
+	unjudged := writeRun(t, []string{"A"}, nil, rs, nil)
+	spec := []Gate{
+		{Judge: "a", MinPassRate: fp(0.5), MaxDrop: fp(0.1)},
+		{Judge: "gone", MinPassRate: fp(0.9)}, // a judge the run has no scores of
+		{MaxErrorRate: fp(0.1), ErrorsAs: ErrorsFail},
+	}
+	show := func(gs []Gate) string {
+		var parts []string
+		for _, g := range gs {
+			s := "judge=" + g.Judge
+			for _, f := range []struct {
+				name string
+				v    *float64
+			}{{"min_pass_rate", g.MinPassRate}, {"min_mean", g.MinMean}, {"max_error_rate", g.MaxErrorRate},
+				{"max_drop", g.MaxDrop}, {"max_cost", g.MaxCost}, {"max_p95_latency_ms", g.MaxP95LatencyMS}} {
+				if f.v != nil {
+					s += fmt.Sprintf(" %s=%g", f.name, *f.v)
+				}
+			}
+			if g.ErrorsAs != "" {
+				s += " errors_as=" + string(g.ErrorsAs)
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, "; ")
+	}
+	tests := []struct {
+		name  string
+		dir   string
+		spec  []Gate
+		extra [][]Gate
+		want  string
+	}{
+		{"spec gates that apply", judged, spec, nil,
+			"judge=a min_pass_rate=0.5 max_drop=0.1; judge= max_error_rate=0.1 errors_as=fail"},
+		{"no judges: only gates on no judge", unjudged, spec, nil,
+			"judge= max_error_rate=0.1 errors_as=fail"},
+		{"extra over the spec's", judged, spec, [][]Gate{{{Judge: "a", MinPassRate: fp(0.7)}, {Judge: "gone", MinMean: fp(0.2)}}, {{MaxCost: fp(3)}}},
+			"judge=a min_pass_rate=0.7 max_drop=0.1; judge= max_error_rate=0.1 errors_as=fail; judge=gone min_mean=0.2; judge= max_cost=3"},
+		{"extra alone, each threshold once", judged, nil, [][]Gate{{{Judge: "a", MinPassRate: fp(0.5)}, {Judge: "a", MinPassRate: fp(0.6)}}},
+			"judge=a min_pass_rate=0.6"},
+		{"nothing", judged, nil, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RunGates(tt.dir, tt.spec, tt.extra...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := show(got); s != tt.want {
+				t.Errorf("gates\n got %s\nwant %s", s, tt.want)
+			}
+		})
+	}
+	// The spec's gates are not changed by merging over them.
+	if *spec[0].MinPassRate != 0.5 {
+		t.Errorf("the spec's min_pass_rate became %g", *spec[0].MinPassRate)
+	}
+	if _, err := RunGates(filepath.Join(t.TempDir(), "missing"), spec); err == nil {
+		t.Error("a directory with no run: no error")
+	}
 }

@@ -227,10 +227,10 @@ func planMeans(o PlanOptions) (*PlanResult, error) {
 	}
 	// The standard deviation of a per-example mean of the repeats.
 	sd := o.SD * math.Sqrt(de)
-	res := &PlanResult{Test: MDEPairedT, Alternative: "two.sided", Strict: o.Strict, Alpha: o.Alpha, Power: o.Power,
+	res := &PlanResult{Test: string(MDEPairedT), Alternative: "two.sided", Strict: o.Strict, Alpha: o.Alpha, Power: o.Power,
 		SD: fptr(o.SD), Repeats: o.Repeats}
 	if o.Test == PlanNormal {
-		res.Test = MDENormal
+		res.Test = string(MDENormal)
 	}
 	if o.OneSided {
 		res.Alternative, res.Strict = "one.sided", false
@@ -291,7 +291,7 @@ func (r *PlanResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "baseline pass rate %.4g (%s), discordance %s\n", *r.Baseline, r.Source, disc)
 	} else {
 		name := "paired t-test (noncentral t, as R's power.t.test(type = \"paired\"))"
-		if r.Test == MDENormal {
+		if r.Test == string(MDENormal) {
 			name = "paired normal approximation ((z + z)·sd/δ)²"
 		}
 		tails := r.Alternative

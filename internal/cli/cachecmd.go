@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,8 +12,18 @@ import (
 	"github.com/gavel-eval/gavel/llm"
 )
 
+// newCacheCmd is the gavel cache group: its --cache-path, which every
+// subcommand reads, and the subcommands.
 func newCacheCmd(env *Env) *cobra.Command {
-	var path string
+	return cacheGroup(
+		newCacheExportCmd(env, nil),
+		newCacheImportCmd(env, nil),
+		newCacheStatsCmd(env, nil),
+	)
+}
+
+// cacheGroup is the gavel cache command holding subs.
+func cacheGroup(subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Inspect the model-call cache, and move calls between it and cassette files",
@@ -22,81 +33,156 @@ on this machine. A cassette is a JSON Lines file of cache entries to commit
 next to a spec, so CI can replay an evaluation with no key:
 gavel run --cache replay --cassette FILE.`,
 	}
-	cmd.PersistentFlags().StringVar(&path, "cache-path", "", "the cache `file` (default $XDG_CACHE_HOME/gavel/cache.db, else ~/.cache/gavel/cache.db)")
-	open := func(readOnly bool) (*llm.BoltCache, error) {
-		p := path
-		if p == "" {
-			var err error
-			if p, err = defaultCachePath(env); err != nil {
-				return nil, err
-			}
-		}
-		c, err := llm.OpenBoltCache(p, llm.BoltOptions{ReadOnly: readOnly, LockTimeout: 20 * time.Second})
-		return c, damagedCache(err, "move it away")
+	cmd.PersistentFlags().String("cache-path", "", "the cache `file` (default $XDG_CACHE_HOME/gavel/cache.db, else ~/.cache/gavel/cache.db)")
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// cachePathFlag is the --cache-path a cache subcommand inherits from the
+// group ("" when not given).
+func cachePathFlag(cmd *cobra.Command) string {
+	if f := cmd.Flag("cache-path"); f != nil {
+		return f.Value.String()
 	}
-	cmd.AddCommand(&cobra.Command{
+	return ""
+}
+
+// openCacheFile opens the cache file path (the default one when empty).
+func openCacheFile(env *Env, path string, readOnly bool) (*llm.BoltCache, error) {
+	if path == "" {
+		var err error
+		if path, err = defaultCachePath(env); err != nil {
+			return nil, err
+		}
+	}
+	c, err := llm.OpenBoltCache(path, llm.BoltOptions{ReadOnly: readOnly, LockTimeout: 20 * time.Second})
+	return c, damagedCache(err, "move it away")
+}
+
+// cacheExportOptions are what gavel cache export's flags and argument say.
+type cacheExportOptions struct {
+	cachePath string
+	file      string
+}
+
+// newCacheExportCmd is gavel cache export. RunE fills opts, then calls
+// runF (runCacheExport when nil).
+func newCacheExportCmd(env *Env, runF func(context.Context, *Env, *cacheExportOptions) error) *cobra.Command {
+	opts := &cacheExportOptions{}
+	return &cobra.Command{
 		Use:   "export FILE",
 		Short: "Write every cached call to a cassette file",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := open(true)
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.cachePath, opts.file = cachePathFlag(cmd), args[0]
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			defer c.Close()
-			if err := writeFile(args[0], func(f *os.File) error { return llm.ExportCassette(c, f, nil) }); err != nil {
-				// Leave no half-written cassette behind.
-				_ = os.Remove(args[0])
-				return withExitCode(damagedCache(err, "move it away"), ExitError)
-			}
-			n, _ := c.Len(cmd.Context())
-			_, err = fmt.Fprintf(env.Stdout, "exported %d calls to %s\n", n, args[0])
-			return err
+			return runCacheExport(cmd.Context(), env, opts)
 		},
-	}, &cobra.Command{
+	}
+}
+
+// runCacheExport writes every cached call to the cassette opts.file.
+func runCacheExport(ctx context.Context, env *Env, opts *cacheExportOptions) error {
+	c, err := openCacheFile(env, opts.cachePath, true)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	defer c.Close()
+	if err := writeFile(opts.file, func(f *os.File) error { return llm.ExportCassette(c, f, nil) }); err != nil {
+		// Leave no half-written cassette behind.
+		_ = os.Remove(opts.file)
+		return withExitCode(damagedCache(err, "move it away"), ExitError)
+	}
+	n, _ := c.Len(ctx)
+	_, err = fmt.Fprintf(env.Stdout, "exported %d calls to %s\n", n, opts.file)
+	return err
+}
+
+// cacheImportOptions are what gavel cache import's flags and argument say.
+type cacheImportOptions struct {
+	cachePath string
+	file      string
+}
+
+// newCacheImportCmd is gavel cache import. RunE fills opts, then calls
+// runF (runCacheImport when nil).
+func newCacheImportCmd(env *Env, runF func(context.Context, *Env, *cacheImportOptions) error) *cobra.Command {
+	opts := &cacheImportOptions{}
+	return &cobra.Command{
 		Use:   "import FILE",
 		Short: "Add a cassette's calls to the cache",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.cachePath, opts.file = cachePathFlag(cmd), args[0]
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			defer f.Close()
-			c, err := open(false)
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			n, err := llm.ImportCassette(c, f)
-			if cerr := c.Close(); err == nil {
-				err = cerr
-			}
-			if errors.Is(err, llm.ErrCacheDamaged) {
-				return withExitCode(damagedCache(err, "move it away"), ExitError)
-			}
-			if err != nil {
-				return withExitCode(fmt.Errorf("%s: %w", args[0], err), ExitError)
-			}
-			_, err = fmt.Fprintf(env.Stdout, "imported %d calls from %s\n", n, args[0])
-			return err
+			return runCacheImport(cmd.Context(), env, opts)
 		},
-	}, &cobra.Command{
+	}
+}
+
+// runCacheImport adds the calls of the cassette opts.file to the cache.
+func runCacheImport(_ context.Context, env *Env, opts *cacheImportOptions) error {
+	f, err := os.Open(opts.file)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	defer f.Close()
+	c, err := openCacheFile(env, opts.cachePath, false)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	n, err := llm.ImportCassette(c, f)
+	if cerr := c.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, llm.ErrCacheDamaged) {
+		return withExitCode(damagedCache(err, "move it away"), ExitError)
+	}
+	if err != nil {
+		return withExitCode(fmt.Errorf("%s: %w", opts.file, err), ExitError)
+	}
+	_, err = fmt.Fprintf(env.Stdout, "imported %d calls from %s\n", n, opts.file)
+	return err
+}
+
+// cacheStatsOptions are what gavel cache stats's flags say.
+type cacheStatsOptions struct {
+	cachePath string
+}
+
+// newCacheStatsCmd is gavel cache stats. RunE fills opts, then calls runF
+// (runCacheStats when nil).
+func newCacheStatsCmd(env *Env, runF func(context.Context, *Env, *cacheStatsOptions) error) *cobra.Command {
+	opts := &cacheStatsOptions{}
+	return &cobra.Command{
 		Use:   "stats",
 		Short: "Print where the cache is and how many calls it holds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := open(true)
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.cachePath = cachePathFlag(cmd)
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			defer c.Close()
-			n, err := c.Len(cmd.Context())
-			if err != nil {
-				return withExitCode(damagedCache(err, "move it away"), ExitError)
-			}
-			_, err = fmt.Fprintf(env.Stdout, "%s: %d calls\n", c.Path(), n)
-			return err
+			return runCacheStats(cmd.Context(), env, opts)
 		},
-	})
-	return cmd
+	}
+}
+
+// runCacheStats prints the cache's file and how many calls it holds.
+func runCacheStats(ctx context.Context, env *Env, opts *cacheStatsOptions) error {
+	c, err := openCacheFile(env, opts.cachePath, true)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	defer c.Close()
+	n, err := c.Len(ctx)
+	if err != nil {
+		return withExitCode(damagedCache(err, "move it away"), ExitError)
+	}
+	_, err = fmt.Fprintf(env.Stdout, "%s: %d calls\n", c.Path(), n)
+	return err
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sort"
@@ -12,7 +13,16 @@ import (
 	"github.com/gavel-eval/gavel/judges"
 )
 
-func newJudgesCmd(env *Env) *cobra.Command {
+// judgesOptions are what gavel judges's argument says.
+type judgesOptions struct {
+	typ     string // the judge type to show
+	typeSet bool   // a TYPE was given (an empty one is an unknown type)
+}
+
+// newJudgesCmd is gavel judges. RunE fills opts, then calls runF
+// (runJudges when nil).
+func newJudgesCmd(env *Env, runF func(context.Context, *Env, *judgesOptions) error) *cobra.Command {
+	opts := &judgesOptions{}
 	return &cobra.Command{
 		Use:   "judges [TYPE]",
 		Short: "List the judge types with their options",
@@ -22,29 +32,40 @@ judge takes). With a TYPE, it shows only that type. docs/judges.md documents
 each with an example.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat := judges.Builtin()
-			types := cat.Types()
 			if len(args) == 1 {
-				if _, err := cat.Lookup(args[0]); err != nil {
-					return withExitCode(err, ExitError)
-				}
-				types = []string{args[0]}
+				opts.typ, opts.typeSet = args[0], true
 			}
-			sort.SliceStable(types, func(i, j int) bool {
-				return kindRank(cat[types[i]].Kind) < kindRank(cat[types[j]].Kind)
-			})
-			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TYPE\tKIND\tDESCRIPTION")
-			for _, t := range types {
-				f := cat[t]
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", t, f.Kind, f.Description)
-				if opts := options(f); opts != "" {
-					fmt.Fprintf(tw, "\t\toptions: %s\n", opts)
-				}
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			return tw.Flush()
+			return runJudges(cmd.Context(), env, opts)
 		},
 	}
+}
+
+// runJudges lists the judge types (or the one opts names).
+func runJudges(_ context.Context, env *Env, opts *judgesOptions) error {
+	cat := judges.Builtin()
+	types := cat.Types()
+	if opts.typeSet {
+		if _, err := cat.Lookup(opts.typ); err != nil {
+			return withExitCode(err, ExitError)
+		}
+		types = []string{opts.typ}
+	}
+	sort.SliceStable(types, func(i, j int) bool {
+		return kindRank(cat[types[i]].Kind) < kindRank(cat[types[j]].Kind)
+	})
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tKIND\tDESCRIPTION")
+	for _, t := range types {
+		f := cat[t]
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t, f.Kind, f.Description)
+		if opts := options(f); opts != "" {
+			fmt.Fprintf(tw, "\t\toptions: %s\n", opts)
+		}
+	}
+	return tw.Flush()
 }
 
 func kindRank(k judges.Kind) int {

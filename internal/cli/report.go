@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -189,15 +190,18 @@ func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
+	// With --no-spec-gates the flags' gates are checked as given.
 	gates := flagGates
 	if !c.gates.noSpecGates {
 		var sg []report.Gate
 		if spec != nil {
 			sg = specGates(spec.Gates)
-		} else if sg, err = storedGates(dir); err != nil {
+		} else if sg, err = storedSpecGates(dir); err != nil {
 			return withExitCode(err, ExitError)
 		}
-		gates = report.MergeGates(sg, flagGates)
+		if gates, err = report.RunGates(dir, sg, flagGates); err != nil {
+			return withExitCode(err, ExitError)
+		}
 	}
 	if len(gates) == 0 && c.baseline == "" && len(c.formats) == 0 {
 		return nil
@@ -393,8 +397,8 @@ func storedSpec(dir string) (*eval.Spec, error) {
 	return spec, nil
 }
 
-// runJudges returns the names of the judges a stored run has scores of.
-func runJudges(dir string) ([]string, error) {
+// storedJudges returns the names of the judges a stored run has scores of.
+func storedJudges(dir string) ([]string, error) {
 	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -417,11 +421,10 @@ func specGates(gs []eval.GateSpec) []report.Gate {
 	return out
 }
 
-// storedGates are the gates of the spec stored in a run's manifest that
-// apply to the run: those on no judge and those on a judge the run has. A
-// run that re-graded only some of its spec's judges (gavel score --run
-// --judge) has no scores of the others, so their gates are not checked.
-func storedGates(dir string) ([]report.Gate, error) {
+// storedSpecGates are the gates of the spec stored in a run's manifest
+// (nil when it stored none); report.RunGates keeps those that apply to the
+// run.
+func storedSpecGates(dir string) ([]report.Gate, error) {
 	spec, err := storedSpec(dir)
 	if err != nil {
 		// A spec that no longer parses (a newer judge type, say) has
@@ -431,14 +434,7 @@ func storedGates(dir string) ([]report.Gate, error) {
 	if spec == nil {
 		return nil, nil
 	}
-	judges, err := runJudges(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(judges) == 0 {
-		judges = []string{""} // keep only the gates on no judge
-	}
-	return specGates(selectedGates(spec, judges).Gates), nil
+	return specGates(spec.Gates), nil
 }
 
 // emit renders r to every target, writes the Markdown step summary when
@@ -508,10 +504,18 @@ func writeFile(path string, fn func(*os.File) error) error {
 	return f.Close()
 }
 
-func newReportCmd(env *Env) *cobra.Command {
-	of := &outputFlags{}
-	gf := &gateFlags{}
-	sf := &statFlags{}
+// reportOptions are what gavel report's flags and argument say.
+type reportOptions struct {
+	run    string
+	output outputFlags
+	gates  gateFlags
+	stats  statFlags
+}
+
+// newReportCmd is gavel report. RunE fills opts, then calls runF
+// (runReport when nil).
+func newReportCmd(env *Env, runF func(context.Context, *Env, *reportOptions) error) *cobra.Command {
+	opts := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report RUN",
 		Short: "Report a stored run: per-variant figures with intervals, and every variant against the first",
@@ -529,51 +533,70 @@ table, each trace's timeline, the chain's architecture and charts.`,
   $ gavel report runs/nightly --format html -o report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gates, err := collectGates(gf, args[0])
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.run = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			r, err := report.ForRun(args[0], sf.options(report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde}))
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			return emit(env, r, of, []string{args[0]})
+			return runReport(cmd.Context(), env, opts)
 		},
 	}
-	of.register(cmd.Flags())
-	gf.register(cmd.Flags())
-	sf.register(cmd.Flags())
+	opts.output.register(cmd.Flags())
+	opts.gates.register(cmd.Flags())
+	opts.stats.register(cmd.Flags())
 	return cmd
 }
 
+// runReport reports the stored run opts name and checks its gates.
+func runReport(_ context.Context, env *Env, opts *reportOptions) error {
+	gates, err := collectGates(&opts.gates, opts.run)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	r, err := report.ForRun(opts.run, opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde}))
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	return emit(env, r, &opts.output, []string{opts.run})
+}
+
+// collectGates returns the gates gavel report and compare check on the
+// stored run in dir: the flags' (whose judges must be the run's) merged
+// over its stored spec's, unless --no-spec-gates.
 func collectGates(gf *gateFlags, dir string) ([]report.Gate, error) {
 	flagGates, err := gf.gates()
 	if err != nil {
 		return nil, err
 	}
-	judges, err := runJudges(dir)
+	judges, err := storedJudges(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := gf.checkJudges(judges); err != nil {
 		return nil, err
 	}
-	if gf.noSpecGates {
-		return report.MergeGates(flagGates), nil
+	var sg []report.Gate
+	if !gf.noSpecGates {
+		if sg, err = storedSpecGates(dir); err != nil {
+			return nil, err
+		}
 	}
-	sg, err := storedGates(dir)
-	if err != nil {
-		return nil, err
-	}
-	return report.MergeGates(sg, flagGates), nil
+	return report.RunGates(dir, sg, flagGates)
 }
 
-func newCompareCmd(env *Env) *cobra.Command {
-	of := &outputFlags{}
-	gf := &gateFlags{}
-	sf := &statFlags{}
-	var a, b string
-	var variants []string
+// compareOptions are what gavel compare's flags and arguments say.
+type compareOptions struct {
+	runs     []string // one run, or BASE_RUN NEW_RUN
+	a, b     string
+	variants []string
+	output   outputFlags
+	gates    gateFlags
+	stats    statFlags
+}
+
+// newCompareCmd is gavel compare. RunE fills opts, then calls runF
+// (runCompare when nil).
+func newCompareCmd(env *Env, runF func(context.Context, *Env, *compareOptions) error) *cobra.Command {
+	opts := &compareOptions{}
 	cmd := &cobra.Command{
 		Use:   "compare RUN --a VARIANT --b VARIANT | compare BASE_RUN NEW_RUN",
 		Short: "Compare variants or runs on the same examples, with paired statistics and gates",
@@ -598,43 +621,55 @@ numbers), 2 usage or input error.`,
   $ gavel compare runs/ab --a baseline --b candidate --format html -o ab.html`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var r *report.Report
-			gateDir := args[len(args)-1]
-			gates, err := collectGates(gf, gateDir)
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.runs = args
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			opts := sf.options(report.Options{Gates: gates, TopK: of.top, MDEMethod: of.mde})
-			switch {
-			case len(args) == 2:
-				if a != "" || b != "" {
-					return withExitCode(errors.New("--a/--b compare variants within one run; with two runs, use --variant"), ExitError)
-				}
-				r, err = report.CompareRuns(args[0], args[1], variants, opts)
-			case a != "" || b != "":
-				if a == "" || b == "" {
-					return withExitCode(errors.New("give both --a and --b"), ExitError)
-				}
-				r, err = report.CompareVariants(args[0], a, b, opts)
-			default:
-				r, err = report.ForRun(args[0], opts)
-				if err == nil && len(r.Comparisons) == 0 {
-					err = fmt.Errorf("run %s has one variant: nothing to compare (use gavel report, or compare two runs)", args[0])
-				}
-			}
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			return emit(env, r, of, args)
+			return runCompare(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&a, "a", "", "the baseline `variant` (one run)")
-	cmd.Flags().StringVar(&b, "b", "", "the candidate `variant` (one run)")
-	cmd.Flags().StringArrayVar(&variants, "variant", nil, "with two runs, compare only this variant (repeatable)")
-	of.register(cmd.Flags())
-	gf.register(cmd.Flags())
-	sf.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.a, "a", "", "the baseline `variant` (one run)")
+	cmd.Flags().StringVar(&opts.b, "b", "", "the candidate `variant` (one run)")
+	cmd.Flags().StringArrayVar(&opts.variants, "variant", nil, "with two runs, compare only this variant (repeatable)")
+	opts.output.register(cmd.Flags())
+	opts.gates.register(cmd.Flags())
+	opts.stats.register(cmd.Flags())
 	return cmd
+}
+
+// runCompare compares what opts name and checks the new run's gates. The
+// checks of --a and --b come after the gates are read, as they always
+// have: a run that cannot be read is the error reported first.
+func runCompare(_ context.Context, env *Env, opts *compareOptions) error {
+	var r *report.Report
+	args, a, b := opts.runs, opts.a, opts.b
+	gateDir := args[len(args)-1]
+	gates, err := collectGates(&opts.gates, gateDir)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	ropts := opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde})
+	switch {
+	case len(args) == 2:
+		if a != "" || b != "" {
+			return withExitCode(errors.New("--a/--b compare variants within one run; with two runs, use --variant"), ExitError)
+		}
+		r, err = report.CompareRuns(args[0], args[1], opts.variants, ropts)
+	case a != "" || b != "":
+		if a == "" || b == "" {
+			return withExitCode(errors.New("give both --a and --b"), ExitError)
+		}
+		r, err = report.CompareVariants(args[0], a, b, ropts)
+	default:
+		r, err = report.ForRun(args[0], ropts)
+		if err == nil && len(r.Comparisons) == 0 {
+			err = fmt.Errorf("run %s has one variant: nothing to compare (use gavel report, or compare two runs)", args[0])
+		}
+	}
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	return emit(env, r, &opts.output, args)
 }
 
 // junitCases collects the per-row test cases of the report's variants.

@@ -49,18 +49,18 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		return withExitCode(err, ExitError)
 	})
 	root.AddCommand(
-		newRunCmd(env),
-		newScoreCmd(env),
-		newJudgesCmd(env),
+		newRunCmd(env, nil),
+		newScoreCmd(env, nil),
+		newJudgesCmd(env, nil),
 		newCalibrateCmd(env, nil),
-		newReportCmd(env),
-		newCompareCmd(env),
-		newViewCmd(env),
-		newTracesCmd(env),
+		newReportCmd(env, nil),
+		newCompareCmd(env, nil),
+		newViewCmd(env, nil),
+		newTracesCmd(env, nil),
 		newPlanCmd(env, nil),
 		newCacheCmd(env),
 		newStatsCmd(env),
-		newVersionCmd(env),
+		newVersionCmd(env, nil),
 	)
 	strictCompletion(root)
 	return root
@@ -102,14 +102,27 @@ func versionString(env *Env) string {
 	return v
 }
 
-func newVersionCmd(env *Env) *cobra.Command {
+// versionOptions are what gavel version's flags say: nothing yet.
+type versionOptions struct{}
+
+// newVersionCmd is gavel version. RunE calls runF (runVersion when nil).
+func newVersionCmd(env *Env, runF func(context.Context, *Env, *versionOptions) error) *cobra.Command {
+	opts := &versionOptions{}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print gavel's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(env.Stdout, "gavel "+versionString(env))
-			return err
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
+			}
+			return runVersion(cmd.Context(), env, opts)
 		},
 	}
+}
+
+// runVersion prints gavel's version.
+func runVersion(_ context.Context, env *Env, _ *versionOptions) error {
+	_, err := fmt.Fprintln(env.Stdout, "gavel "+versionString(env))
+	return err
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/gavel-eval/gavel/report"
 )
 
+// runOptions are what gavel run's flags and argument say.
 type runOptions struct {
-	spec        string
+	spec        string // the spec file; empty with --resume
 	out         string
 	runID       string
 	concurrency int
@@ -32,7 +33,9 @@ type runOptions struct {
 	cache       cacheFlags
 }
 
-func newRunCmd(env *Env) *cobra.Command {
+// newRunCmd is gavel run. RunE fills opts and checks them, then calls
+// runF (runRun when nil).
+func newRunCmd(env *Env, runF func(context.Context, *Env, *runOptions) error) *cobra.Command {
 	opts := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run SPEC",
@@ -71,7 +74,10 @@ the run directory.`,
 			if opts.concurrency < 0 || opts.limit < 0 || opts.repeat < 0 {
 				return withExitCode(errors.New("--concurrency, --limit and --repeat must not be negative"), ExitError)
 			}
-			return runRun(cmd, env, opts)
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
+			}
+			return runRun(cmd.Context(), env, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -92,7 +98,8 @@ the run directory.`,
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
+// runRun runs (or resumes, or estimates) the evaluation opts describe.
+func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 	var spec *eval.Spec
 	var err error
 	if opts.resume == "" {
@@ -116,7 +123,7 @@ func runRun(cmd *cobra.Command, env *Env, opts *runOptions) error {
 	}
 	// Ctrl-C closes env.Drain: no new examples start, those in flight get
 	// the grace period, then ctx is cancelled; everything stored stays.
-	ctx, cancel := context.WithCancel(cmd.Context())
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	finished := make(chan struct{})
 	defer close(finished)

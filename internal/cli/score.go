@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/gavel-eval/gavel/report"
 )
 
+// scoreOptions are what gavel score's flags say.
 type scoreOptions struct {
 	spec        string
 	input       string
@@ -25,7 +27,9 @@ type scoreOptions struct {
 	check       checkFlags
 }
 
-func newScoreCmd(env *Env) *cobra.Command {
+// newScoreCmd is gavel score. RunE checks opts, then calls runF
+// (runScore when nil).
+func newScoreCmd(env *Env, runF func(context.Context, *Env, *scoreOptions) error) *cobra.Command {
 	opts := &scoreOptions{}
 	cmd := &cobra.Command{
 		Use:   "score (--spec SPEC --input FILE | --run RUN_DIR) [--out DIR]",
@@ -64,7 +68,10 @@ and --format writes reports: exit 1 when a gate fails.`,
 			if opts.concurrency < 0 || opts.limit < 0 {
 				return withExitCode(errors.New("--concurrency and --limit must not be negative"), ExitError)
 			}
-			return runScore(cmd, env, opts)
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
+			}
+			return runScore(cmd.Context(), env, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -81,7 +88,8 @@ and --format writes reports: exit 1 when a gate fails.`,
 	return cmd
 }
 
-func runScore(cmd *cobra.Command, env *Env, opts *scoreOptions) error {
+// runScore judges the outputs opts name and checks the gates.
+func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 	var spec *eval.Spec
 	if opts.spec != "" {
 		var err error
@@ -112,11 +120,11 @@ func runScore(cmd *cobra.Command, env *Env, opts *scoreOptions) error {
 	if so.Tool.Version == "" {
 		so.Tool.Version = "(devel)"
 	}
-	out, err := eval.Score(cmd.Context(), spec, so)
+	out, err := eval.Score(ctx, spec, so)
 	if err := finishRun(env, out, err); err != nil {
 		return err
 	}
-	// Without --spec the gates are the stored spec's, which storedGates
+	// Without --spec the gates are the stored spec's, which report.RunGates
 	// keeps to the judges the new run has.
 	return opts.check.gateRun(env, selectedGates(spec, opts.judges), out.Dir)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -8,16 +9,24 @@ import (
 	"github.com/gavel-eval/gavel/report"
 )
 
-func newTracesCmd(env *Env) *cobra.Command {
-	var (
-		example  string
-		variants []string
-		epoch    int
-		errOnly  bool
-		limit    int
-		full     bool
-		width    int
-	)
+// tracesOptions are what gavel traces's flags and argument say.
+type tracesOptions struct {
+	run        string
+	example    string
+	variants   []string
+	epoch      int
+	epochSet   bool // --epoch was given
+	errorsOnly bool
+	limit      int
+	limitSet   bool // --limit was given
+	full       bool
+	width      int
+}
+
+// newTracesCmd is gavel traces. RunE fills opts and checks them, then
+// calls runF (runTraces when nil).
+func newTracesCmd(env *Env, runF func(context.Context, *Env, *tracesOptions) error) *cobra.Command {
+	opts := &tracesOptions{}
 	cmd := &cobra.Command{
 		Use:   "traces RUN",
 		Short: "Print a stored run's traces as trees: spans, durations, statuses and errors",
@@ -42,41 +51,53 @@ terminal or rewrite earlier lines.`,
   $ gavel traces runs/nightly --limit 0 --width 0 | less`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if limit < 0 || width < 0 {
+			opts.run = args[0]
+			opts.epochSet = cmd.Flags().Changed("epoch")
+			opts.limitSet = cmd.Flags().Changed("limit")
+			if opts.limit < 0 || opts.width < 0 {
 				return withExitCode(errors.New("--limit and --width must not be negative"), ExitError)
 			}
-			f := report.TraceFilter{Variants: variants, Example: example, ErrorsOnly: errOnly, Limit: limit}
-			if cmd.Flags().Changed("epoch") {
-				if epoch < 0 {
-					return withExitCode(errors.New("--epoch must not be negative"), ExitError)
-				}
-				f.Epoch = &epoch
+			if opts.epochSet && opts.epoch < 0 {
+				return withExitCode(errors.New("--epoch must not be negative"), ExitError)
 			}
-			if example != "" && !cmd.Flags().Changed("limit") {
-				f.Limit = 0 // one example: all its variants and epochs
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			o := report.TreeOptions{
-				Full:     full,
-				Width:    width,
-				Color:    env.StdoutTTY && env.Getenv("NO_COLOR") == "",
-				MoreHint: "see them all with --limit 0, or one example with --example ID",
-			}
-			if example != "" {
-				o.MoreHint = "see them all with --limit 0"
-			}
-			if _, err := report.WriteTraceTrees(env.Stdout, args[0], f, o); err != nil {
-				return withExitCode(err, ExitError)
-			}
-			return nil
+			return runTraces(cmd.Context(), env, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&example, "example", "", "only the traces of the example with this `ID` (all its variants and epochs)")
-	fl.StringArrayVar(&variants, "variant", nil, "only the traces of the variant `NAME` (repeatable)")
-	fl.IntVar(&epoch, "epoch", 0, "only the traces of epoch `N` (0-based; default every epoch)")
-	fl.BoolVar(&errOnly, "errors", false, "only the traces with a failed span or a failed result")
-	fl.IntVar(&limit, "limit", 20, "print at most `N` traces (0: all); with --example the default is all")
-	fl.BoolVar(&full, "full", false, "print each span's input and output")
-	fl.IntVar(&width, "width", 120, "cut lines longer than `N` characters, ending them with \"…\" (0: never)")
+	fl.StringVar(&opts.example, "example", "", "only the traces of the example with this `ID` (all its variants and epochs)")
+	fl.StringArrayVar(&opts.variants, "variant", nil, "only the traces of the variant `NAME` (repeatable)")
+	fl.IntVar(&opts.epoch, "epoch", 0, "only the traces of epoch `N` (0-based; default every epoch)")
+	fl.BoolVar(&opts.errorsOnly, "errors", false, "only the traces with a failed span or a failed result")
+	fl.IntVar(&opts.limit, "limit", 20, "print at most `N` traces (0: all); with --example the default is all")
+	fl.BoolVar(&opts.full, "full", false, "print each span's input and output")
+	fl.IntVar(&opts.width, "width", 120, "cut lines longer than `N` characters, ending them with \"…\" (0: never)")
 	return cmd
+}
+
+// runTraces prints the trace trees of the run opts name.
+func runTraces(_ context.Context, env *Env, opts *tracesOptions) error {
+	f := report.TraceFilter{Variants: opts.variants, Example: opts.example, ErrorsOnly: opts.errorsOnly, Limit: opts.limit}
+	if opts.epochSet {
+		epoch := opts.epoch
+		f.Epoch = &epoch
+	}
+	if opts.example != "" && !opts.limitSet {
+		f.Limit = 0 // one example: all its variants and epochs
+	}
+	o := report.TreeOptions{
+		Full:     opts.full,
+		Width:    opts.width,
+		Color:    env.StdoutTTY && env.Getenv("NO_COLOR") == "",
+		MoreHint: "see them all with --limit 0, or one example with --example ID",
+	}
+	if opts.example != "" {
+		o.MoreHint = "see them all with --limit 0"
+	}
+	if _, err := report.WriteTraceTrees(env.Stdout, opts.run, f, o); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	return nil
 }

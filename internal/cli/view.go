@@ -18,11 +18,20 @@ import (
 // otherwise; when it is taken, the system picks a free one.
 const defaultViewPort = 7840
 
-func newViewCmd(env *Env) *cobra.Command {
-	var port int
-	var addr string
-	var maxText int
-	var allowHosts []string
+// viewOptions are what gavel view's flags and arguments say.
+type viewOptions struct {
+	dirs       []string // nil: runs, or the current directory when there is none
+	port       int
+	portSet    bool // --port was given
+	addr       string
+	maxText    int
+	allowHosts []string
+}
+
+// newViewCmd is gavel view. RunE fills opts, then calls runF (runView when
+// nil).
+func newViewCmd(env *Env, runF func(context.Context, *Env, *viewOptions) error) *cobra.Command {
+	opts := &viewOptions{}
 	cmd := &cobra.Command{
 		Use:   "view [RUN_DIR ...]",
 		Short: "Browse stored runs in a local web viewer: trace tables, timelines, architecture, comparisons",
@@ -47,70 +56,85 @@ Ctrl-C.`,
   $ gavel view runs/main runs/pr-123
   $ gavel view runs/ --addr 0.0.0.0:8080 --allow-host evals.lan`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-				if st, err := os.Stat("runs"); err == nil && st.IsDir() {
-					args = []string{"runs"}
-				}
+			if len(args) > 0 {
+				opts.dirs = args
 			}
-			srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: maxText, AllowHosts: allowHosts})
-			if err != nil {
-				return withExitCode(err, ExitError)
+			opts.portSet = cmd.Flags().Changed("port")
+			if runF != nil {
+				return runF(cmd.Context(), env, opts)
 			}
-			listen := addr
-			fallback := false
-			switch {
-			case listen != "" && cmd.Flags().Changed("port"):
-				return withExitCode(errors.New("--addr and --port both set the address: give one"), ExitError)
-			case listen == "":
-				listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-				fallback = !cmd.Flags().Changed("port")
-			}
-			if host, _, err := net.SplitHostPort(listen); err != nil {
-				return withExitCode(fmt.Errorf("--addr %q: %w", addr, err), ExitError)
-			} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				fmt.Fprintf(env.Stderr, "gavel: warning: listening on %s: anyone who can reach it can read these runs (requests must name the address they reach or a --allow-host name)\n", listen)
-			}
-			if fallback {
-				// The default port may be taken (another viewer): let the
-				// system pick one rather than fail.
-				if ln, err := net.Listen("tcp", listen); err != nil {
-					listen = "127.0.0.1:0"
-				} else {
-					ln.Close()
-				}
-			}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			if env.Drain != nil {
-				go func() {
-					select {
-					case <-env.Drain:
-						cancel()
-					case <-ctx.Done():
-					}
-				}()
-			}
-			n := len(srv.Runs())
-			runs := fmt.Sprintf("%d runs", n)
-			if n == 1 {
-				runs = "1 run"
-			}
-			err = srv.Serve(ctx, listen, func(url string) {
-				fmt.Fprintf(env.Stdout, "gavel: serving %s in %s at %s (Ctrl-C stops)\n", runs, strings.Join(args, ", "), url)
-				fmt.Fprintln(env.Stdout, url)
-			})
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			return nil
+			return runView(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().IntVar(&port, "port", defaultViewPort, "`port` to listen on, on 127.0.0.1 (0 picks a free one)")
-	cmd.Flags().StringVar(&addr, "addr", "", "listen on this `host:port` instead (e.g. 0.0.0.0:8080 to share on a network)")
-	cmd.Flags().StringArrayVar(&allowHosts, "allow-host", nil, "also answer requests whose Host header is this `name` (on the listening port) or name:port (repeatable)")
-	cmd.Flags().IntVar(&maxText, "max-text", 0, "longest text, in `characters`, shown of one input or output (default 20000)")
+	cmd.Flags().IntVar(&opts.port, "port", defaultViewPort, "`port` to listen on, on 127.0.0.1 (0 picks a free one)")
+	cmd.Flags().StringVar(&opts.addr, "addr", "", "listen on this `host:port` instead (e.g. 0.0.0.0:8080 to share on a network)")
+	cmd.Flags().StringArrayVar(&opts.allowHosts, "allow-host", nil, "also answer requests whose Host header is this `name` (on the listening port) or name:port (repeatable)")
+	cmd.Flags().IntVar(&opts.maxText, "max-text", 0, "longest text, in `characters`, shown of one input or output (default 20000)")
 	return cmd
+}
+
+// runView serves the runs under opts.dirs until ctx ends or env.Drain
+// closes. The address is checked after the runs are found, so that runs
+// that cannot be read are the error reported first.
+func runView(ctx context.Context, env *Env, opts *viewOptions) error {
+	args := opts.dirs
+	if len(args) == 0 {
+		args = []string{"."}
+		if st, err := os.Stat("runs"); err == nil && st.IsDir() {
+			args = []string{"runs"}
+		}
+	}
+	srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: opts.maxText, AllowHosts: opts.allowHosts})
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	listen := opts.addr
+	fallback := false
+	switch {
+	case listen != "" && opts.portSet:
+		return withExitCode(errors.New("--addr and --port both set the address: give one"), ExitError)
+	case listen == "":
+		listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.port))
+		fallback = !opts.portSet
+	}
+	if host, _, err := net.SplitHostPort(listen); err != nil {
+		return withExitCode(fmt.Errorf("--addr %q: %w", opts.addr, err), ExitError)
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(env.Stderr, "gavel: warning: listening on %s: anyone who can reach it can read these runs (requests must name the address they reach or a --allow-host name)\n", listen)
+	}
+	if fallback {
+		// The default port may be taken (another viewer): let the
+		// system pick one rather than fail.
+		if ln, err := net.Listen("tcp", listen); err != nil {
+			listen = "127.0.0.1:0"
+		} else {
+			ln.Close()
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if env.Drain != nil {
+		go func() {
+			select {
+			case <-env.Drain:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	n := len(srv.Runs())
+	runs := fmt.Sprintf("%d runs", n)
+	if n == 1 {
+		runs = "1 run"
+	}
+	err = srv.Serve(ctx, listen, func(url string) {
+		fmt.Fprintf(env.Stdout, "gavel: serving %s in %s at %s (Ctrl-C stops)\n", runs, strings.Join(args, ", "), url)
+		fmt.Fprintln(env.Stdout, url)
+	})
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	return nil
 }
 
 // generator names this build in pages.
