@@ -53,6 +53,6 @@ judges:
 	}
 	sum, _ := report.Summarize(out.Dir)
 	v := sum.Variants[0]
-	fmt.Println(out.Manifest.Status, v.Results, "results,", v.Judges["upper"].Passed, "passed")
+	fmt.Println(out.Manifest.Status, v.Results, "results,", v.Judge("upper").Passed, "passed")
 	// Output: completed 2 results, 2 passed
 }

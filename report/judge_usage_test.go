@@ -159,14 +159,14 @@ func TestSummarizeJudgeUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := sum.Variants[0], sum.Variants[1]
-	if a.JudgeTokens != 680 || !near(a.JudgeCostUSD, 0.035) || a.JudgeCalls != 3 || a.JudgeUnpriced != 0 {
-		t.Errorf("a: judge tokens %d, $%g, %d calls, %d unpriced", a.JudgeTokens, a.JudgeCostUSD, a.JudgeCalls, a.JudgeUnpriced)
+	if a.JudgePromptTokens+a.JudgeCompletionTokens != 680 || !near(a.JudgeCostUSD, 0.035) || a.JudgeCalls != 3 || a.JudgeUnpriced != 0 {
+		t.Errorf("a: judge tokens %d, $%g, %d calls, %d unpriced", a.JudgePromptTokens+a.JudgeCompletionTokens, a.JudgeCostUSD, a.JudgeCalls, a.JudgeUnpriced)
 	}
-	if b.JudgeTokens != 820 || !near(b.JudgeCostUSD, 0.03) || b.JudgeCalls != 2 || b.JudgeUnpriced != 1 {
-		t.Errorf("b: judge tokens %d, $%g, %d calls, %d unpriced", b.JudgeTokens, b.JudgeCostUSD, b.JudgeCalls, b.JudgeUnpriced)
+	if b.JudgePromptTokens+b.JudgeCompletionTokens != 820 || !near(b.JudgeCostUSD, 0.03) || b.JudgeCalls != 2 || b.JudgeUnpriced != 1 {
+		t.Errorf("b: judge tokens %d, $%g, %d calls, %d unpriced", b.JudgePromptTokens+b.JudgeCompletionTokens, b.JudgeCostUSD, b.JudgeCalls, b.JudgeUnpriced)
 	}
 	var buf bytes.Buffer
-	if err := sum.WriteText(&buf); err != nil {
+	if err := WriteSummary(&buf, sum); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()

@@ -15,7 +15,9 @@ const FormatVersion = 1
 // this one document. Slices are never nil in JSON.
 type Report struct {
 	FormatVersion int `json:"format_version"`
-	// Kind is "report" (one run) or "compare" (pairs of variants).
+	// Kind is "report" (one run), "compare" (pairs of variants) or
+	// "summary" (the streamed figures of Summarize, without intervals or
+	// comparisons).
 	Kind string `json:"kind"`
 	// Runs are the runs read, baseline first.
 	Runs []RunRef `json:"runs"`

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -12,19 +13,6 @@ import (
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report/stats"
 )
-
-// Summary is the per-variant overview of one run.
-type Summary struct {
-	RunID    string
-	Name     string
-	Status   results.RunStatus
-	Judges   []string // judge names, in spec order
-	Variants []VariantSummary
-	// Pairwise tallies pairwise judges' verdicts, by judge then pair.
-	Pairwise []PairSummary
-	// Metrics are corpus-level metrics from the manifest.
-	Metrics []results.CorpusMetric
-}
 
 // PairSummary tallies one pairwise judge's verdicts of variant B against
 // variant A, from B's side.
@@ -42,103 +30,84 @@ type PairSummary struct {
 	Skipped      int `json:"skipped"`
 }
 
-// VariantSummary holds one variant's figures. Means and pass rates use the
-// valid rows only (judged, no judge error); the counts beside them say how
-// many those were.
-type VariantSummary struct {
-	Name             string
-	Results          int
-	Errors           int
-	LatencyP50       float64 // ms, NaN when there are no results
-	LatencyP95       float64
-	PromptTokens     int64
-	CompletionTokens int64
-	CostUSD          float64
-	Unpriced         int // results with no known price
-	// FromCache counts the results whose every model call the cache
-	// answered (their figures are the original calls').
-	FromCache int
-	Judges    map[string]*JudgeSummary
-	// The judges' own model calls, apart from the chain's: their tokens
-	// (in and out), their cost, how many there were and how many had no
-	// known price.
-	JudgeTokens   int64
-	JudgeCostUSD  float64
-	JudgeCalls    int
-	JudgeUnpriced int
-}
-
-// JudgeSummary holds one judge's figures for one variant.
-type JudgeSummary struct {
-	Valid       int // scored rows (status ok)
-	Passed      int
-	Scored      int // valid rows with a score
-	ScoreSum    float64
-	JudgeErrors int
-	Skipped     int
-	// Graded is true when some score is neither 0 nor 1, so the mean
-	// says more than the pass rate.
-	Graded bool
-}
-
-// PassRate is Passed/Valid, NaN when nothing was judged.
-func (j *JudgeSummary) PassRate() float64 {
-	if j.Valid == 0 {
-		return math.NaN()
-	}
-	return float64(j.Passed) / float64(j.Valid)
-}
-
-// Mean is the mean score of the scored rows, NaN when there are none.
-func (j *JudgeSummary) Mean() float64 {
-	if j.Scored == 0 {
-		return math.NaN()
-	}
-	return j.ScoreSum / float64(j.Scored)
-}
-
-// Summarize reads the run in dir and computes its Summary, streaming the
-// result and score files.
-func Summarize(dir string) (*Summary, error) {
+// Summarize reads the run in dir and returns its figures as a Report of
+// kind "summary": each variant's results, errors, latency, tokens and cost
+// (its chain's and its judges' own calls), each judge's counts, pass rate
+// and mean, the pairwise judges' tallies and the corpus metrics, with the
+// same definitions as ForRun. It streams the result and score files and
+// keeps only the latencies, so it is what a run prints when it ends however
+// many rows it has; what needs a judge's every verdict at once (intervals,
+// clustered errors, comparisons, rankings) is left out: ForRun computes it.
+func Summarize(dir string) (*Report, error) {
 	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{RunID: m.RunID, Name: m.Name, Status: m.Status, Metrics: m.Metrics}
-	pairs := map[[3]string]*PairSummary{}
+	ref := RunRef{RunID: m.RunID, Dir: dir, Name: m.Name, Status: m.Status, Mode: m.Mode,
+		StartedAt: m.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
+	if m.Git != nil {
+		ref.GitCommit = m.Git.Commit
+	}
+	r := &Report{FormatVersion: FormatVersion, Kind: "summary", Runs: []RunRef{ref},
+		Variants: []VariantStats{}, Comparisons: []Comparison{}, Pairwise: []PairSummary{},
+		Ranking: []Rank{}, Gates: []GateResult{}, Warnings: []string{}}
+	// sums are a judge's running figures for one variant.
+	type sums struct {
+		scoreSum float64
+		scores   bool
+	}
+	var judges []string
+	types := map[string]string{}
 	for _, j := range m.Judges {
-		s.Judges = append(s.Judges, j.Name)
-	}
-	byName := map[string]*VariantSummary{}
-	latencies := map[string][]float64{}
-	for _, v := range m.Variants {
-		vs := VariantSummary{Name: v.Name, Judges: map[string]*JudgeSummary{}}
-		for _, j := range s.Judges {
-			vs.Judges[j] = &JudgeSummary{}
+		if j.Type == "pairwise" {
+			continue
 		}
-		s.Variants = append(s.Variants, vs)
+		judges = append(judges, j.Name)
+		types[j.Name] = j.Type
 	}
-	for i := range s.Variants {
-		byName[s.Variants[i].Name] = &s.Variants[i]
-	}
-	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(r results.Result) error {
-		v := byName[r.Variant]
-		if v == nil {
-			return fmt.Errorf("results.parquet: variant %q is not in the manifest", r.Variant)
+	byName := map[string]int{}
+	latencies := make([][]float64, len(m.Variants))
+	acc := make([]map[string]*sums, len(m.Variants))
+	for i, v := range m.Variants {
+		vs := VariantStats{Name: v.Name, Run: m.RunID, Variant: v.Name, Metrics: []results.CorpusMetric{}}
+		for _, j := range judges {
+			vs.Judges = append(vs.Judges, JudgeStats{Judge: j, Type: types[j]})
 		}
+		for _, mt := range m.Metrics {
+			if mt.Variant == v.Name {
+				vs.Metrics = append(vs.Metrics, mt)
+			}
+		}
+		r.Variants = append(r.Variants, vs)
+		byName[v.Name] = i
+		acc[i] = map[string]*sums{}
+	}
+	epochs := make([]map[int32]bool, len(m.Variants))
+	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+		i, ok := byName[res.Variant]
+		if !ok {
+			return fmt.Errorf("results.parquet: variant %q is not in the manifest", res.Variant)
+		}
+		v := &r.Variants[i]
 		v.Results++
-		if r.Status == results.StatusError {
+		if res.Status == results.StatusOK {
+			v.OK++
+		} else {
 			v.Errors++
 		}
-		latencies[r.Variant] = append(latencies[r.Variant], r.LatencyMS)
-		v.PromptTokens += r.PromptTokens
-		v.CompletionTokens += r.CompletionTokens
-		if r.CostUSD != nil {
-			v.CostUSD += *r.CostUSD
+		if epochs[i] == nil {
+			epochs[i] = map[int32]bool{}
+		}
+		epochs[i][res.Epoch] = true
+		latencies[i] = append(latencies[i], res.LatencyMS)
+		v.PromptTokens += res.PromptTokens
+		v.CompletionTokens += res.CompletionTokens
+		if res.CostUSD != nil {
+			v.CostUSD += *res.CostUSD
 		} else {
 			v.Unpriced++
 		}
-		if r.Cached {
+		if res.Cached {
 			v.FromCache++
 		}
 		return nil
@@ -146,9 +115,10 @@ func Summarize(dir string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	pairs := map[[3]string]*PairSummary{}
 	err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(sc results.Score) error {
-		v := byName[sc.Variant]
-		if v == nil {
+		i, ok := byName[sc.Variant]
+		if !ok {
 			return fmt.Errorf("scores.parquet: variant %q is not in the manifest", sc.Variant)
 		}
 		if sc.OtherVariant != nil {
@@ -161,24 +131,41 @@ func Summarize(dir string) (*Summary, error) {
 			tallyPair(p, sc)
 			return nil
 		}
-		j := v.Judges[sc.Judge]
+		v := &r.Variants[i]
+		j := v.Judge(sc.Judge)
 		if j == nil {
-			j = &JudgeSummary{}
-			v.Judges[sc.Judge] = j
-			s.Judges = appendUnique(s.Judges, sc.Judge)
+			// A judge the manifest does not list (a stored run's
+			// re-grade): every variant gets its column.
+			for k := range r.Variants {
+				r.Variants[k].Judges = append(r.Variants[k].Judges, JudgeStats{Judge: sc.Judge, Type: sc.JudgeType})
+			}
+			j = v.Judge(sc.Judge)
+		}
+		a := acc[i][sc.Judge]
+		if a == nil {
+			a = &sums{}
+			acc[i][sc.Judge] = a
 		}
 		switch sc.Status {
 		case results.ScoreOK:
 			j.Valid++
-			if sc.Pass != nil && *sc.Pass {
+			pass := sc.Pass != nil && *sc.Pass
+			if pass {
 				j.Passed++
+			} else {
+				j.Failed++
 			}
-			if sc.Score != nil {
+			// As ForRun: a score, else the verdict as 0 or 1.
+			switch {
+			case sc.Score != nil && !math.IsNaN(*sc.Score):
 				j.Scored++
-				j.ScoreSum += *sc.Score
+				a.scoreSum += *sc.Score
 				if *sc.Score != 0 && *sc.Score != 1 {
 					j.Graded = true
 				}
+			case sc.Pass != nil:
+				j.Scored++
+				a.scoreSum += b2f(pass)
 			}
 		case results.ScoreJudgeError:
 			j.JudgeErrors++
@@ -191,10 +178,10 @@ func Summarize(dir string) (*Summary, error) {
 		return nil, err
 	}
 	for _, p := range pairs {
-		s.Pairwise = append(s.Pairwise, *p)
+		r.Pairwise = append(r.Pairwise, *p)
 	}
-	sort.Slice(s.Pairwise, func(i, j int) bool {
-		a, b := s.Pairwise[i], s.Pairwise[j]
+	sort.Slice(r.Pairwise, func(i, j int) bool {
+		a, b := r.Pairwise[i], r.Pairwise[j]
 		if a.Judge != b.Judge {
 			return a.Judge < b.Judge
 		}
@@ -207,15 +194,43 @@ func Summarize(dir string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range s.Variants {
-		v := &s.Variants[i]
-		v.LatencyP50 = stats.Quantile(latencies[v.Name], 0.5)
-		v.LatencyP95 = stats.Quantile(latencies[v.Name], 0.95)
-		u := usage[v.Name]
-		v.JudgeTokens, v.JudgeCostUSD = u.promptTokens+u.completionTokens, u.costUSD
+	for i := range r.Variants {
+		v := &r.Variants[i]
+		v.Epochs = len(epochs[i])
+		if v.Results > 0 {
+			v.ErrorRate = float64(v.Errors) / float64(v.Results)
+		}
+		v.LatencyP50 = stats.Quantile(latencies[i], 0.5)
+		v.LatencyP95 = stats.Quantile(latencies[i], 0.95)
+		v.LatencyP99 = stats.Quantile(latencies[i], 0.99)
+		u := usage[v.Variant]
+		v.JudgePromptTokens, v.JudgeCompletionTokens, v.JudgeCostUSD = u.promptTokens, u.completionTokens, u.costUSD
 		v.JudgeCalls, v.JudgeUnpriced = u.calls, u.unpriced
+		for k := range v.Judges {
+			j := &v.Judges[k]
+			if j.Valid > 0 {
+				j.PassRate = ptr(float64(j.Passed) / float64(j.Valid))
+				j.PassRateCI = iptr(stats.Wilson(j.Passed, j.Valid, 0.95))
+			}
+			if a := acc[i][j.Judge]; a != nil && j.Scored > 0 {
+				j.Mean = ptr(a.scoreSum / float64(j.Scored))
+			}
+		}
 	}
-	return s, nil
+	if m.Status != results.RunCompleted {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
+	}
+	return r, nil
+}
+
+// Judge returns the figures of the named judge, or nil.
+func (v *VariantStats) Judge(name string) *JudgeStats {
+	for i := range v.Judges {
+		if v.Judges[i].Judge == name {
+			return &v.Judges[i]
+		}
+	}
+	return nil
 }
 
 func tallyPair(p *PairSummary, sc results.Score) {
@@ -248,30 +263,31 @@ func appendUnique(xs []string, x string) []string {
 	return append(xs, x)
 }
 
-// WriteText writes the summary as aligned text tables: one row per
-// variant, with a pass rate and mean score column per judge.
-func (s *Summary) WriteText(w io.Writer) error {
+// WriteSummary writes the compact text of a report that a run prints when
+// it ends: aligned tables with a row per variant and a pass rate (and, for
+// graded judges, a mean score) column per judge, then the corpus metrics,
+// the pairwise tallies and notes on what the figures leave out. It works on
+// any report (Summarize's, ForRun's).
+func WriteSummary(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// The first column is left-aligned by padding it to a common width.
 	width := len("variant")
-	for _, v := range s.Variants {
+	for _, v := range r.Variants {
 		width = max(width, len(v.Name))
 	}
 	pad := func(name string) string { return name + strings.Repeat(" ", width-len(name)) }
 	graded := map[string]bool{}
-	for _, v := range s.Variants {
-		for name, j := range v.Judges {
-			graded[name] = graded[name] || j.Graded
-		}
-	}
 	pairwise := map[string]bool{}
-	for _, p := range s.Pairwise {
+	for _, p := range r.Pairwise {
 		pairwise[p.Judge] = true
 	}
 	var cols []string
-	for _, j := range s.Judges {
-		if !pairwise[j] {
-			cols = append(cols, j)
+	for _, v := range r.Variants {
+		for _, j := range v.Judges {
+			graded[j.Judge] = graded[j.Judge] || j.Graded
+			if !pairwise[j.Judge] && !slices.Contains(cols, j.Judge) {
+				cols = append(cols, j.Judge)
+			}
 		}
 	}
 	head := []string{pad("variant"), "examples", "errors"}
@@ -284,16 +300,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 	head = append(head, "p50 ms", "p95 ms", "tokens in", "tokens out", "cost $", "judge tokens", "judge cost $")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	var notes []string
-	for _, v := range s.Variants {
+	for i := range r.Variants {
+		v := &r.Variants[i]
 		row := []string{pad(v.Name), fmt.Sprint(v.Results), fmt.Sprint(v.Errors)}
 		for _, name := range cols {
-			j := v.Judges[name]
+			j := v.Judge(name)
 			if j == nil {
-				j = &JudgeSummary{}
+				j = &JudgeStats{}
 			}
-			row = append(row, pct(j.PassRate())+fmt.Sprintf(" (%d/%d)", j.Passed, j.Valid))
+			row = append(row, pctOf(j.PassRate)+fmt.Sprintf(" (%d/%d)", j.Passed, j.Valid))
 			if graded[name] {
-				row = append(row, num(j.Mean(), 3))
+				row = append(row, numOf(j.Mean, 3))
 			}
 			if j.JudgeErrors > 0 {
 				notes = append(notes, fmt.Sprintf("%s: %d judge errors on %s, left out of its figures", v.Name, j.JudgeErrors, name))
@@ -307,7 +324,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 		jtokens, jcost := "-", "-"
 		if v.JudgeCalls > 0 {
-			jtokens, jcost = fmt.Sprint(v.JudgeTokens), fmt.Sprintf("%.4f", v.JudgeCostUSD)
+			jtokens, jcost = fmt.Sprint(v.JudgePromptTokens+v.JudgeCompletionTokens), fmt.Sprintf("%.4f", v.JudgeCostUSD)
 		}
 		if v.JudgeCalls > 0 && v.JudgeUnpriced == v.JudgeCalls {
 			jcost = "n/a"
@@ -324,12 +341,14 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, mt := range s.Metrics {
-		if _, err := fmt.Fprintf(w, "corpus %s (%s) for %s: %.4f  %s\n", mt.Judge, mt.Type, mt.Variant, mt.Value, mt.Description); err != nil {
-			return err
+	for _, v := range r.Variants {
+		for _, mt := range v.Metrics {
+			if _, err := fmt.Fprintf(w, "corpus %s (%s) for %s: %.4f  %s\n", mt.Judge, mt.Type, mt.Variant, mt.Value, mt.Description); err != nil {
+				return err
+			}
 		}
 	}
-	for _, p := range s.Pairwise {
+	for _, p := range r.Pairwise {
 		line := fmt.Sprintf("pairwise %s: %s vs %s: %d wins, %d ties (%d position-inconsistent), %d losses", p.Judge, p.B, p.A, p.Wins, p.Ties, p.Inconsistent, p.Losses)
 		if p.JudgeErrors > 0 {
 			line += fmt.Sprintf(", %d judge errors", p.JudgeErrors)
@@ -344,6 +363,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func pctOf(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return pct(*x)
+}
+
+func numOf(x *float64, prec int) string {
+	if x == nil {
+		return "-"
+	}
+	return num(*x, prec)
 }
 
 func pct(x float64) string {

@@ -66,11 +66,11 @@ func TestSummarize(t *testing.T) {
 	if a.Results != 5 || a.Errors != 1 {
 		t.Errorf("a: %d results, %d errors; want 5, 1", a.Results, a.Errors)
 	}
-	ja := a.Judges["j"]
+	ja := a.Judge("j")
 	if ja.Valid != 3 || ja.Passed != 2 || ja.JudgeErrors != 1 || ja.Skipped != 1 {
 		t.Errorf("a/j: %+v", *ja)
 	}
-	if got := ja.PassRate(); math.Abs(got-2.0/3) > 1e-12 {
+	if got := *ja.PassRate; math.Abs(got-2.0/3) > 1e-12 {
 		t.Errorf("a/j pass rate %v, want 2/3", got)
 	}
 	if a.LatencyP50 != 30 || math.Abs(a.LatencyP95-48) > 1e-9 {
@@ -79,13 +79,13 @@ func TestSummarize(t *testing.T) {
 	if a.PromptTokens != 50 || math.Abs(a.CostUSD-0.005) > 1e-12 || a.Unpriced != 0 {
 		t.Errorf("a tokens %d cost %v unpriced %d", a.PromptTokens, a.CostUSD, a.Unpriced)
 	}
-	jb := b.Judges["j"]
-	if !jb.Graded || math.Abs(jb.Mean()-0.375) > 1e-12 || b.Unpriced != 2 {
-		t.Errorf("b/j graded %v mean %v unpriced %d", jb.Graded, jb.Mean(), b.Unpriced)
+	jb := b.Judge("j")
+	if !jb.Graded || math.Abs(*jb.Mean-0.375) > 1e-12 || b.Unpriced != 2 {
+		t.Errorf("b/j graded %v mean %v unpriced %d", jb.Graded, *jb.Mean, b.Unpriced)
 	}
 
 	var buf bytes.Buffer
-	if err := sum.WriteText(&buf); err != nil {
+	if err := WriteSummary(&buf, sum); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()

@@ -176,7 +176,7 @@ func finishRun(env *Env, out *eval.Outcome, runErr error) error {
 		fmt.Fprintf(env.Stdout, "re-graded run %s\n", m.RegradedFrom)
 	}
 	fmt.Fprintln(env.Stdout)
-	if err := sum.WriteText(env.Stdout); err != nil {
+	if err := report.WriteSummary(env.Stdout, sum); err != nil {
 		return withExitCode(err, ExitError)
 	}
 	fmt.Fprintln(env.Stdout)

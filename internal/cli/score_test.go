@@ -53,7 +53,7 @@ func TestScoreMultiVariantFile(t *testing.T) {
 	}
 	// numeric_match: a passes 4 and 9 (not "three"); b passes 9 and 3.
 	for _, v := range sum.Variants {
-		if j := v.Judges["correct"]; j.Passed != 2 || j.Valid != 3 {
+		if j := v.Judge("correct"); j.Passed != 2 || j.Valid != 3 {
 			t.Errorf("%s correct: %d/%d, want 2/3", v.Name, j.Passed, j.Valid)
 		}
 	}
@@ -147,7 +147,7 @@ func TestScoreGSM8K(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, q := sum.Variants[0].Judges["correct"], sum.Variants[1].Judges["correct"]
+	ref, q := sum.Variants[0].Judge("correct"), sum.Variants[1].Judge("correct")
 	if ref.Valid != 1319 || ref.Passed != 1319 {
 		t.Errorf("reference solutions: %d/%d pass, want 1319/1319", ref.Passed, ref.Valid)
 	}
