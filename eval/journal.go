@@ -35,10 +35,15 @@ import (
 
 const (
 	journalFile = "journal"
-	// chunkResults and chunkAge bound what a crash can lose: at most this
-	// many finished results per variant, or this much time of them.
-	chunkResults = 256
-	chunkAge     = 2 * time.Second
+	// chunkBytes and chunkAge bound what a crash can lose: at most this
+	// many bytes of finished outcomes per variant (as sized by
+	// outcomeSize), or this much time of them. Chunks follow bytes and
+	// time, not a count of rows, so that cheap work (heuristic scoring,
+	// thousands of rows a second) is not throttled by a disk sync every
+	// few hundred rows, and slow work (model calls) is still saved every
+	// two seconds.
+	chunkBytes = 4 << 20
+	chunkAge   = 2 * time.Second
 )
 
 func chunkPath(dir string, seq, variant int, table string) string {
@@ -53,6 +58,7 @@ type partStore struct {
 	journal *os.File
 	seq     int
 	bufs    [][]*outcome
+	sizes   []int // the bytes of each variant's buffered outcomes
 	last    time.Time
 	now     func() time.Time
 }
@@ -65,7 +71,7 @@ func openPartStore(dir, runID string, variants, nextSeq int, now func() time.Tim
 	if err != nil {
 		return nil, err
 	}
-	return &partStore{dir: dir, runID: runID, journal: j, seq: nextSeq, bufs: make([][]*outcome, variants), last: now(), now: now}, nil
+	return &partStore{dir: dir, runID: runID, journal: j, seq: nextSeq, bufs: make([][]*outcome, variants), sizes: make([]int, variants), last: now(), now: now}, nil
 }
 
 // add buffers an outcome and writes a chunk when a variant's buffer is full
@@ -73,7 +79,8 @@ func openPartStore(dir, runID string, variants, nextSeq int, now func() time.Tim
 func (s *partStore) add(o *outcome) error {
 	v := o.variant
 	s.bufs[v] = append(s.bufs[v], o)
-	if len(s.bufs[v]) >= chunkResults {
+	s.sizes[v] += outcomeSize(o)
+	if s.sizes[v] >= chunkBytes {
 		return s.flush(v)
 	}
 	if s.now().Sub(s.last) >= chunkAge {
@@ -147,8 +154,27 @@ func (s *partStore) flush(v int) error {
 		return fmt.Errorf("writing run %s: %w", s.dir, err)
 	}
 	s.seq++
-	s.bufs[v] = s.bufs[v][:0]
+	clear(s.bufs[v]) // let the written outcomes go
+	s.bufs[v], s.sizes[v] = s.bufs[v][:0], 0
 	return nil
+}
+
+// outcomeSize estimates the bytes an outcome holds: its texts, and a fixed
+// amount for each row's other columns.
+func outcomeSize(o *outcome) int {
+	const row = 256
+	r := &o.result
+	n := row + len(r.ExampleID) + len(r.Input) + len(r.Output) + len(r.Steps) +
+		len(results.Deref(r.Expected)) + len(results.Deref(r.Error)) + len(results.Deref(r.Details))
+	for i := range o.scores {
+		sc := &o.scores[i]
+		n += row + len(results.Deref(sc.Label)) + len(results.Deref(sc.Reason)) + len(results.Deref(sc.Error)) + len(results.Deref(sc.Details))
+	}
+	for i := range o.spans {
+		sp := &o.spans[i]
+		n += row + len(sp.Input) + len(sp.Output) + len(sp.Error) + 64*len(sp.Attributes)
+	}
+	return n
 }
 
 // commit appends a line to the journal and makes it durable.
