@@ -107,7 +107,7 @@ func (s *partStore) flush(v int) error {
 	}
 	seq := s.seq
 	err := writeAtomically(chunkPath(s.dir, seq, v, "results"), func(f *os.File) error {
-		w, err := results.NewResultWriter(f)
+		w, err := results.NewResultWriter(f, results.Scratch)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (s *partStore) flush(v int) error {
 	})
 	if err == nil {
 		err = writeAtomically(chunkPath(s.dir, seq, v, "scores"), func(f *os.File) error {
-			w, err := results.NewScoreWriter(f)
+			w, err := results.NewScoreWriter(f, results.Scratch)
 			if err != nil {
 				return err
 			}
@@ -134,7 +134,7 @@ func (s *partStore) flush(v int) error {
 	}
 	if err == nil {
 		err = writeAtomically(chunkPath(s.dir, seq, v, "traces"), func(f *os.File) error {
-			w, err := traces.NewWriter(f)
+			w, err := traces.NewWriter(f, traces.Scratch)
 			if err != nil {
 				return err
 			}

@@ -3,11 +3,13 @@ package results_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestMergeSortedOrder merges many sources, in order and overlapping,
@@ -130,4 +132,60 @@ func BenchmarkMergeSorted(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestMergedFilesAreStored: rows merged from scratch chunks (Snappy) are
+// written compressed as stored files are (zstd), every column.
+func TestMergedFilesAreStored(t *testing.T) {
+	dir := t.TempDir()
+	chunk := filepath.Join(dir, "chunk.parquet")
+	f, err := os.Create(chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.NewResultWriter(f, results.Scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(results.Result{RunID: "r", Variant: "v", ExampleID: "a", Output: "x", Status: results.StatusOK}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	codecs := func(path string) map[string]bool {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, rg := range pf.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				out[c.MetaData.Codec.String()] = true
+			}
+		}
+		return out
+	}
+	if got := codecs(chunk); !got["SNAPPY"] || len(got) != 1 {
+		t.Fatalf("scratch chunk codecs %v, want SNAPPY only", got)
+	}
+	for name, merge := range map[string]func(string, []string) error{
+		"MergeSorted": func(dst string, srcs []string) error { return results.MergeSorted(dst, srcs, nil) },
+		"Concat":      results.Concat,
+	} {
+		dst := filepath.Join(dir, name+".parquet")
+		if err := merge(dst, []string{chunk}); err != nil {
+			t.Fatal(err)
+		}
+		if got := codecs(dst); !got["ZSTD"] || len(got) != 1 {
+			t.Errorf("%s: stored file codecs %v, want ZSTD only", name, got)
+		}
+	}
 }

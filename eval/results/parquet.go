@@ -43,23 +43,43 @@ var (
 	scoreJSONColumns  = []string{"details"}
 )
 
-func newWriter[T any](w io.Writer, jsonColumns []string, size func(*T) int) (*Writer[T], error) {
+// Use says what a file is written for: a stored run's file (Stored, the
+// default) or a scratch file read once and removed (Scratch), compressed
+// for speed.
+type Use = parquetio.Use
+
+// The uses of a written file.
+const (
+	Stored  = parquetio.Stored
+	Scratch = parquetio.Scratch
+)
+
+func useOf(use []Use) Use {
+	if len(use) > 0 {
+		return use[0]
+	}
+	return Stored
+}
+
+func newWriter[T any](w io.Writer, jsonColumns []string, size func(*T) int, use Use) (*Writer[T], error) {
 	plain := parquet.SchemaOf(new(T))
-	cfg, err := parquetio.WriterConfig(storedSchema(plain, jsonColumns))
+	cfg, err := parquetio.WriterConfig(use, storedSchema(plain, jsonColumns))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
 	return &Writer[T]{pw: parquet.NewGenericWriter[any](w, cfg), plain: plain, fix: newSanitizer[T](), size: size}, nil
 }
 
-// NewResultWriter returns a Writer of results.parquet rows.
-func NewResultWriter(w io.Writer) (*Writer[Result], error) {
-	return newWriter(w, resultJSONColumns, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 })
+// NewResultWriter returns a Writer of results.parquet rows, for a stored
+// file unless use says Scratch.
+func NewResultWriter(w io.Writer, use ...Use) (*Writer[Result], error) {
+	return newWriter(w, resultJSONColumns, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 }, useOf(use))
 }
 
-// NewScoreWriter returns a Writer of scores.parquet rows.
-func NewScoreWriter(w io.Writer) (*Writer[Score], error) {
-	return newWriter(w, scoreJSONColumns, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 })
+// NewScoreWriter returns a Writer of scores.parquet rows, for a stored
+// file unless use says Scratch.
+func NewScoreWriter(w io.Writer, use ...Use) (*Writer[Score], error) {
+	return newWriter(w, scoreJSONColumns, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 }, useOf(use))
 }
 
 // Write appends rows. The rows passed are not modified.
@@ -240,7 +260,7 @@ func writeAtomically(dst string, schema *parquet.Schema, fn func(*parquet.Generi
 			os.Remove(tmp)
 		}
 	}()
-	cfg, err := parquetio.WriterConfig(schema)
+	cfg, err := parquetio.WriterConfig(parquetio.Stored, parquetio.Recompressed(schema))
 	if err != nil {
 		return err
 	}
@@ -327,7 +347,7 @@ func WriteRun(dir string, m *Manifest, rs []Result, ss []Score) error {
 }
 
 // writeRows writes rows to a new Parquet file at path.
-func writeRows[T any](path string, open func(io.Writer) (*Writer[T], error), rows []T) error {
+func writeRows[T any](path string, open func(io.Writer, ...Use) (*Writer[T], error), rows []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
