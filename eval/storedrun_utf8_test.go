@@ -15,67 +15,18 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/gavel-eval/gavel/eval"
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/arrowtest"
 )
 
 // storedColumns reads a Parquet file with Arrow and returns its column
 // names in order, the Parquet logical type of each, and the text of its
 // string and binary columns (nil for null).
 func storedColumns(t *testing.T, path string) ([]string, map[string]schema.LogicalType, map[string][]*string) {
-	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatalf("arrow: open %s: %v", path, err)
-	}
-	sc := pf.MetaData().Schema
-	logical := map[string]schema.LogicalType{}
-	for i := 0; i < sc.NumColumns(); i++ {
-		logical[sc.Column(i).Name()] = sc.Column(i).LogicalType()
-	}
-	pf.Close()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tbl, err := pqarrow.ReadTable(t.Context(), f, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatalf("arrow: read %s: %v", path, err)
-	}
-	defer tbl.Release()
-	var names []string
-	text := map[string][]*string{}
-	for i, fld := range tbl.Schema().Fields() {
-		names = append(names, fld.Name)
-		for _, chunk := range tbl.Column(i).Data().Chunks() {
-			for k := 0; k < chunk.Len(); k++ {
-				var v *string
-				switch a := chunk.(type) {
-				case *array.String:
-					if !a.IsNull(k) {
-						s := a.Value(k)
-						v = &s
-					}
-				case *array.Binary:
-					if !a.IsNull(k) {
-						s := string(a.Value(k))
-						v = &s
-					}
-				default:
-					continue
-				}
-				text[fld.Name] = append(text[fld.Name], v)
-			}
-		}
-	}
-	return names, logical, text
+	return arrowtest.Strings(t, path)
 }
 
 // checkStoredRun checks the three Parquet files of dir and returns the

@@ -9,74 +9,19 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/arrowtest"
 )
 
 // arrowStrings reads every string and binary column of a Parquet file
 // with Arrow's reader (an independent implementation): column name -> its
 // values (nil for null), and the Parquet logical type of each column.
 func arrowStrings(t *testing.T, path string) (map[string][]*string, map[string]schema.LogicalType) {
-	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatalf("arrow: open %s: %v", path, err)
-	}
-	logical := map[string]schema.LogicalType{}
-	sc := pf.MetaData().Schema
-	for i := 0; i < sc.NumColumns(); i++ {
-		logical[sc.Column(i).Name()] = sc.Column(i).LogicalType()
-	}
-	pf.Close()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tbl, err := pqarrow.ReadTable(t.Context(), f, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatalf("arrow: read %s: %v", path, err)
-	}
-	defer tbl.Release()
-	out := map[string][]*string{}
-	for i, fld := range tbl.Schema().Fields() {
-		for _, chunk := range tbl.Column(i).Data().Chunks() {
-			for k := 0; k < chunk.Len(); k++ {
-				var v *string
-				switch a := chunk.(type) {
-				case *array.String:
-					if !a.IsNull(k) {
-						s := a.Value(k)
-						v = &s
-					}
-				case *array.Binary:
-					if !a.IsNull(k) {
-						s := string(a.Value(k))
-						v = &s
-					}
-				case *array.Dictionary:
-					if !a.IsNull(k) {
-						s := a.Dictionary().ValueStr(a.GetValueIndex(k))
-						v = &s
-					}
-				default:
-					if fld.Type.ID() != arrow.STRING && fld.Type.ID() != arrow.BINARY {
-						continue
-					}
-					t.Fatalf("%s: column %s: unexpected array %T", path, fld.Name, chunk)
-				}
-				out[fld.Name] = append(out[fld.Name], v)
-			}
-		}
-	}
-	return out, logical
+	_, logical, text := arrowtest.Strings(t, path)
+	return text, logical
 }
 
 // checkValidUTF8 fails for every stored string that is not valid UTF-8.

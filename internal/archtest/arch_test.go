@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
+	"internal/arrowtest":   {},                    // tests only: reads Parquet with Arrow, an independent reader
 	"internal/duckdbtest":  {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
 	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
 	"internal/cli":         {"*"},
@@ -99,7 +100,7 @@ var owners = map[string][]string{
 	"github.com/spf13/cobra":                   {"internal/cli/"},
 	"github.com/spf13/pflag":                   {"internal/cli/"},
 	"github.com/parquet-go/parquet-go":         {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
-	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go"},
+	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go", "internal/arrowtest/"},
 	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
 	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
 	"gonum.org/v1/gonum":                       {"report/stats/"},
