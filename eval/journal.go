@@ -51,7 +51,11 @@ func chunkPath(dir string, seq, variant int, table string) string {
 }
 
 // partStore writes a run's finished outcomes as journaled chunks. Only
-// the runner's writer goroutine uses it.
+// the runner's writer goroutine uses it; the chunks themselves are written
+// and committed, in order, by one flusher goroutine, so that encoding a
+// chunk overlaps the work of the next one. At most one chunk waits for the
+// flusher while it writes another: memory stays bounded, and a slow disk
+// holds the writer back.
 type partStore struct {
 	dir     string
 	runID   string
@@ -61,6 +65,18 @@ type partStore struct {
 	sizes   []int // the bytes of each variant's buffered outcomes
 	last    time.Time
 	now     func() time.Time
+
+	chunks chan chunkJob // to the flusher
+	failed chan struct{} // closed by the flusher when it fails
+	done   chan struct{} // closed by the flusher when it ends
+	ferr   error         // the flusher's error: read after failed is closed
+	closed bool
+}
+
+// chunkJob is one chunk for the flusher to write and commit.
+type chunkJob struct {
+	seq, variant int
+	outs         []*outcome
 }
 
 func openPartStore(dir, runID string, variants, nextSeq int, now func() time.Time) (*partStore, error) {
@@ -71,7 +87,25 @@ func openPartStore(dir, runID string, variants, nextSeq int, now func() time.Tim
 	if err != nil {
 		return nil, err
 	}
-	return &partStore{dir: dir, runID: runID, journal: j, seq: nextSeq, bufs: make([][]*outcome, variants), sizes: make([]int, variants), last: now(), now: now}, nil
+	s := &partStore{dir: dir, runID: runID, journal: j, seq: nextSeq, bufs: make([][]*outcome, variants), sizes: make([]int, variants),
+		last: now(), now: now, chunks: make(chan chunkJob, 1), failed: make(chan struct{}), done: make(chan struct{})}
+	go s.flusher()
+	return s, nil
+}
+
+// flusher writes and commits the chunks it is given, in order. After an
+// error it writes no more (a chunk after a missing one would be committed
+// out of order) and reports the error when it ends.
+func (s *partStore) flusher() {
+	defer close(s.done)
+	for job := range s.chunks {
+		if s.ferr != nil {
+			continue
+		}
+		if s.ferr = s.write(job); s.ferr != nil {
+			close(s.failed)
+		}
+	}
 }
 
 // add buffers an outcome and writes a chunk when a variant's buffer is full
@@ -99,13 +133,27 @@ func (s *partStore) flushAll() error {
 	return nil
 }
 
-// flush writes variant v's buffered outcomes as one chunk and commits it.
+// flush hands variant v's buffered outcomes to the flusher as one chunk.
+// It returns the flusher's error once the flusher has failed.
 func (s *partStore) flush(v int) error {
+	select {
+	case <-s.failed:
+		return s.ferr
+	default:
+	}
 	outs := s.bufs[v]
 	if len(outs) == 0 {
 		return nil
 	}
-	seq := s.seq
+	s.chunks <- chunkJob{seq: s.seq, variant: v, outs: outs}
+	s.seq++
+	s.bufs[v], s.sizes[v] = nil, 0
+	return nil
+}
+
+// write writes one chunk's files and commits it.
+func (s *partStore) write(job chunkJob) error {
+	seq, v, outs := job.seq, job.variant, job.outs
 	err := writeAtomically(chunkPath(s.dir, seq, v, "results"), func(f *os.File) error {
 		w, err := results.NewResultWriter(f, results.Scratch)
 		if err != nil {
@@ -153,9 +201,6 @@ func (s *partStore) flush(v int) error {
 	if err != nil {
 		return fmt.Errorf("writing run %s: %w", s.dir, err)
 	}
-	s.seq++
-	clear(s.bufs[v]) // let the written outcomes go
-	s.bufs[v], s.sizes[v] = s.bufs[v][:0], 0
 	return nil
 }
 
@@ -185,8 +230,19 @@ func (s *partStore) commit(line string) error {
 	return s.journal.Sync()
 }
 
+// close writes what is buffered, waits for the flusher and closes the
+// journal.
 func (s *partStore) close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	err := s.flushAll()
+	close(s.chunks)
+	<-s.done
+	if err == nil {
+		err = s.ferr
+	}
 	return errors.Join(err, s.journal.Close())
 }
 
