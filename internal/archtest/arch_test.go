@@ -47,6 +47,7 @@ var allowed = map[string][]string{
 	"cmd/gavel":            {"internal/cli", "*"},
 	"internal/archtest":    {},
 	"scripts/benchscore":   {},
+	"scripts/bench":        {}, // side-by-side figures: drives the gavel binary (and DuckDB through Node) as child processes
 }
 
 func TestDependencyDirection(t *testing.T) {
@@ -100,6 +101,7 @@ var owners = map[string][]string{
 	"github.com/spf13/cobra":                   {"internal/cli/"},
 	"github.com/spf13/pflag":                   {"internal/cli/"},
 	"github.com/parquet-go/parquet-go":         {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
+	"github.com/klauspost/compress":            {"internal/parquetio/zstd.go"},
 	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go", "internal/arrowtest/"},
 	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
 	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},

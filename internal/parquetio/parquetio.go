@@ -13,15 +13,12 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/snappy"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
-// codec compresses every gavel Parquet file. It is shared because it pools
-// its zstd encoders: each one allocates megabytes of tables, and a run
-// writes many small files (its journaled chunks), so a codec per file
-// would build a new encoder for each of them. It holds no configuration
-// that changes and is safe for concurrent use.
-var codec = &zstd.Codec{}
+// codec compresses every stored gavel Parquet file. It is shared so that
+// its encoders are built once per process (see zstdCodec), and is safe
+// for concurrent use.
+var codec = &zstdCodec{}
 
 // scratchCodec compresses scratch files; like codec it is stateless
 // configuration, safe for concurrent use.
