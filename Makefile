@@ -6,7 +6,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test lint bench demo fuzz screenshots clean
+.PHONY: build test lint bench bench-compare demo fuzz screenshots clean
 
 build: ## build bin/gavel
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/gavel ./cmd/gavel
@@ -21,6 +21,9 @@ lint: ## gofmt, go vet, staticcheck
 
 bench: ## Go benchmarks (see docs/BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x $(PKGS)
+
+bench-compare: ## side-by-side figures and goals: runner, score vs DuckDB, startup, HTML report (see docs/BENCHMARKS.md)
+	$(GO) build -o bin/gavel ./cmd/gavel && $(GO) run ./scripts/bench -gavel bin/gavel
 
 demo: build ## run the shipped offline example; prints where the run is
 	./bin/gavel run examples/arithmetic/gavel.yaml
