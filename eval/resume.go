@@ -184,7 +184,7 @@ func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err e
 		epoch int32
 	}
 	last := map[string]key{}
-	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+	err = results.ReadResultFigures(filepath.Join(dir, results.ResultsFile), func(res results.ResultFigures) error {
 		k := key{res.ExampleIndex, res.Epoch}
 		if prev, ok := last[res.Variant]; !ok || k.index > prev.index || (k.index == prev.index && k.epoch > prev.epoch) {
 			distinct++
@@ -205,7 +205,7 @@ func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err e
 	if err != nil {
 		return 0, err
 	}
-	err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(s results.Score) error {
+	err = results.ReadScoreFigures(filepath.Join(dir, results.ScoresFile), func(s results.ScoreFigures) error {
 		t.Scores++
 		if s.Status == results.ScoreJudgeError {
 			t.JudgeErrors++

@@ -83,7 +83,7 @@ func Summarize(dir string) (*Report, error) {
 		acc[i] = map[string]*sums{}
 	}
 	epochs := make([]map[int32]bool, len(m.Variants))
-	err = results.ReadResults(filepath.Join(dir, results.ResultsFile), func(res results.Result) error {
+	err = results.ReadResultFigures(filepath.Join(dir, results.ResultsFile), func(res results.ResultFigures) error {
 		i, ok := byName[res.Variant]
 		if !ok {
 			return fmt.Errorf("results.parquet: variant %q is not in the manifest", res.Variant)
@@ -115,20 +115,14 @@ func Summarize(dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs := map[[3]string]*PairSummary{}
-	err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(sc results.Score) error {
+	sawPairs := false
+	err = results.ReadScoreFigures(filepath.Join(dir, results.ScoresFile), func(sc results.ScoreFigures) error {
 		i, ok := byName[sc.Variant]
 		if !ok {
 			return fmt.Errorf("scores.parquet: variant %q is not in the manifest", sc.Variant)
 		}
 		if sc.OtherVariant != nil {
-			key := [3]string{sc.Judge, *sc.OtherVariant, sc.Variant}
-			p := pairs[key]
-			if p == nil {
-				p = &PairSummary{Judge: sc.Judge, A: *sc.OtherVariant, B: sc.Variant}
-				pairs[key] = p
-			}
-			tallyPair(p, sc)
+			sawPairs = true
 			return nil
 		}
 		v := &r.Variants[i]
@@ -176,6 +170,28 @@ func Summarize(dir string) (*Report, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The pairwise judges' rows are tallied from whole rows (a tie's
+	// details say whether the two orders disagreed); the others need only
+	// their figures.
+	pairs := map[[3]string]*PairSummary{}
+	if sawPairs {
+		err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(sc results.Score) error {
+			if sc.OtherVariant == nil {
+				return nil
+			}
+			key := [3]string{sc.Judge, *sc.OtherVariant, sc.Variant}
+			p := pairs[key]
+			if p == nil {
+				p = &PairSummary{Judge: sc.Judge, A: *sc.OtherVariant, B: sc.Variant}
+				pairs[key] = p
+			}
+			tallyPair(p, sc)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range pairs {
 		r.Pairwise = append(r.Pairwise, *p)

@@ -165,6 +165,49 @@ func ReadScores(path string, fn func(Score) error) error {
 	return readFile(path, scoreJSONColumns, fn)
 }
 
+// ResultFigures is the part of a results.parquet row that summaries and
+// totals count: no texts. ReadResultFigures decodes only its columns,
+// several times faster than reading whole rows.
+type ResultFigures struct {
+	Variant          string   `parquet:"variant,dict"`
+	ExampleIndex     int64    `parquet:"example_index"`
+	Epoch            int32    `parquet:"epoch"`
+	Status           Status   `parquet:"status,dict"`
+	LatencyMS        float64  `parquet:"latency_ms"`
+	PromptTokens     int64    `parquet:"prompt_tokens"`
+	CompletionTokens int64    `parquet:"completion_tokens"`
+	CostUSD          *float64 `parquet:"cost_usd,optional"`
+	Cached           bool     `parquet:"cached"`
+	CachedCostUSD    float64  `parquet:"cached_cost_usd"`
+}
+
+// ReadResultFigures streams the figures of each row of a results.parquet
+// file to fn in file order.
+func ReadResultFigures(path string, fn func(ResultFigures) error) error {
+	return readFile(path, nil, fn)
+}
+
+// ScoreFigures is the part of a scores.parquet row that summaries and
+// totals count: the verdict without its texts (reason, error, details).
+// ReadScoreFigures decodes only its columns.
+type ScoreFigures struct {
+	Variant      string      `parquet:"variant,dict"`
+	Epoch        int32       `parquet:"epoch"`
+	Judge        string      `parquet:"judge,dict"`
+	JudgeType    string      `parquet:"judge_type,dict"`
+	Status       ScoreStatus `parquet:"status,dict"`
+	Score        *float64    `parquet:"score,optional"`
+	Pass         *bool       `parquet:"pass,optional"`
+	Label        *string     `parquet:"label,optional"`
+	OtherVariant *string     `parquet:"other_variant,optional"`
+}
+
+// ReadScoreFigures streams the figures of each row of a scores.parquet
+// file to fn in file order.
+func ReadScoreFigures(path string, fn func(ScoreFigures) error) error {
+	return readFile(path, nil, fn)
+}
+
 // readFile reads the rows of path as T through the schema the writer
 // stores (jsonColumns typed JSON), so files written that way are read
 // without a per-row conversion; older files are converted.
