@@ -205,9 +205,9 @@ func (s *partStore) write(job chunkJob) error {
 }
 
 // outcomeSize estimates the bytes an outcome holds: its texts, and a fixed
-// amount for each row's other columns.
+// amount for each row's other columns (about what they take in memory).
 func outcomeSize(o *outcome) int {
-	const row = 256
+	const row = 128
 	r := &o.result
 	n := row + len(r.ExampleID) + len(r.Input) + len(r.Output) + len(r.Steps) +
 		len(results.Deref(r.Expected)) + len(results.Deref(r.Error)) + len(results.Deref(r.Details))
@@ -279,6 +279,16 @@ type journalState struct {
 }
 
 type chunkRef struct{ seq, variant, results int }
+
+// supersedes says whether the journal drops results of variant v.
+func (js *journalState) supersedes(v int) bool {
+	for k := range js.supersede {
+		if k.variant == v {
+			return true
+		}
+	}
+	return false
+}
 
 type supersedeKey struct {
 	variant int
@@ -354,9 +364,14 @@ func mergeParts(dir string, variants int, js *journalState) error {
 			for i, s := range seqs {
 				srcs[i] = chunkPath(dir, s, v, table)
 			}
-			keep := func(src int, key results.RowKey) bool {
-				before, ok := js.supersede[supersedeKey{v, key}]
-				return !ok || seqs[src] >= before
+			// Without superseded results every row is kept, and chunks
+			// written in order can be copied rather than merged.
+			var keep func(int, results.RowKey) bool
+			if js.supersedes(v) {
+				keep = func(src int, key results.RowKey) bool {
+					before, ok := js.supersede[supersedeKey{v, key}]
+					return !ok || seqs[src] >= before
+				}
 			}
 			if err := results.MergeSorted(dst, srcs, keep); err != nil {
 				return err

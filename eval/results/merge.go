@@ -53,16 +53,23 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 	// at a time.
 	schemas := make([]*parquet.Schema, len(srcs))
 	firsts := make([]RowKey, len(srcs))
+	lasts := make([]int64, len(srcs)) // the largest example_index, from the statistics
 	empty := make([]bool, len(srcs))
+	var rows int64
+	disjoint := keep == nil
 	for i, src := range srcs {
 		f, pf, err := parquetio.Open(src)
 		if err != nil {
 			return err
 		}
 		schemas[i] = pf.Schema()
+		rows += pf.NumRows()
 		var ok bool
 		if empty[i] = pf.NumRows() == 0; !empty[i] {
 			firsts[i], ok = firstKeyBound(pf)
+			var okLast bool
+			lasts[i], okLast = lastIndexBound(pf)
+			disjoint = disjoint && ok && okLast
 		}
 		if !empty[i] && !ok {
 			c := &mergeCursor{src: i, path: src, f: f}
@@ -92,6 +99,18 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 		}
 	}
 	sort.SliceStable(order, func(a, b int) bool { return firsts[order[a]].less(firsts[order[b]]) })
+	// Sources whose example_index ranges do not touch (every row of one
+	// before every row of the next, whatever the epochs) need no merging:
+	// their row groups are copied in order, column by column, which is
+	// several times cheaper than row by row. Small sources (a slow run's
+	// chunks of a few rows) are merged row by row instead, into row groups
+	// of a useful size.
+	for k := 1; k < len(order) && disjoint; k++ {
+		disjoint = lasts[order[k-1]] < firsts[order[k]].ExampleIndex
+	}
+	if disjoint && len(order) > 0 && rows/int64(len(order)) >= minCopyRows {
+		return copyInOrder(dst, srcs, order, schema)
+	}
 
 	h := &cursorHeap{}
 	defer func() {
@@ -198,6 +217,66 @@ func firstKeyBound(pf *parquet.File) (k RowKey, ok bool) {
 		return k, false
 	}
 	return RowKey{ExampleIndex: int64(binary.LittleEndian.Uint64(minValue)), Epoch: math.MinInt32}, true
+}
+
+// minCopyRows is the average rows per source from which disjoint sources
+// are copied row group by row group rather than merged row by row.
+const minCopyRows = 1024
+
+// copyInOrder writes the row groups of srcs, in the order given, to dst.
+func copyInOrder(dst string, srcs []string, order []int, schema *parquet.Schema) error {
+	return writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
+		for _, i := range order {
+			if err := copyRowGroups(w, srcs[i], schema); err != nil {
+				return fmt.Errorf("merge %s: %s: %w", dst, srcs[i], err)
+			}
+		}
+		return nil
+	})
+}
+
+// copyRowGroups writes every row group of src, in schema, to w.
+func copyRowGroups(w *parquet.GenericWriter[any], src string, schema *parquet.Schema) error {
+	f, pf, err := parquetio.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	groups, err := conform(pf, schema)
+	if err != nil {
+		return err
+	}
+	for _, rg := range groups {
+		if _, err := w.WriteRowGroup(rg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastIndexBound returns the largest example_index of pf, from the
+// statistics of its row groups; ok is false without them.
+func lastIndexBound(pf *parquet.File) (last int64, ok bool) {
+	col, found := pf.Schema().Lookup("example_index")
+	groups := pf.Metadata().RowGroups
+	if !found || len(groups) == 0 {
+		return 0, false
+	}
+	for _, g := range groups {
+		if col.ColumnIndex >= len(g.Columns) {
+			return 0, false
+		}
+		st := g.Columns[col.ColumnIndex].MetaData.Statistics
+		maxValue := st.MaxValue
+		if len(maxValue) == 0 {
+			maxValue = st.Max
+		}
+		if len(maxValue) != 8 {
+			return 0, false
+		}
+		last = max(last, int64(binary.LittleEndian.Uint64(maxValue)))
+	}
+	return last, true
 }
 
 // mergeCursor reads one source of a merge, a batch of rows at a time,

@@ -21,10 +21,14 @@ func TestMergeSortedOrder(t *testing.T) {
 		name    string
 		sources int
 		overlap bool
+		rows    int  // at most, per source
+		all     bool // keep every row (a nil keep)
 	}{
-		{"chunks in order", 300, false},
-		{"overlapping chunks", 40, true},
-		{"one source", 1, false},
+		{"chunks in order", 300, false, 12, false},
+		{"overlapping chunks", 40, true, 12, false},
+		{"one source", 1, false, 12, false},
+		{"large chunks in order, every row kept", 6, false, 3000, true},
+		{"large overlapping chunks, every row kept", 4, true, 3000, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, uint64(tc.sources)))
@@ -38,17 +42,22 @@ func TestMergeSortedOrder(t *testing.T) {
 			var srcs []string
 			next := int64(0)
 			for s := 0; s < tc.sources; s++ {
-				n := r.IntN(12) // some sources are empty
+				n := r.IntN(tc.rows) // some sources are empty
 				var rows []results.Result
 				var keys []results.RowKey
 				for i := 0; i < n; i++ {
 					var k results.RowKey
 					if tc.overlap {
-						k = results.RowKey{ExampleIndex: r.Int64N(60), Epoch: int32(r.IntN(2))}
+						k = results.RowKey{ExampleIndex: r.Int64N(int64(5 * tc.rows)), Epoch: int32(r.IntN(2))}
 					} else {
 						// In order, with a key now and then repeated at a
 						// chunk boundary (the next epoch of an example).
 						k = results.RowKey{ExampleIndex: next / 2, Epoch: int32(next % 2)}
+						if tc.all {
+							// One epoch: the sources' ranges do not touch,
+							// and their row groups are copied.
+							k = results.RowKey{ExampleIndex: next}
+						}
 						next++
 					}
 					keys = append(keys, k)
@@ -71,6 +80,9 @@ func TestMergeSortedOrder(t *testing.T) {
 			// Drop a result of every source whose index is a multiple of 3
 			// when the key's example index is odd.
 			keep := func(src int, k results.RowKey) bool { return src%3 != 0 || k.ExampleIndex%2 == 0 }
+			if tc.all {
+				keep = nil
+			}
 			sort.SliceStable(all, func(a, b int) bool {
 				ka, kb := all[a].key, all[b].key
 				if ka != kb {
@@ -83,7 +95,7 @@ func TestMergeSortedOrder(t *testing.T) {
 			})
 			var want []string
 			for _, x := range all {
-				if keep(x.src, x.key) {
+				if keep == nil || keep(x.src, x.key) {
 					want = append(want, x.id)
 				}
 			}
@@ -110,11 +122,18 @@ func TestMergeSortedOrder(t *testing.T) {
 	}
 }
 
-// BenchmarkMergeSorted merges the chunks of a variant of 200,000 results,
-// 256 a chunk, as a run's end does.
+// BenchmarkMergeSorted merges the chunks of a variant of 200,000 results
+// as a run's end does: 256 a chunk (merged row by row) and 4,096 a chunk
+// (copied row group by row group).
 func BenchmarkMergeSorted(b *testing.B) {
+	for _, per := range []int{256, 4096} {
+		b.Run(fmt.Sprintf("chunk=%d", per), func(b *testing.B) { benchmarkMerge(b, per) })
+	}
+}
+
+func benchmarkMerge(b *testing.B, per int) {
 	dir := b.TempDir()
-	const total, per = 200_000, 256
+	const total = 200_000
 	var srcs []string
 	for c := 0; c*per < total; c++ {
 		rows := make([]results.Result, 0, per)
@@ -147,8 +166,12 @@ func TestMergedFilesAreStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(results.Result{RunID: "r", Variant: "v", ExampleID: "a", Output: "x", Status: results.StatusOK}); err != nil {
-		t.Fatal(err)
+	// Enough rows that the merge copies the chunk's row groups rather
+	// than merging it row by row.
+	for i := 0; i < 3000; i++ {
+		if err := w.Write(results.Result{RunID: "r", Variant: "v", ExampleID: fmt.Sprint(i), ExampleIndex: int64(i), Output: "x", Status: results.StatusOK}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -186,6 +209,16 @@ func TestMergedFilesAreStored(t *testing.T) {
 		}
 		if got := codecs(dst); !got["ZSTD"] || len(got) != 1 {
 			t.Errorf("%s: stored file codecs %v, want ZSTD only", name, got)
+		}
+		n := 0
+		if err := results.ReadResults(dst, func(r results.Result) error {
+			if r.ExampleID != fmt.Sprint(n) {
+				t.Fatalf("%s: row %d is %s", name, n, r.ExampleID)
+			}
+			n++
+			return nil
+		}); err != nil || n != 3000 {
+			t.Errorf("%s: read %d rows (%v), want 3000", name, n, err)
 		}
 	}
 }
