@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -74,7 +75,31 @@ func main() {
 		Version:   v,
 		Commit:    c,
 	}
+	stop := startProfile(os.Getenv("GAVEL_CPUPROFILE"))
 	code := cli.Main(ctx, os.Args[1:], env)
 	cancel()
+	stop()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole process to path, when
+// set (GAVEL_CPUPROFILE, for `go tool pprof`), and returns what ends it.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gavel: GAVEL_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "gavel: GAVEL_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
