@@ -140,8 +140,8 @@ func defaultConfig() config {
 // depends only on the seed and the ids, not on the order of the rows, and an
 // example stays chosen when rows are added unless a new row outranks it.
 //
-// Ids seen so far (and their lines) are kept in memory to detect duplicates;
-// rows are not.
+// Ids seen so far are kept in memory to detect duplicates, as a 64-bit
+// fingerprint and a line each (see idSet); rows are not.
 type Reader struct {
 	opts   Options
 	format string
@@ -149,7 +149,7 @@ type Reader struct {
 	ids    idFunc
 
 	src     source
-	seen    map[idKey]int32 // hash of id -> first line, for duplicate detection
+	seen    *idSet // the ids so far, for duplicate detection
 	chosen  map[string]struct{}
 	want    int // with sampling: how many examples the second pass must find
 	sampled bool
@@ -187,7 +187,7 @@ func open(opts Options, cfg config) (*Reader, error) {
 		format: format,
 		cfg:    cfg,
 		ids:    ids,
-		seen:   make(map[idKey]int32),
+		seen:   newIDSet(),
 	}
 	r.src, err = r.openSource()
 	if err != nil {
@@ -339,28 +339,15 @@ func validText(v any) bool {
 }
 
 // checkDuplicate records id at line and fails if it was seen before.
-//
-// Ids are kept as 128-bit hashes, about 24 bytes an id whatever its length,
-// so that a file of ten million examples needs a few hundred MB at most.
-// Two different ids share a hash with probability about n²/2¹²⁹: never,
-// in practice.
 func (r *Reader) checkDuplicate(id string, line int) error {
-	k := hashID(id)
-	if first, ok := r.seen[k]; ok {
+	first, dup, err := r.seen.add(id, int32(min(line, math.MaxInt32)), r.idAtLine)
+	if err != nil {
+		return err
+	}
+	if dup {
 		return &ParseError{Path: r.opts.Path, Line: line, Err: fmt.Errorf("duplicate id %q (first seen at line %d)", id, first)}
 	}
-	r.seen[k] = int32(min(line, math.MaxInt32))
 	return nil
-}
-
-// idKey is the hash of an example id.
-type idKey [16]byte
-
-func hashID(id string) idKey {
-	sum := sha256.Sum256([]byte(id))
-	var k idKey
-	copy(k[:], sum[:16])
-	return k
 }
 
 // selectSample makes the first pass over the file, chooses the sample and
