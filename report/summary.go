@@ -54,7 +54,6 @@ func Summarize(dir string) (*Report, error) {
 	// sums are a judge's running figures for one variant.
 	type sums struct {
 		scoreSum float64
-		scores   bool
 	}
 	var judges []string
 	types := map[string]string{}
@@ -268,15 +267,6 @@ func tallyPair(p *PairSummary, sc results.Score) {
 	default:
 		p.Skipped++
 	}
-}
-
-func appendUnique(xs []string, x string) []string {
-	for _, y := range xs {
-		if y == x {
-			return xs
-		}
-	}
-	return append(xs, x)
 }
 
 // WriteSummary writes the compact text of a report that a run prints when
