@@ -295,3 +295,37 @@ func TestNoProcessStateOutsideMain(t *testing.T) {
 		t.Fatalf("checked only %d files", checked)
 	}
 }
+
+// TestArchitectureDocMatchesRules: the package table of
+// docs/ARCHITECTURE.md (its first code block) names exactly the packages
+// the rules above know, but for folders that hold no Go (embedded files).
+func TestArchitectureDocMatchesRules(t *testing.T) {
+	data, err := os.ReadFile("../../docs/ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(string(data), "```", 3)
+	if len(parts) < 3 {
+		t.Fatal("docs/ARCHITECTURE.md has no package table")
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(parts[1]), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			documented[strings.TrimSuffix(f[0], "/")] = true
+		}
+	}
+	for pkg := range allowed {
+		if !documented[pkg] {
+			t.Errorf("package %s is in the dependency rules but not in docs/ARCHITECTURE.md's table", pkg)
+		}
+	}
+	for pkg := range documented {
+		if _, ok := allowed[pkg]; ok {
+			continue
+		}
+		goFiles, _ := filepath.Glob(filepath.Join("../..", pkg, "*.go"))
+		if len(goFiles) > 0 {
+			t.Errorf("docs/ARCHITECTURE.md lists %s, which has no entry in the dependency rules", pkg)
+		}
+	}
+}
