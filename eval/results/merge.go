@@ -227,31 +227,12 @@ const minCopyRows = 1024
 func copyInOrder(dst string, srcs []string, order []int, schema *parquet.Schema) error {
 	return writeAtomically(dst, schema, func(w *parquet.GenericWriter[any]) error {
 		for _, i := range order {
-			if err := copyRowGroups(w, srcs[i], schema); err != nil {
-				return fmt.Errorf("merge %s: %s: %w", dst, srcs[i], err)
+			if err := appendFile(w, srcs[i], schema); err != nil {
+				return fmt.Errorf("merge %s: %w", dst, err)
 			}
 		}
 		return nil
 	})
-}
-
-// copyRowGroups writes every row group of src, in schema, to w.
-func copyRowGroups(w *parquet.GenericWriter[any], src string, schema *parquet.Schema) error {
-	f, pf, err := parquetio.Open(src)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	groups, err := conform(pf, schema)
-	if err != nil {
-		return err
-	}
-	for _, rg := range groups {
-		if _, err := w.WriteRowGroup(rg); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // lastIndexBound returns the largest example_index of pf, from the
