@@ -353,9 +353,7 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		}
 		return nil
 	}
-	base := len(doc.Chunks)
 	chunkOf := map[string]int{}
-	var chunks []map[string][]timedSpan
 	for i := range rows {
 		tr := rows[i].TraceID
 		if tr == "" {
@@ -366,33 +364,71 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		if !ok {
 			c = len(chunkOf) / tracesPerChunk
 			chunkOf[tr] = c
-			if c == len(chunks) {
-				chunks = append(chunks, map[string][]timedSpan{})
-			}
 		}
-		rows[i].Chunk = base + c
+		rows[i].Chunk = len(doc.Chunks) + c
 	}
-	err := traces.ReadFile(path, func(rec traces.Record) error {
-		if c, ok := chunkOf[rec.TraceID]; ok {
-			chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timedSpan{rec.Start, spanOf(rec, maxText)})
+	nchunks := (len(chunkOf) + tracesPerChunk - 1) / tracesPerChunk
+	// A chunk is packed as soon as the last of its spans is read, so that
+	// only the chunks being read are held unpacked: a first pass over the
+	// trace ids alone counts the spans each chunk waits for.
+	waiting := make([]int, nchunks)
+	err := traces.ReadTraceIDs(path, func(tr string) error {
+		if c, ok := chunkOf[tr]; ok {
+			waiting[c]++
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, ch := range chunks {
-		out := make(map[string][]htmlSpan, len(ch))
-		for tr, ts := range ch {
+	chunks := make([]map[string][]timedSpan, nchunks)
+	packed := make([]string, nchunks)
+	pack := func(c int) error {
+		out := make(map[string][]htmlSpan, len(chunks[c]))
+		for tr, ts := range chunks[c] {
 			out[tr] = relative(ts)
 		}
-		packed, err := packJSON(out)
-		if err != nil {
-			return err
-		}
-		doc.Chunks = append(doc.Chunks, packed)
+		p, err := packJSON(out)
+		packed[c], chunks[c] = p, nil
+		return err
 	}
+	err = traces.ReadFile(path, func(rec traces.Record) error {
+		c, ok := chunkOf[rec.TraceID]
+		if !ok {
+			return nil
+		}
+		if waiting[c] == 0 {
+			return errChangedWhileRead(path)
+		}
+		if chunks[c] == nil {
+			chunks[c] = map[string][]timedSpan{}
+		}
+		chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timedSpan{rec.Start, spanOf(rec, maxText)})
+		if waiting[c]--; waiting[c] == 0 {
+			return pack(c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for c := range packed {
+		if waiting[c] != 0 {
+			return errChangedWhileRead(path)
+		}
+		if packed[c] == "" {
+			// None of the chunk's traces has spans in the file.
+			if err := pack(c); err != nil {
+				return err
+			}
+		}
+	}
+	doc.Chunks = append(doc.Chunks, packed...)
 	return nil
+}
+
+func errChangedWhileRead(path string) error {
+	return fmt.Errorf("html report: %s changed while it was read", path)
 }
 
 // timedSpan is a converted span and its absolute start.

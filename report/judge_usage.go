@@ -26,54 +26,64 @@ func readJudgeUsage(path string) (map[string]judgeUsage, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return out, nil
 	}
-	var trace []traces.Record
-	flush := func() {
-		byID := make(map[string]*traces.Record, len(trace))
+	var trace []traces.SpanHead
+	flush := func() error {
+		byID := make(map[string]*traces.SpanHead, len(trace))
 		for i := range trace {
 			byID[trace[i].SpanID] = &trace[i]
 		}
-		for _, rec := range trace {
-			if rec.Kind != traces.KindLLM || !belowJudge(rec, byID) {
+		for i := range trace {
+			h := &trace[i]
+			if h.Kind != traces.KindLLM || !belowJudge(h, byID) {
 				continue
 			}
-			u := out[rec.Variant]
+			attrs, err := h.Attrs()
+			if err != nil {
+				return err
+			}
+			u := out[h.Variant]
 			u.calls++
-			u.promptTokens += attrInt(rec.Attributes, "prompt_tokens")
-			u.completionTokens += attrInt(rec.Attributes, "completion_tokens")
-			if c, ok := rec.Attributes["cost_usd"].(float64); ok {
+			u.promptTokens += attrInt(attrs, "prompt_tokens")
+			u.completionTokens += attrInt(attrs, "completion_tokens")
+			if c, ok := attrs["cost_usd"].(float64); ok {
 				u.costUSD += c
 			} else {
 				u.unpriced++
 			}
-			out[rec.Variant] = u
+			out[h.Variant] = u
 		}
 		trace = trace[:0]
+		return nil
 	}
-	err := traces.ReadFile(path, func(rec traces.Record) error {
-		if len(trace) > 0 && trace[0].TraceID != rec.TraceID {
-			flush()
+	err := traces.ReadHeads(path, func(h traces.SpanHead) error {
+		if len(trace) > 0 && trace[0].TraceID != h.TraceID {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
-		trace = append(trace, rec)
+		trace = append(trace, h)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("judge tokens and cost: %w", err)
+	if err == nil {
+		err = flush()
 	}
-	flush()
+	if err != nil {
+		return nil, fmt.Errorf("judge tokens and cost: %s: %w", path, err)
+	}
 	return out, nil
 }
 
-// belowJudge reports whether one of rec's ancestors is a judge span.
-func belowJudge(rec traces.Record, byID map[string]*traces.Record) bool {
+// belowJudge reports whether one of h's ancestors is a judge span.
+func belowJudge(h *traces.SpanHead, byID map[string]*traces.SpanHead) bool {
 	for range len(byID) { // at most every span once, whatever the parent links
-		p := byID[rec.ParentID]
-		if rec.ParentID == "" || p == nil {
+		p := byID[h.Parent()]
+		if h.Parent() == "" || p == nil {
 			return false
 		}
 		if p.Kind == traces.KindJudge {
 			return true
 		}
-		rec = *p
+		h = p
 	}
 	return false
 }

@@ -280,6 +280,91 @@ func ReadFile(path string, fn func(Record) error) error {
 	}
 }
 
+// SpanHead is a stored span without its texts (input, output, error):
+// what tallies over a run's spans read. Attributes are kept as stored,
+// JSON, and decoded by Attrs on demand.
+type SpanHead struct {
+	Variant  string  `parquet:"variant,dict"`
+	TraceID  string  `parquet:"trace_id"`
+	SpanID   string  `parquet:"span_id"`
+	ParentID *string `parquet:"parent_id,optional"`
+	Kind     Kind    `parquet:"kind,dict"`
+	// RawAttributes is the attributes column: a JSON object.
+	RawAttributes string `parquet:"attributes,json"`
+}
+
+// Parent returns the span's parent id, "" for a root span.
+func (h *SpanHead) Parent() string { return deref(h.ParentID) }
+
+// Attrs decodes the span's attributes.
+func (h *SpanHead) Attrs() (map[string]any, error) {
+	if h.RawAttributes == "" || h.RawAttributes == "{}" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(h.RawAttributes), &m); err != nil {
+		return nil, fmt.Errorf("span %s attributes: %w", h.SpanID, err)
+	}
+	return m, nil
+}
+
+// ReadHeads streams the head of each span of a traces.parquet file to fn,
+// in file order, decoding only its columns.
+func ReadHeads(path string, fn func(SpanHead) error) error {
+	f, pf, err := parquetio.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := parquet.NewGenericReader[SpanHead](pf)
+	defer r.Close()
+	buf := make([]SpanHead, 512)
+	for {
+		n, err := r.Read(buf)
+		for _, h := range buf[:n] {
+			if ferr := fn(h); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+// ReadTraceIDs streams the trace id of each span of a traces.parquet file
+// to fn, in file order, decoding that column only.
+func ReadTraceIDs(path string, fn func(traceID string) error) error {
+	f, pf, err := parquetio.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	type traceIDRow struct {
+		TraceID string `parquet:"trace_id"`
+	}
+	r := parquet.NewGenericReader[traceIDRow](pf)
+	defer r.Close()
+	buf := make([]traceIDRow, 1024)
+	for {
+		n, err := r.Read(buf)
+		for _, row := range buf[:n] {
+			if ferr := fn(row.TraceID); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
 // ReadRows streams the spans in rows [offset, offset+n) of a traces.parquet
 // file to fn, in file order: with an index of where each trace's rows are
 // (row numbers count from 0 in ReadFile's order), one trace is read

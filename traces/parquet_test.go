@@ -251,3 +251,47 @@ func TestWriteStoresUnencodableAttributesAsText(t *testing.T) {
 		t.Errorf("channel attribute %#v, want its %%v text", a["ch"])
 	}
 }
+
+// ReadHeads and ReadTraceIDs read, column by column, what ReadFile reads
+// of each span.
+func TestReadHeadsAndTraceIDsMatchReadFile(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "traces.parquet")
+	writeTraces(t, path, func(w *traces.Writer) {
+		for i := 0; i < 9000; i += 3 {
+			spans := []traces.Span{
+				{TraceID: fmt.Sprint("t", i), SpanID: fmt.Sprint("s", i), Name: "judge", Kind: traces.KindJudge, Start: t0, End: t0, Status: traces.StatusOK, Input: "a long input"},
+				{TraceID: fmt.Sprint("t", i), SpanID: fmt.Sprint("s", i+1), ParentID: fmt.Sprint("s", i), Name: "llm", Kind: traces.KindLLM, Start: t0, End: t0,
+					Status: traces.StatusOK, Output: "out", Attributes: map[string]any{"prompt_tokens": i, "cost_usd": 0.5}},
+				{TraceID: fmt.Sprint("t", i), SpanID: fmt.Sprint("s", i+2), ParentID: fmt.Sprint("s", i), Name: "tool", Kind: traces.KindTool, Start: t0, End: t0, Status: traces.StatusError, Error: "boom"},
+			}
+			if err := w.Write("r", []string{"a", "b"}[i%2], fmt.Sprint("e", i), 0, spans); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	want := readTraces(t, path)
+	var heads []traces.SpanHead
+	if err := traces.ReadHeads(path, func(h traces.SpanHead) error { heads = append(heads, h); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	if err := traces.ReadTraceIDs(path, func(id string) error { ids = append(ids, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(heads) != len(want) || len(ids) != len(want) {
+		t.Fatalf("%d heads, %d trace ids, want %d", len(heads), len(ids), len(want))
+	}
+	for i, r := range want {
+		h := heads[i]
+		attrs, err := h.Attrs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Variant != r.Variant || h.TraceID != r.TraceID || h.SpanID != r.SpanID || h.Parent() != r.ParentID || h.Kind != r.Kind ||
+			ids[i] != r.TraceID || fmt.Sprint(attrs) != fmt.Sprint(r.Attributes) {
+			t.Fatalf("span %d: head %+v (attrs %v), id %s; ReadFile read %+v", i, h, attrs, ids[i], r)
+		}
+	}
+}
