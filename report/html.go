@@ -383,15 +383,31 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 	}
 	chunks := make([]map[string][]timedSpan, nchunks)
 	packed := make([]string, nchunks)
-	pack := func(c int) error {
-		out := make(map[string][]htmlSpan, len(chunks[c]))
-		for tr, ts := range chunks[c] {
+	pack := func(spans map[string][]timedSpan) (string, error) {
+		out := make(map[string][]htmlSpan, len(spans))
+		for tr, ts := range spans {
 			out[tr] = relative(ts)
 		}
-		p, err := packJSON(out)
-		packed[c], chunks[c] = p, nil
-		return err
+		return packJSON(out)
 	}
+	// A packer goroutine compresses the finished blocks while the file is
+	// read; at most two wait for it.
+	type block struct {
+		c     int
+		spans map[string][]timedSpan
+	}
+	blocks := make(chan block, 2)
+	var packErr error
+	packerDone := make(chan struct{})
+	go func() {
+		defer close(packerDone)
+		for b := range blocks {
+			if packErr == nil {
+				packed[b.c], packErr = pack(b.spans)
+			}
+		}
+	}()
+	sent := make([]bool, nchunks)
 	err = traces.ReadFile(path, func(rec traces.Record) error {
 		c, ok := chunkOf[rec.TraceID]
 		if !ok {
@@ -405,20 +421,26 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		}
 		chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timedSpan{rec.Start, spanOf(rec, maxText)})
 		if waiting[c]--; waiting[c] == 0 {
-			return pack(c)
+			blocks <- block{c, chunks[c]}
+			chunks[c], sent[c] = nil, true
 		}
 		return nil
 	})
+	close(blocks)
+	<-packerDone
 	if err != nil {
 		return err
+	}
+	if packErr != nil {
+		return packErr
 	}
 	for c := range packed {
 		if waiting[c] != 0 {
 			return errChangedWhileRead(path)
 		}
-		if packed[c] == "" {
-			// None of the chunk's traces has spans in the file.
-			if err := pack(c); err != nil {
+		if !sent[c] {
+			// None of the block's traces has spans in the file.
+			if packed[c], err = pack(nil); err != nil {
 				return err
 			}
 		}
