@@ -205,13 +205,7 @@ func (r *runner) recount(dir string, m *results.Manifest) (distinct int64, err e
 	if err != nil {
 		return 0, err
 	}
-	err = results.ReadScoreFigures(filepath.Join(dir, results.ScoresFile), func(s results.ScoreFigures) error {
-		t.Scores++
-		if s.Status == results.ScoreJudgeError {
-			t.JudgeErrors++
-		}
-		return nil
-	})
+	t.Scores, t.JudgeErrors, err = results.CountScores(filepath.Join(dir, results.ScoresFile))
 	if err != nil {
 		return 0, err
 	}

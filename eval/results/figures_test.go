@@ -75,3 +75,45 @@ func TestReadFiguresMatchWholeRows(t *testing.T) {
 		t.Errorf("score figures %+v", got)
 	}
 }
+
+// CountScores counts what ReadScores reads, over several row groups and
+// pages of the dictionary-encoded status column.
+func TestCountScores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scores.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.NewScoreWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := []results.ScoreStatus{results.ScoreOK, results.ScoreJudgeError, results.ScoreSkipped, results.ScoreOK, results.ScoreJudgeError}
+	const n = 30_000
+	for i := 0; i < n; i++ {
+		if err := w.Write(results.Score{RunID: "r", Variant: "v", ExampleID: "e", ExampleIndex: int64(i), Judge: "j", Status: statuses[i%len(statuses)]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var rows, errs int64
+	if err := results.ReadScores(path, func(s results.Score) error {
+		rows++
+		if s.Status == results.ScoreJudgeError {
+			errs++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gotRows, gotErrs, err := results.CountScores(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotRows != rows || gotErrs != errs || rows != n || errs != 2*n/5 {
+		t.Errorf("CountScores = %d rows, %d judge errors; ReadScores read %d, %d (want %d, %d)", gotRows, gotErrs, rows, errs, n, 2*n/5)
+	}
+}

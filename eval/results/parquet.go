@@ -208,6 +208,55 @@ func ReadScoreFigures(path string, fn func(ScoreFigures) error) error {
 	return readFile(path, nil, fn)
 }
 
+// CountScores returns how many rows a scores.parquet file has and how many
+// of them are judge errors, reading the status column alone, page by page.
+func CountScores(path string) (rows, judgeErrors int64, err error) {
+	f, pf, err := parquetio.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	col, ok := pf.Schema().Lookup("status")
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: no status column", path)
+	}
+	buf := make([]parquet.Value, 1024)
+	for _, rg := range pf.RowGroups() {
+		pages := rg.ColumnChunks()[col.ColumnIndex].Pages()
+		for {
+			page, err := pages.ReadPage()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return 0, 0, fmt.Errorf("%s: %w", path, err)
+			}
+			values := page.Values()
+			for {
+				n, err := values.ReadValues(buf)
+				for _, v := range buf[:n] {
+					rows++
+					if string(v.ByteArray()) == string(ScoreJudgeError) {
+						judgeErrors++
+					}
+				}
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					parquet.Release(page)
+					pages.Close()
+					return 0, 0, fmt.Errorf("%s: %w", path, err)
+				}
+			}
+			parquet.Release(page)
+		}
+		pages.Close()
+	}
+	return rows, judgeErrors, nil
+}
+
 // readFile reads the rows of path as T through the schema the writer
 // stores (jsonColumns typed JSON), so files written that way are read
 // without a per-row conversion; older files are converted.
