@@ -23,6 +23,9 @@ type job struct {
 	variant *variantPlan
 	example datasets.Example
 	epoch   int
+	// input is the example's fields as JSON, shared by the example's jobs
+	// (nil: made by the job).
+	input *string
 }
 
 // corpusInput is one judged output fed to a corpus-level metric.
@@ -208,9 +211,11 @@ func (r *runner) jobs(yield func(job) bool) error {
 		if err != nil {
 			return err
 		}
+		// The example's JSON is made once for all its variants and epochs.
+		input := exampleInput(ex)
 		for _, vp := range r.variants {
 			for epoch := 0; epoch < r.repeat; epoch++ {
-				if !yield(job{variant: vp, example: ex, epoch: epoch}) {
+				if !yield(job{variant: vp, example: ex, epoch: epoch, input: input}) {
 					return nil
 				}
 			}

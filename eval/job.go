@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/traces"
@@ -80,12 +81,23 @@ func hasKind(spans []traces.Span, k traces.Kind) bool {
 	return false
 }
 
+// exampleInput is the example's fields as the JSON of results.parquet's
+// input column.
+func exampleInput(ex datasets.Example) *string {
+	b, _ := json.Marshal(ex.Fields)
+	s := string(b)
+	return &s
+}
+
 // runChain runs the variant's chain for one job.
 func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.Result, *chainState, bool) {
-	input, _ := json.Marshal(j.example.Fields)
+	input := j.input
+	if input == nil {
+		input = exampleInput(j.example)
+	}
 	res := results.Result{
 		RunID: r.runID, Variant: j.variant.name, ExampleID: j.example.ID, ExampleIndex: int64(j.example.Index),
-		Epoch: int32(j.epoch), Input: string(input), TraceID: traceID, StartedAt: r.now().UTC(),
+		Epoch: int32(j.epoch), Input: *input, TraceID: traceID, StartedAt: r.now().UTC(),
 	}
 	st := &chainState{example: j.example.Fields, variant: j.variant, steps: map[string]string{}, now: r.now}
 	chainName := r.spec.Name
