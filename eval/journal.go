@@ -70,7 +70,6 @@ type partStore struct {
 	failed chan struct{} // closed by the flusher when it fails
 	done   chan struct{} // closed by the flusher when it ends
 	ferr   error         // the flusher's error: read after failed is closed
-	closed bool
 }
 
 // chunkJob is one chunk for the flusher to write and commit.
@@ -233,10 +232,6 @@ func (s *partStore) commit(line string) error {
 // close writes what is buffered, waits for the flusher and closes the
 // journal.
 func (s *partStore) close() error {
-	if s.closed {
-		return nil
-	}
-	s.closed = true
 	err := s.flushAll()
 	close(s.chunks)
 	<-s.done

@@ -99,6 +99,20 @@ func CompareRuns(baseDir, newDir string, variants []string, opts Options) (*Repo
 	return r, nil
 }
 
+// addRun adds the run of manifest m, stored in dir, to the report's runs,
+// with a warning when it did not complete.
+func (r *Report) addRun(dir string, m *results.Manifest) {
+	ref := RunRef{RunID: m.RunID, Dir: dir, Name: m.Name, Status: m.Status, Mode: m.Mode,
+		StartedAt: m.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
+	if m.Git != nil {
+		ref.GitCommit = m.Git.Commit
+	}
+	r.Runs = append(r.Runs, ref)
+	if m.Status != results.RunCompleted {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
+	}
+}
+
 // Build computes the report of sides (baseline first) with the paired
 // comparisons pairs (indexes into sides: B against A).
 func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
@@ -122,15 +136,7 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 				return nil, err
 			}
 			manifests[s.Dir] = m
-			ref := RunRef{RunID: m.RunID, Dir: s.Dir, Name: m.Name, Status: m.Status, Mode: m.Mode,
-				StartedAt: m.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
-			if m.Git != nil {
-				ref.GitCommit = m.Git.Commit
-			}
-			r.Runs = append(r.Runs, ref)
-			if m.Status != results.RunCompleted {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
-			}
+			r.addRun(s.Dir, m)
 		}
 		d, err := loadSide(s, m, opts.ErrorsAs == ErrorsFail)
 		if err != nil {

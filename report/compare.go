@@ -230,7 +230,7 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 	st := &d.stats
 	st.Run, st.Variant, st.Name = m.RunID, s.Variant, s.Variant
 	epochs := map[int32]bool{}
-	err := results.ReadResults(filepath.Join(s.Dir, results.ResultsFile), func(r results.Result) error {
+	err := results.ReadResultFigures(filepath.Join(s.Dir, results.ResultsFile), func(r results.ResultFigures) error {
 		if r.Variant != s.Variant {
 			return nil
 		}
@@ -239,35 +239,14 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 		d.index[r.ExampleID] = r.ExampleIndex
 		d.status[k] = r.Status
 		epochs[r.Epoch] = true
-		st.Results++
-		if r.Status == results.StatusOK {
-			st.OK++
-		} else {
-			st.Errors++
-		}
+		st.addResult(&r)
 		d.latency = append(d.latency, r.LatencyMS)
-		st.PromptTokens += r.PromptTokens
-		st.CompletionTokens += r.CompletionTokens
-		if r.CostUSD != nil {
-			st.CostUSD += *r.CostUSD
-		} else {
-			st.Unpriced++
-		}
-		if r.Cached {
-			st.FromCache++
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	st.Epochs = len(epochs)
-	if st.Results > 0 {
-		st.ErrorRate = float64(st.Errors) / float64(st.Results)
-	}
-	st.LatencyP50 = stats.Quantile(d.latency, 0.5)
-	st.LatencyP95 = stats.Quantile(d.latency, 0.95)
-	st.LatencyP99 = stats.Quantile(d.latency, 0.99)
+	st.finishResults(d.latency, len(epochs))
 	pairJudges := map[string]bool{} // judges with pairwise rows, in any variant
 	err = results.ReadScores(filepath.Join(s.Dir, results.ScoresFile), func(sc results.Score) error {
 		if sc.OtherVariant != nil {
@@ -323,6 +302,38 @@ func loadSide(s Side, m *results.Manifest, errorsAsFail bool) (*sideData, error)
 		}
 	}
 	return d, nil
+}
+
+// addResult counts one result row in the variant's figures.
+func (st *VariantStats) addResult(r *results.ResultFigures) {
+	st.Results++
+	if r.Status == results.StatusOK {
+		st.OK++
+	} else {
+		st.Errors++
+	}
+	st.PromptTokens += r.PromptTokens
+	st.CompletionTokens += r.CompletionTokens
+	if r.CostUSD != nil {
+		st.CostUSD += *r.CostUSD
+	} else {
+		st.Unpriced++
+	}
+	if r.Cached {
+		st.FromCache++
+	}
+}
+
+// finishResults sets the figures that need every result row counted: the
+// error rate, the epochs and the latency quantiles.
+func (st *VariantStats) finishResults(latency []float64, epochs int) {
+	st.Epochs = epochs
+	if st.Results > 0 {
+		st.ErrorRate = float64(st.Errors) / float64(st.Results)
+	}
+	st.LatencyP50 = stats.Quantile(latency, 0.5)
+	st.LatencyP95 = stats.Quantile(latency, 0.95)
+	st.LatencyP99 = stats.Quantile(latency, 0.99)
 }
 
 func b2f(b bool) float64 {

@@ -407,7 +407,14 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 			}
 		}
 	}()
-	sent := make([]bool, nchunks)
+	for c := range waiting {
+		if waiting[c] == 0 {
+			// None of the block's traces has spans in the file.
+			if packed[c], err = pack(nil); err != nil {
+				return err
+			}
+		}
+	}
 	err = traces.ReadFile(path, func(rec traces.Record) error {
 		c, ok := chunkOf[rec.TraceID]
 		if !ok {
@@ -422,7 +429,7 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		chunks[c][rec.TraceID] = append(chunks[c][rec.TraceID], timedSpan{rec.Start, spanOf(rec, maxText)})
 		if waiting[c]--; waiting[c] == 0 {
 			blocks <- block{c, chunks[c]}
-			chunks[c], sent[c] = nil, true
+			chunks[c] = nil
 		}
 		return nil
 	})
@@ -434,15 +441,9 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 	if packErr != nil {
 		return packErr
 	}
-	for c := range packed {
+	for c := range waiting {
 		if waiting[c] != 0 {
 			return errChangedWhileRead(path)
-		}
-		if !sent[c] {
-			// None of the block's traces has spans in the file.
-			if packed[c], err = pack(nil); err != nil {
-				return err
-			}
 		}
 	}
 	doc.Chunks = append(doc.Chunks, packed...)

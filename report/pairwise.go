@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report/stats"
@@ -28,34 +27,10 @@ func (r *Report) addPairwise(data []*sideData) error {
 		for _, d := range byRun[dir] {
 			label[d.side.Variant] = d.label
 		}
-		tallies := map[[3]string]*PairSummary{}
-		err := results.ReadScores(filepath.Join(dir, results.ScoresFile), func(s results.Score) error {
-			if s.OtherVariant == nil {
-				return nil
-			}
-			la, lb := label[*s.OtherVariant], label[s.Variant]
-			if la == "" || lb == "" {
-				return nil
-			}
-			k := [3]string{s.Judge, la, lb}
-			p := tallies[k]
-			if p == nil {
-				p = &PairSummary{Judge: s.Judge, A: la, B: lb}
-				tallies[k] = p
-			}
-			tallyPair(p, s)
-			return nil
-		})
+		ps, err := tallyPairs(dir, func(variant string) string { return label[variant] })
 		if err != nil {
 			return err
 		}
-		var ps []PairSummary
-		for _, p := range tallies {
-			ps = append(ps, *p)
-		}
-		sort.Slice(ps, func(i, j int) bool {
-			return strings.Join([]string{ps[i].Judge, ps[i].A, ps[i].B}, "\x00") < strings.Join([]string{ps[j].Judge, ps[j].A, ps[j].B}, "\x00")
-		})
 		r.Pairwise = append(r.Pairwise, ps...)
 		ranks, err := rankPairs(ps)
 		if err != nil {
@@ -64,6 +39,49 @@ func (r *Report) addPairwise(data []*sideData) error {
 		r.Ranking = append(r.Ranking, ranks...)
 	}
 	return nil
+}
+
+// tallyPairs tallies the pairwise judges' verdicts in the run in dir, by
+// judge and pair of variants (B against A, from B's side), in that order.
+// label names each variant in the tallies; a variant it names "" is left
+// out.
+func tallyPairs(dir string, label func(variant string) string) ([]PairSummary, error) {
+	tallies := map[[3]string]*PairSummary{}
+	err := results.ReadScores(filepath.Join(dir, results.ScoresFile), func(s results.Score) error {
+		if s.OtherVariant == nil {
+			return nil
+		}
+		la, lb := label(*s.OtherVariant), label(s.Variant)
+		if la == "" || lb == "" {
+			return nil
+		}
+		k := [3]string{s.Judge, la, lb}
+		p := tallies[k]
+		if p == nil {
+			p = &PairSummary{Judge: s.Judge, A: la, B: lb}
+			tallies[k] = p
+		}
+		tallyPair(p, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ps := []PairSummary{}
+	for _, p := range tallies {
+		ps = append(ps, *p)
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.Judge != b.Judge {
+			return a.Judge < b.Judge
+		}
+		if a.A != b.A {
+			return a.A < b.A
+		}
+		return a.B < b.B
+	})
+	return ps, nil
 }
 
 // rankPairs fits a Bradley–Terry model per pairwise judge with three or

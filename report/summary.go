@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -43,18 +42,9 @@ func Summarize(dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref := RunRef{RunID: m.RunID, Dir: dir, Name: m.Name, Status: m.Status, Mode: m.Mode,
-		StartedAt: m.StartedAt.UTC().Format("2006-01-02T15:04:05Z")}
-	if m.Git != nil {
-		ref.GitCommit = m.Git.Commit
-	}
-	r := &Report{FormatVersion: FormatVersion, Kind: "summary", Runs: []RunRef{ref},
+	r := &Report{FormatVersion: FormatVersion, Kind: "summary", Runs: []RunRef{},
 		Variants: []VariantStats{}, Comparisons: []Comparison{}, Pairwise: []PairSummary{},
 		Ranking: []Rank{}, Gates: []GateResult{}, Warnings: []string{}}
-	// sums are a judge's running figures for one variant.
-	type sums struct {
-		scoreSum float64
-	}
 	var judges []string
 	types := map[string]string{}
 	for _, j := range m.Judges {
@@ -66,7 +56,7 @@ func Summarize(dir string) (*Report, error) {
 	}
 	byName := map[string]int{}
 	latencies := make([][]float64, len(m.Variants))
-	acc := make([]map[string]*sums, len(m.Variants))
+	scoreSums := make([]map[string]float64, len(m.Variants)) // by variant, then judge
 	for i, v := range m.Variants {
 		vs := VariantStats{Name: v.Name, Run: m.RunID, Variant: v.Name, Metrics: []results.CorpusMetric{}}
 		for _, j := range judges {
@@ -79,7 +69,7 @@ func Summarize(dir string) (*Report, error) {
 		}
 		r.Variants = append(r.Variants, vs)
 		byName[v.Name] = i
-		acc[i] = map[string]*sums{}
+		scoreSums[i] = map[string]float64{}
 	}
 	epochs := make([]map[int32]bool, len(m.Variants))
 	err = results.ReadResultFigures(filepath.Join(dir, results.ResultsFile), func(res results.ResultFigures) error {
@@ -87,28 +77,12 @@ func Summarize(dir string) (*Report, error) {
 		if !ok {
 			return fmt.Errorf("results.parquet: variant %q is not in the manifest", res.Variant)
 		}
-		v := &r.Variants[i]
-		v.Results++
-		if res.Status == results.StatusOK {
-			v.OK++
-		} else {
-			v.Errors++
-		}
+		r.Variants[i].addResult(&res)
 		if epochs[i] == nil {
 			epochs[i] = map[int32]bool{}
 		}
 		epochs[i][res.Epoch] = true
 		latencies[i] = append(latencies[i], res.LatencyMS)
-		v.PromptTokens += res.PromptTokens
-		v.CompletionTokens += res.CompletionTokens
-		if res.CostUSD != nil {
-			v.CostUSD += *res.CostUSD
-		} else {
-			v.Unpriced++
-		}
-		if res.Cached {
-			v.FromCache++
-		}
 		return nil
 	})
 	if err != nil {
@@ -134,11 +108,6 @@ func Summarize(dir string) (*Report, error) {
 			}
 			j = v.Judge(sc.Judge)
 		}
-		a := acc[i][sc.Judge]
-		if a == nil {
-			a = &sums{}
-			acc[i][sc.Judge] = a
-		}
 		switch sc.Status {
 		case results.ScoreOK:
 			j.Valid++
@@ -152,13 +121,13 @@ func Summarize(dir string) (*Report, error) {
 			switch {
 			case sc.Score != nil && !math.IsNaN(*sc.Score):
 				j.Scored++
-				a.scoreSum += *sc.Score
+				scoreSums[i][sc.Judge] += *sc.Score
 				if *sc.Score != 0 && *sc.Score != 1 {
 					j.Graded = true
 				}
 			case sc.Pass != nil:
 				j.Scored++
-				a.scoreSum += b2f(pass)
+				scoreSums[i][sc.Judge] += b2f(pass)
 			}
 		case results.ScoreJudgeError:
 			j.JudgeErrors++
@@ -173,51 +142,19 @@ func Summarize(dir string) (*Report, error) {
 	// The pairwise judges' rows are tallied from whole rows (a tie's
 	// details say whether the two orders disagreed); the others need only
 	// their figures.
-	pairs := map[[3]string]*PairSummary{}
 	if sawPairs {
-		err = results.ReadScores(filepath.Join(dir, results.ScoresFile), func(sc results.Score) error {
-			if sc.OtherVariant == nil {
-				return nil
-			}
-			key := [3]string{sc.Judge, *sc.OtherVariant, sc.Variant}
-			p := pairs[key]
-			if p == nil {
-				p = &PairSummary{Judge: sc.Judge, A: *sc.OtherVariant, B: sc.Variant}
-				pairs[key] = p
-			}
-			tallyPair(p, sc)
-			return nil
-		})
-		if err != nil {
+		same := func(variant string) string { return variant }
+		if r.Pairwise, err = tallyPairs(dir, same); err != nil {
 			return nil, err
 		}
 	}
-	for _, p := range pairs {
-		r.Pairwise = append(r.Pairwise, *p)
-	}
-	sort.Slice(r.Pairwise, func(i, j int) bool {
-		a, b := r.Pairwise[i], r.Pairwise[j]
-		if a.Judge != b.Judge {
-			return a.Judge < b.Judge
-		}
-		if a.A != b.A {
-			return a.A < b.A
-		}
-		return a.B < b.B
-	})
 	usage, err := readJudgeUsage(filepath.Join(dir, results.TracesFile))
 	if err != nil {
 		return nil, err
 	}
 	for i := range r.Variants {
 		v := &r.Variants[i]
-		v.Epochs = len(epochs[i])
-		if v.Results > 0 {
-			v.ErrorRate = float64(v.Errors) / float64(v.Results)
-		}
-		v.LatencyP50 = stats.Quantile(latencies[i], 0.5)
-		v.LatencyP95 = stats.Quantile(latencies[i], 0.95)
-		v.LatencyP99 = stats.Quantile(latencies[i], 0.99)
+		v.finishResults(latencies[i], len(epochs[i]))
 		u := usage[v.Variant]
 		v.JudgePromptTokens, v.JudgeCompletionTokens, v.JudgeCostUSD = u.promptTokens, u.completionTokens, u.costUSD
 		v.JudgeCalls, v.JudgeUnpriced = u.calls, u.unpriced
@@ -227,14 +164,12 @@ func Summarize(dir string) (*Report, error) {
 				j.PassRate = ptr(float64(j.Passed) / float64(j.Valid))
 				j.PassRateCI = iptr(stats.Wilson(j.Passed, j.Valid, 0.95))
 			}
-			if a := acc[i][j.Judge]; a != nil && j.Scored > 0 {
-				j.Mean = ptr(a.scoreSum / float64(j.Scored))
+			if j.Scored > 0 {
+				j.Mean = ptr(scoreSums[i][j.Judge] / float64(j.Scored))
 			}
 		}
 	}
-	if m.Status != results.RunCompleted {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("run %s is %s, not completed: its figures cover only what it stored", m.RunID, m.Status))
-	}
+	r.addRun(dir, m)
 	return r, nil
 }
 

@@ -253,31 +253,13 @@ func deref(s *string) string {
 // ReadFile streams the spans of a traces.parquet file to fn, in file order.
 // fn returning an error stops the read and returns that error.
 func ReadFile(path string, fn func(Record) error) error {
-	f, r, err := openSpans(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	defer r.Close()
-	buf := make([]spanRow, 256)
-	for {
-		n, err := r.Read(buf)
-		for _, row := range buf[:n] {
-			rec, cerr := recordOf(path, row)
-			if cerr != nil {
-				return cerr
-			}
-			if ferr := fn(rec); ferr != nil {
-				return ferr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
+	return parquetio.Each(path, func(row spanRow) error {
+		rec, err := recordOf(path, row)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return err
 		}
-	}
+		return fn(rec)
+	})
 }
 
 // SpanHead is a stored span without its texts (input, output, error):
@@ -311,58 +293,16 @@ func (h *SpanHead) Attrs() (map[string]any, error) {
 // ReadHeads streams the head of each span of a traces.parquet file to fn,
 // in file order, decoding only its columns.
 func ReadHeads(path string, fn func(SpanHead) error) error {
-	f, pf, err := parquetio.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := parquet.NewGenericReader[SpanHead](pf)
-	defer r.Close()
-	buf := make([]SpanHead, 512)
-	for {
-		n, err := r.Read(buf)
-		for _, h := range buf[:n] {
-			if ferr := fn(h); ferr != nil {
-				return ferr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
+	return parquetio.Each(path, fn)
 }
 
 // ReadTraceIDs streams the trace id of each span of a traces.parquet file
 // to fn, in file order, decoding that column only.
 func ReadTraceIDs(path string, fn func(traceID string) error) error {
-	f, pf, err := parquetio.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	type traceIDRow struct {
 		TraceID string `parquet:"trace_id"`
 	}
-	r := parquet.NewGenericReader[traceIDRow](pf)
-	defer r.Close()
-	buf := make([]traceIDRow, 1024)
-	for {
-		n, err := r.Read(buf)
-		for _, row := range buf[:n] {
-			if ferr := fn(row.TraceID); ferr != nil {
-				return ferr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
+	return parquetio.Each(path, func(row traceIDRow) error { return fn(row.TraceID) })
 }
 
 // ReadRows streams the spans in rows [offset, offset+n) of a traces.parquet

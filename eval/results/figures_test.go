@@ -1,7 +1,6 @@
 package results_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -29,7 +28,7 @@ func TestReadFiguresMatchWholeRows(t *testing.T) {
 	i := 0
 	err := results.ReadResultFigures(path, func(f results.ResultFigures) error {
 		r := rows[i]
-		want := results.ResultFigures{Variant: r.Variant, ExampleIndex: r.ExampleIndex, Epoch: r.Epoch, Status: r.Status, LatencyMS: r.LatencyMS,
+		want := results.ResultFigures{Variant: r.Variant, ExampleID: r.ExampleID, ExampleIndex: r.ExampleIndex, Epoch: r.Epoch, Status: r.Status, LatencyMS: r.LatencyMS,
 			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, CostUSD: r.CostUSD, Cached: r.Cached, CachedCostUSD: r.CachedCostUSD}
 		if (f.CostUSD == nil) != (want.CostUSD == nil) || (f.CostUSD != nil && *f.CostUSD != *want.CostUSD) {
 			t.Fatalf("row %d: cost %v, want %v", i, f.CostUSD, want.CostUSD)
@@ -46,26 +45,11 @@ func TestReadFiguresMatchWholeRows(t *testing.T) {
 	}
 
 	scorePath := filepath.Join(dir, "scores.parquet")
-	f, err := os.Create(scorePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := results.NewScoreWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	score, pass := 0.5, true
-	scores := []results.Score{
-		{RunID: "r", Variant: "a", ExampleID: "e", Epoch: 2, Judge: "j", JudgeType: "contains", Status: results.ScoreOK, Score: &score, Pass: &pass, Label: results.Str("x"), Reason: results.Str("because")},
-		{RunID: "r", Variant: "b", ExampleID: "e", Judge: "p", JudgeType: "pairwise", Status: results.ScoreJudgeError, Error: results.Str("no"), OtherVariant: results.Str("a")},
-	}
-	if err := w.Write(scores...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeScores(t, scorePath,
+		results.Score{RunID: "r", Variant: "a", ExampleID: "e", Epoch: 2, Judge: "j", JudgeType: "contains", Status: results.ScoreOK, Score: &score, Pass: &pass, Label: results.Str("x"), Reason: results.Str("because")},
+		results.Score{RunID: "r", Variant: "b", ExampleID: "e", Judge: "p", JudgeType: "pairwise", Status: results.ScoreJudgeError, Error: results.Str("no"), OtherVariant: results.Str("a")},
+	)
 	var got []results.ScoreFigures
 	if err := results.ReadScoreFigures(scorePath, func(s results.ScoreFigures) error { got = append(got, s); return nil }); err != nil {
 		t.Fatal(err)
@@ -80,25 +64,13 @@ func TestReadFiguresMatchWholeRows(t *testing.T) {
 // pages of the dictionary-encoded status column.
 func TestCountScores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "scores.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := results.NewScoreWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	statuses := []results.ScoreStatus{results.ScoreOK, results.ScoreJudgeError, results.ScoreSkipped, results.ScoreOK, results.ScoreJudgeError}
 	const n = 30_000
-	for i := 0; i < n; i++ {
-		if err := w.Write(results.Score{RunID: "r", Variant: "v", ExampleID: "e", ExampleIndex: int64(i), Judge: "j", Status: statuses[i%len(statuses)]}); err != nil {
-			t.Fatal(err)
-		}
+	scores := make([]results.Score, n)
+	for i := range scores {
+		scores[i] = results.Score{RunID: "r", Variant: "v", ExampleID: "e", ExampleIndex: int64(i), Judge: "j", Status: statuses[i%len(statuses)]}
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeScores(t, path, scores...)
 	var rows, errs int64
 	if err := results.ReadScores(path, func(s results.Score) error {
 		rows++

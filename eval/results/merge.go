@@ -66,10 +66,8 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 		rows += pf.NumRows()
 		var ok bool
 		if empty[i] = pf.NumRows() == 0; !empty[i] {
-			firsts[i], ok = firstKeyBound(pf)
-			var okLast bool
-			lasts[i], okLast = lastIndexBound(pf)
-			disjoint = disjoint && ok && okLast
+			firsts[i], lasts[i], ok = indexRange(pf)
+			disjoint = disjoint && ok
 		}
 		if !empty[i] && !ok {
 			c := &mergeCursor{src: i, path: src, f: f}
@@ -84,11 +82,8 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 		}
 	}
 	schema := targetSchema(schemas)
-	if _, ok1 := schema.Lookup("example_index"); !ok1 {
-		return fmt.Errorf("merge %s: no example_index and epoch columns to merge by", dst)
-	}
-	if _, ok2 := schema.Lookup("epoch"); !ok2 {
-		return fmt.Errorf("merge %s: no example_index and epoch columns to merge by", dst)
+	if !hasKeyColumns(schema) {
+		return fmt.Errorf("merge %s: %w", dst, errNoKeyColumns)
 	}
 	// order lists the sources with rows by the bound of their first key
 	// (then by source, so equal keys keep the sources' order).
@@ -198,25 +193,35 @@ func MergeSorted(dst string, srcs []string, keep func(src int, key RowKey) bool)
 	})
 }
 
-// firstKeyBound returns a key at or before the first row of pf, from the
-// statistics of example_index in the footer of its first row group: the
-// rows are sorted, so that column's minimum is the first row's, and the
-// epoch is bounded by the smallest. ok is false without statistics.
-func firstKeyBound(pf *parquet.File) (k RowKey, ok bool) {
+// indexRange returns a key at or before the first row of pf and the
+// largest example_index of pf, from the statistics of example_index in
+// its footer: the rows are sorted, so the first row group's minimum is the
+// first row's, and the epoch is bounded by the smallest. ok is false
+// without statistics.
+func indexRange(pf *parquet.File) (first RowKey, last int64, ok bool) {
 	col, found := pf.Schema().Lookup("example_index")
 	groups := pf.Metadata().RowGroups
-	if !found || len(groups) == 0 || col.ColumnIndex >= len(groups[0].Columns) {
-		return k, false
+	if !found || len(groups) == 0 {
+		return first, 0, false
 	}
-	st := groups[0].Columns[col.ColumnIndex].MetaData.Statistics
-	minValue := st.MinValue
-	if len(minValue) == 0 {
-		minValue = st.Min // the deprecated field, written by older writers
+	for i, g := range groups {
+		if col.ColumnIndex >= len(g.Columns) {
+			return first, 0, false
+		}
+		st := g.Columns[col.ColumnIndex].MetaData.Statistics
+		lo, hi := st.MinValue, st.MaxValue
+		if len(lo) == 0 && len(hi) == 0 {
+			lo, hi = st.Min, st.Max // the deprecated fields, written by older writers
+		}
+		if len(lo) != 8 || len(hi) != 8 {
+			return first, 0, false
+		}
+		if i == 0 {
+			first = RowKey{ExampleIndex: int64(binary.LittleEndian.Uint64(lo)), Epoch: math.MinInt32}
+		}
+		last = max(last, int64(binary.LittleEndian.Uint64(hi)))
 	}
-	if len(minValue) != 8 {
-		return k, false
-	}
-	return RowKey{ExampleIndex: int64(binary.LittleEndian.Uint64(minValue)), Epoch: math.MinInt32}, true
+	return first, last, true
 }
 
 // minCopyRows is the average rows per source from which disjoint sources
@@ -235,29 +240,13 @@ func copyInOrder(dst string, srcs []string, order []int, schema *parquet.Schema)
 	})
 }
 
-// lastIndexBound returns the largest example_index of pf, from the
-// statistics of its row groups; ok is false without them.
-func lastIndexBound(pf *parquet.File) (last int64, ok bool) {
-	col, found := pf.Schema().Lookup("example_index")
-	groups := pf.Metadata().RowGroups
-	if !found || len(groups) == 0 {
-		return 0, false
-	}
-	for _, g := range groups {
-		if col.ColumnIndex >= len(g.Columns) {
-			return 0, false
-		}
-		st := g.Columns[col.ColumnIndex].MetaData.Statistics
-		maxValue := st.MaxValue
-		if len(maxValue) == 0 {
-			maxValue = st.Max
-		}
-		if len(maxValue) != 8 {
-			return 0, false
-		}
-		last = max(last, int64(binary.LittleEndian.Uint64(maxValue)))
-	}
-	return last, true
+var errNoKeyColumns = errors.New("no example_index and epoch columns to merge by")
+
+// hasKeyColumns says whether schema has the columns rows are merged by.
+func hasKeyColumns(schema *parquet.Schema) bool {
+	_, ok1 := schema.Lookup("example_index")
+	_, ok2 := schema.Lookup("epoch")
+	return ok1 && ok2
 }
 
 // mergeCursor reads one source of a merge, a batch of rows at a time,
@@ -278,11 +267,11 @@ type mergeCursor struct {
 // start prepares the cursor to read pf's rows in schema and moves it to
 // the first row.
 func (c *mergeCursor) start(pf *parquet.File, schema *parquet.Schema) error {
-	ix, ok1 := schema.Lookup("example_index")
-	ep, ok2 := schema.Lookup("epoch")
-	if !ok1 || !ok2 {
-		return errors.New("no example_index and epoch columns to merge by")
+	if !hasKeyColumns(schema) {
+		return errNoKeyColumns
 	}
+	ix, _ := schema.Lookup("example_index")
+	ep, _ := schema.Lookup("epoch")
 	groups, err := conform(pf, schema)
 	if err != nil {
 		return err

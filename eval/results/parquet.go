@@ -170,6 +170,7 @@ func ReadScores(path string, fn func(Score) error) error {
 // several times faster than reading whole rows.
 type ResultFigures struct {
 	Variant          string   `parquet:"variant,dict"`
+	ExampleID        string   `parquet:"example_id"`
 	ExampleIndex     int64    `parquet:"example_index"`
 	Epoch            int32    `parquet:"epoch"`
 	Status           Status   `parquet:"status,dict"`
@@ -261,28 +262,7 @@ func CountScores(path string) (rows, judgeErrors int64, err error) {
 // stores (jsonColumns typed JSON), so files written that way are read
 // without a per-row conversion; older files are converted.
 func readFile[T any](path string, jsonColumns []string, fn func(T) error) error {
-	f, pf, err := parquetio.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := parquet.NewGenericReader[T](pf, storedSchema(parquet.SchemaOf(new(T)), jsonColumns))
-	defer r.Close()
-	buf := make([]T, 256)
-	for {
-		n, err := r.Read(buf)
-		for i := range buf[:n] {
-			if ferr := fn(buf[i]); ferr != nil {
-				return ferr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
+	return parquetio.Each(path, fn, storedSchema(parquet.SchemaOf(new(T)), jsonColumns))
 }
 
 // Concat writes the rows of the Parquet files srcs, in order, into a new

@@ -137,6 +137,28 @@ func writeResults(t testing.TB, path string, rows []results.Result, batch int) {
 	}
 }
 
+// writeScores writes rows as a scores file.
+func writeScores(t testing.TB, path string, rows ...results.Score) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.NewScoreWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func readResults(t *testing.T, path string) []results.Result {
 	t.Helper()
 	var out []results.Result

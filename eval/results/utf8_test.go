@@ -159,23 +159,7 @@ func TestScoreWriterStoresValidUTF8(t *testing.T) {
 func TestWriterSanitizesNamedStrings(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "scores.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := results.NewScoreWriter(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(results.Score{RunID: "run", Variant: "v", ExampleID: "e1", Judge: "j", Status: "ok\xff"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeScores(t, path, results.Score{RunID: "run", Variant: "v", ExampleID: "e1", Judge: "j", Status: "ok\xff"})
 	var got []results.Score
 	if err := results.ReadScores(path, func(s results.Score) error { got = append(got, s); return nil }); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gavel-eval/gavel/report"
+	"github.com/gavel-eval/gavel/report/stats"
 )
 
 // flagCase is one command line of a command built with a capturing run
@@ -50,6 +51,11 @@ func defaultOutput() outputFlags {
 
 func defaultRun() runOptions {
 	return runOptions{grace: 30 * time.Second, check: defaultCheck(), cache: cacheFlags{mode: "rw"}}
+}
+
+func defaultPlan() planOptions {
+	return planOptions{discordance: math.NaN(), repeats: 1, rho: stats.DefaultRepeatCorrelation, alpha: 0.05, power: 0.8,
+		test: report.PlanMcNemar, format: "text"}
 }
 
 func defaultScore() scoreOptions { return scoreOptions{check: defaultCheck()} }
@@ -229,6 +235,40 @@ func TestFlagsFillOptions(t *testing.T) {
 			{name: "outside [0, 1]", args: []string{"1.5"}, wantErr: `p-adjust: argument 1 "1.5": outside [0, 1]`},
 			{name: "bad method", args: []string{"--method", "x", "0.1"},
 				wantErr: `invalid argument "x" for "--method" flag: "x": want one of holm, hochberg, bh, by, bonferroni, none`},
+		}},
+		{"plan", func(env *Env, got *any) *cobra.Command { return newPlanCmd(env, capture[planOptions](got)) }, []flagCase{
+			{name: "baseline and effect", args: []string{"--baseline-rate", "0.7", "--effect", "0.03"}, want: func() *planOptions {
+				o := defaultPlan()
+				o.baseline, o.effect = 0.7, 0.03
+				return &o
+			}()},
+			{name: "t-test by delta", args: []string{"--delta", "0.1", "--test", "t", "--sd", "0.3", "--one-sided"}, want: func() *planOptions {
+				o := defaultPlan()
+				o.effect, o.test, o.sd, o.oneSided = 0.1, "t", 0.3, true
+				return &o
+			}()},
+			{name: "from a run", args: []string{"--from", "runs/a", "--judge", "correct", "--n", "400", "--format", "json"}, want: func() *planOptions {
+				o := defaultPlan()
+				o.from, o.judge, o.n, o.format = "runs/a", "correct", 400, "json"
+				return &o
+			}()},
+			{name: "given rates", args: []string{"--discordance", "0.1", "--rho", "0.5", "--repeats", "3"}, want: func() *planOptions {
+				o := defaultPlan()
+				o.discordance, o.rho, o.repeats, o.discordanceSet, o.rhoSet = 0.1, 0.5, 3, true, true
+				return &o
+			}()},
+			{name: "delta and effect", args: []string{"--delta", "0.1", "--effect", "0.1"}, wantErr: "--delta and --effect are the same; give one"},
+			{name: "an argument", args: []string{"extra"}, wantErr: `unknown command "extra" for "plan"`},
+		}},
+		{"calibrate", func(env *Env, got *any) *cobra.Command { return newCalibrateCmd(env, capture[calibrateOptions](got)) }, []flagCase{
+			{name: "defaults", args: []string{"runs/a", "--labels", "h.csv", "--judge", "j"},
+				want: &calibrateOptions{run: "runs/a", labels: "h.csv", judge: "j", format: "text", weights: "quadratic"}},
+			{name: "every flag", args: []string{"runs/a", "--labels", "h.csv", "--judge", "j", "--compare", "score", "--scale", "1:5", "--weights", "linear",
+				"--raters", "a,b", "--alpha-metric", "ordinal", "--labels-only", "1,2", "--variant", "v", "--format", "json"},
+				want: &calibrateOptions{run: "runs/a", labels: "h.csv", judge: "j", compare: "score", scale: "1:5", weights: "linear",
+					raters: "a,b", metric: "ordinal", only: "1,2", variant: "v", format: "json"}},
+			{name: "no labels", args: []string{"runs/a", "--judge", "j"}, wantErr: "--labels and --judge are required"},
+			{name: "no run", args: []string{"--labels", "h.csv", "--judge", "j"}, wantErr: "calibrate takes one run directory, got 0 arguments"},
 		}},
 		{"version", func(env *Env, got *any) *cobra.Command { return newVersionCmd(env, capture[versionOptions](got)) }, []flagCase{
 			{name: "no arguments", args: nil, want: &versionOptions{}},

@@ -7,7 +7,9 @@
 package parquetio
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/parquet-go/parquet-go"
@@ -98,4 +100,33 @@ func plainFields(fields []parquet.Field) []parquet.Field {
 		out[i] = plainField{f}
 	}
 	return out
+}
+
+// Each streams the rows of the Parquet file at path to fn as T, in file
+// order, a batch at a time; options (a schema, say) configure the reader.
+// Only the columns of T are decoded. fn returning an error stops the read
+// and returns that error.
+func Each[T any](path string, fn func(T) error, options ...parquet.ReaderOption) error {
+	f, pf, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := parquet.NewGenericReader[T](pf, options...)
+	defer r.Close()
+	buf := make([]T, 256)
+	for {
+		n, err := r.Read(buf)
+		for i := range buf[:n] {
+			if ferr := fn(buf[i]); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
 }
