@@ -154,7 +154,7 @@ func (s *partStore) flush(v int) error {
 func (s *partStore) write(job chunkJob) error {
 	seq, v, outs := job.seq, job.variant, job.outs
 	err := writeAtomically(chunkPath(s.dir, seq, v, "results"), func(f *os.File) error {
-		w, err := results.NewResultWriter(f, results.Scratch)
+		w, err := results.NewResultWriter(f)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (s *partStore) write(job chunkJob) error {
 	})
 	if err == nil {
 		err = writeAtomically(chunkPath(s.dir, seq, v, "scores"), func(f *os.File) error {
-			w, err := results.NewScoreWriter(f, results.Scratch)
+			w, err := results.NewScoreWriter(f)
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ func (s *partStore) write(job chunkJob) error {
 	}
 	if err == nil {
 		err = writeAtomically(chunkPath(s.dir, seq, v, "traces"), func(f *os.File) error {
-			w, err := traces.NewWriter(f, traces.Scratch)
+			w, err := traces.NewWriter(f)
 			if err != nil {
 				return err
 			}

@@ -65,25 +65,9 @@ type Writer struct {
 	written int64
 }
 
-// Use says what a file is written for: a stored run's traces.parquet
-// (Stored, the default, zstd) or a scratch file read once and removed
-// (Scratch, compressed for speed).
-type Use = parquetio.Use
-
-// The uses of a written file.
-const (
-	Stored  = parquetio.Stored
-	Scratch = parquetio.Scratch
-)
-
-// NewWriter returns a Writer that writes Parquet to w: zstd-compressed,
-// or for use Scratch, Snappy.
-func NewWriter(w io.Writer, use ...Use) (*Writer, error) {
-	u := Stored
-	if len(use) > 0 {
-		u = use[0]
-	}
-	cfg, err := parquetio.WriterConfig(u)
+// NewWriter returns a Writer that writes zstd-compressed Parquet to w.
+func NewWriter(w io.Writer) (*Writer, error) {
+	cfg, err := parquetio.WriterConfig()
 	if err != nil {
 		return nil, fmt.Errorf("traces parquet writer: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -76,9 +78,11 @@ func main() {
 		Commit:    c,
 	}
 	stop := startProfile(os.Getenv("GAVEL_CPUPROFILE"))
+	stopHeap := startHeapProfile(os.Getenv("GAVEL_MEMPROFILE"))
 	code := cli.Main(ctx, os.Args[1:], env)
 	cancel()
 	stop()
+	stopHeap()
 	os.Exit(code)
 }
 
@@ -102,4 +106,59 @@ func startProfile(path string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// startHeapProfile writes a heap profile to path each time the live heap
+// reaches a new high (checked every 250 ms, at least 10 % above the last
+// one written), so the file holds what was live at the process's peak
+// (GAVEL_MEMPROFILE, for `go tool pprof -sample_index=inuse_space`). It
+// returns what ends it.
+func startHeapProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var high uint64
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			live := sample[0].Value.Uint64()
+			if live < high+high/10 {
+				continue
+			}
+			high = live
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintln(os.Stderr, "gavel: GAVEL_MEMPROFILE:", err)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// writeHeapProfile replaces path with the current heap profile.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

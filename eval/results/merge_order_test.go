@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -153,30 +154,58 @@ func benchmarkMerge(b *testing.B, per int) {
 	b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// TestMergedFilesAreStored: rows merged from scratch chunks (Snappy) are
-// written compressed as stored files are (zstd), every column.
+// TestMergedFilesAreStored: rows merged from chunks of an older build
+// (Snappy) are written compressed as stored files are (zstd), every
+// column; chunks written now (zstd) are copied page for page.
 func TestMergedFilesAreStored(t *testing.T) {
 	dir := t.TempDir()
+	rows := make([]results.Result, 3000)
+	for i := range rows {
+		rows[i] = results.Result{RunID: "r", Variant: "v", ExampleID: fmt.Sprint(i), ExampleIndex: int64(i), Output: "x", Status: results.StatusOK}
+	}
+	// Enough rows that the merge copies the chunk's row groups rather
+	// than merging it row by row.
 	chunk := filepath.Join(dir, "chunk.parquet")
 	f, err := os.Create(chunk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := results.NewResultWriter(f, results.Scratch)
-	if err != nil {
+	w := parquet.NewGenericWriter[results.Result](f, parquet.Compression(&parquet.Snappy))
+	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
-	}
-	// Enough rows that the merge copies the chunk's row groups rather
-	// than merging it row by row.
-	for i := 0; i < 3000; i++ {
-		if err := w.Write(results.Result{RunID: "r", Variant: "v", ExampleID: fmt.Sprint(i), ExampleIndex: int64(i), Output: "x", Status: results.StatusOK}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
+	current := filepath.Join(dir, "current.parquet")
+	writeResults(t, current, rows, 1000)
+	sizes := func(path string) []int64 {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, rg := range pf.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				out = append(out, c.MetaData.TotalCompressedSize)
+			}
+		}
+		return out
+	}
+	copied := filepath.Join(dir, "copied.parquet")
+	if err := results.Concat(copied, []string{current}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sizes(copied), sizes(current); !slices.Equal(got, want) {
+		t.Errorf("column chunk sizes of a merged zstd chunk %v, want the chunk's %v", got, want)
+	}
 	codecs := func(path string) map[string]bool {
 		f, err := os.Open(path)
 		if err != nil {
@@ -197,7 +226,7 @@ func TestMergedFilesAreStored(t *testing.T) {
 		return out
 	}
 	if got := codecs(chunk); !got["SNAPPY"] || len(got) != 1 {
-		t.Fatalf("scratch chunk codecs %v, want SNAPPY only", got)
+		t.Fatalf("older chunk codecs %v, want SNAPPY only", got)
 	}
 	for name, merge := range map[string]func(string, []string) error{
 		"MergeSorted": func(dst string, srcs []string) error { return results.MergeSorted(dst, srcs, nil) },

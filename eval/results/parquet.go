@@ -25,61 +25,65 @@ const (
 // Parquet file, cutting row groups as it goes. Every string it writes is
 // valid UTF-8: invalid bytes are replaced by U+FFFD and the row's details
 // list the columns concerned (see InvalidUTF8Key). Columns that always hold
-// JSON are stored with Parquet's JSON logical type.
+// JSON are stored with Parquet's JSON logical type (their `json` tag).
+//
+// The schema is T's own, so parquet-go writes a batch of rows column by
+// column straight from the structs, without making a row of values first.
 type Writer[T any] struct {
-	pw      *parquet.GenericWriter[any]
-	plain   *parquet.Schema // T's own schema, which turns a row into values
+	pw      flusher
+	write   func([]T) error // sanitizes copies of the rows and writes them
 	fix     *sanitizer
-	values  []parquet.Row // reused between calls of Write
 	size    func(*T) int
 	rows    int
 	bytes   int
 	written int64
 }
 
-// JSON columns of each table: their values are always JSON text.
-var (
-	resultJSONColumns = []string{"input", "steps", "details"}
-	scoreJSONColumns  = []string{"details"}
-)
-
-// Use says what a file is written for: a stored run's file (Stored, the
-// default) or a scratch file read once and removed (Scratch), compressed
-// for speed.
-type Use = parquetio.Use
-
-// The uses of a written file.
-const (
-	Stored  = parquetio.Stored
-	Scratch = parquetio.Scratch
-)
-
-func useOf(use []Use) Use {
-	if len(use) > 0 {
-		return use[0]
-	}
-	return Stored
+// flusher is the part of a parquet-go writer that Writer drives directly.
+type flusher interface {
+	Flush() error
+	Close() error
 }
 
-func newWriter[T any](w io.Writer, jsonColumns []string, size func(*T) int, use Use) (*Writer[T], error) {
-	plain := parquet.SchemaOf(new(T))
-	cfg, err := parquetio.WriterConfig(use, storedSchema(plain, jsonColumns))
+// newWriter returns a Writer of T that hands rows to parquet-go as S (T's
+// stored form, with the same schema), converted by store.
+func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T)) (*Writer[T], error) {
+	schema := parquet.SchemaOf(new(T))
+	if !parquet.EqualNodes(schema, parquet.SchemaOf(new(S))) {
+		return nil, fmt.Errorf("parquet writer: %T and %T have different schemas", *new(T), *new(S))
+	}
+	cfg, err := parquetio.WriterConfig(schema)
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
-	return &Writer[T]{pw: parquet.NewGenericWriter[any](w, cfg), plain: plain, fix: newSanitizer[T](), size: size}, nil
+	pw := parquet.NewGenericWriter[S](w, cfg)
+	wr := &Writer[T]{pw: pw, fix: newSanitizer[T](), size: size}
+	var batch []S // the stored form of one call's rows, reused
+	wr.write = func(rows []T) error {
+		batch = slices.Grow(batch[:0], len(rows))[:len(rows)]
+		for i := range rows {
+			row := rows[i] // a copy: sanitizing never changes the caller's row
+			wr.fix.fix(reflect.ValueOf(&row).Elem())
+			wr.bytes += size(&row)
+			store(&batch[i], &row)
+		}
+		// The writer copies the values out of the batch.
+		_, err := pw.Write(batch)
+		clear(batch) // drop the strings the batch points to
+		return err
+	}
+	return wr, nil
 }
 
-// NewResultWriter returns a Writer of results.parquet rows, for a stored
-// file unless use says Scratch.
-func NewResultWriter(w io.Writer, use ...Use) (*Writer[Result], error) {
-	return newWriter(w, resultJSONColumns, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 }, useOf(use))
+// NewResultWriter returns a Writer of results.parquet rows (a stored file
+// or a running run's chunk: they are written alike).
+func NewResultWriter(w io.Writer) (*Writer[Result], error) {
+	return newWriter(w, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 }, storeResult)
 }
 
-// NewScoreWriter returns a Writer of scores.parquet rows, for a stored
-// file unless use says Scratch.
-func NewScoreWriter(w io.Writer, use ...Use) (*Writer[Score], error) {
-	return newWriter(w, scoreJSONColumns, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 }, useOf(use))
+// NewScoreWriter returns a Writer of scores.parquet rows.
+func NewScoreWriter(w io.Writer) (*Writer[Score], error) {
+	return newWriter(w, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 }, storeScore)
 }
 
 // Write appends rows. The rows passed are not modified.
@@ -87,18 +91,7 @@ func (w *Writer[T]) Write(rows ...T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	for len(w.values) < len(rows) {
-		w.values = append(w.values, nil)
-	}
-	values := w.values[:len(rows)]
-	for i := range rows {
-		row := rows[i] // a copy: sanitizing never changes the caller's row
-		w.fix.fix(reflect.ValueOf(&row).Elem())
-		values[i] = w.plain.Deconstruct(values[i][:0], &row)
-		w.bytes += w.size(&row)
-	}
-	// WriteRows copies the values, which may point into rows' strings.
-	if _, err := w.pw.WriteRows(values); err != nil {
+	if err := w.write(rows); err != nil {
 		return fmt.Errorf("writing rows: %w", err)
 	}
 	w.rows += len(rows)
@@ -111,37 +104,6 @@ func (w *Writer[T]) Write(rows ...T) error {
 	}
 	return nil
 }
-
-// storedSchema returns plain with the top-level columns named in
-// jsonColumns given Parquet's JSON logical type (the physical type, byte
-// array, and the column order stay), so DuckDB and Spark read them as JSON.
-func storedSchema(plain *parquet.Schema, jsonColumns []string) *parquet.Schema {
-	fields := plain.Fields()
-	out := make([]parquet.Field, len(fields))
-	for i, f := range fields {
-		out[i] = f
-		if slices.Contains(jsonColumns, f.Name()) {
-			out[i] = jsonField{f}
-		}
-	}
-	return parquet.NewSchema(plain.Name(), orderedGroup{Node: plain, fields: out})
-}
-
-// jsonField is a byte-array column annotated as JSON.
-type jsonField struct{ parquet.Field }
-
-// Type returns the JSON logical type.
-func (jsonField) Type() parquet.Type { return parquet.JSON().Type() }
-
-// orderedGroup is a group node whose fields keep the given order (a
-// parquet.Group sorts them by name).
-type orderedGroup struct {
-	parquet.Node
-	fields []parquet.Field
-}
-
-// Fields returns the group's fields in order.
-func (g orderedGroup) Fields() []parquet.Field { return g.fields }
 
 // Rows returns how many rows were written.
 func (w *Writer[T]) Rows() int64 { return w.written }
@@ -157,12 +119,12 @@ func (w *Writer[T]) Close() error {
 
 // ReadResults streams the rows of a results.parquet file to fn in file order.
 func ReadResults(path string, fn func(Result) error) error {
-	return readFile(path, resultJSONColumns, fn)
+	return readFile(path, fn)
 }
 
 // ReadScores streams the rows of a scores.parquet file to fn in file order.
 func ReadScores(path string, fn func(Score) error) error {
-	return readFile(path, scoreJSONColumns, fn)
+	return readFile(path, fn)
 }
 
 // ResultFigures is the part of a results.parquet row that summaries and
@@ -185,7 +147,7 @@ type ResultFigures struct {
 // ReadResultFigures streams the figures of each row of a results.parquet
 // file to fn in file order.
 func ReadResultFigures(path string, fn func(ResultFigures) error) error {
-	return readFile(path, nil, fn)
+	return readFile(path, fn)
 }
 
 // ScoreFigures is the part of a scores.parquet row that summaries and
@@ -206,7 +168,7 @@ type ScoreFigures struct {
 // ReadScoreFigures streams the figures of each row of a scores.parquet
 // file to fn in file order.
 func ReadScoreFigures(path string, fn func(ScoreFigures) error) error {
-	return readFile(path, nil, fn)
+	return readFile(path, fn)
 }
 
 // CountScores returns how many rows a scores.parquet file has and how many
@@ -258,11 +220,11 @@ func CountScores(path string) (rows, judgeErrors int64, err error) {
 	return rows, judgeErrors, nil
 }
 
-// readFile reads the rows of path as T through the schema the writer
-// stores (jsonColumns typed JSON), so files written that way are read
-// without a per-row conversion; older files are converted.
-func readFile[T any](path string, jsonColumns []string, fn func(T) error) error {
-	return parquetio.Each(path, fn, storedSchema(parquet.SchemaOf(new(T)), jsonColumns))
+// readFile reads the rows of path as T through T's schema (the one the
+// writer stores), so files written that way are read without a per-row
+// conversion; older files are converted.
+func readFile[T any](path string, fn func(T) error) error {
+	return parquetio.Each(path, fn, parquet.SchemaOf(new(T)))
 }
 
 // Concat writes the rows of the Parquet files srcs, in order, into a new
@@ -332,7 +294,7 @@ func writeAtomically(dst string, schema *parquet.Schema, fn func(*parquet.Generi
 			os.Remove(tmp)
 		}
 	}()
-	cfg, err := parquetio.WriterConfig(parquetio.Stored, parquetio.Recompressed(schema))
+	cfg, err := parquetio.WriterConfig(parquetio.Recompressed(schema))
 	if err != nil {
 		return err
 	}
@@ -419,7 +381,7 @@ func WriteRun(dir string, m *Manifest, rs []Result, ss []Score) error {
 }
 
 // writeRows writes rows to a new Parquet file at path.
-func writeRows[T any](path string, open func(io.Writer, ...Use) (*Writer[T], error), rows []T) error {
+func writeRows[T any](path string, open func(io.Writer) (*Writer[T], error), rows []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -44,12 +44,12 @@ type Result struct {
 	ExampleIndex     int64     `parquet:"example_index"`
 	Epoch            int32     `parquet:"epoch"`
 	Status           Status    `parquet:"status,dict"`
-	Input            string    `parquet:"input"`  // the example's fields as a JSON object
-	Output           string    `parquet:"output"` // the chain's final output
+	Input            string    `parquet:"input,json"` // the example's fields as a JSON object
+	Output           string    `parquet:"output"`     // the chain's final output
 	Expected         *string   `parquet:"expected,optional"`
 	Error            *string   `parquet:"error,optional"`
 	FailedStep       *string   `parquet:"failed_step,optional"`
-	Steps            string    `parquet:"steps"` // JSON object: step name -> output
+	Steps            string    `parquet:"steps,json"` // JSON object: step name -> output
 	LatencyMS        float64   `parquet:"latency_ms"`
 	PromptTokens     int64     `parquet:"prompt_tokens"`
 	CompletionTokens int64     `parquet:"completion_tokens"`
@@ -59,7 +59,7 @@ type Result struct {
 	// Details holds facts about the row as a JSON object, or is null when
 	// there are none: "invalid_utf8" lists the columns whose invalid UTF-8
 	// bytes were replaced by U+FFFD when the row was written.
-	Details *string `parquet:"details,optional"`
+	Details *string `parquet:"details,optional,json"`
 	// CacheHits counts the chain's model calls answered from the cache
 	// (or shared with an identical call in flight). Their latency, tokens
 	// and cost are those of the call that was made, stored with the reply,
@@ -95,7 +95,7 @@ type Score struct {
 	SpanID       string      `parquet:"span_id"`
 	// Details holds judge-specific facts as a JSON object (repeats, a
 	// panel's members, token probabilities, the raw reply, ...).
-	Details *string `parquet:"details,optional"`
+	Details *string `parquet:"details,optional,json"`
 	// OtherVariant is set on pairwise judgments: the variant this row's
 	// variant was compared with. Label is then win, loss or tie from this
 	// row's variant's side.

@@ -1,6 +1,5 @@
 // Package parquetio holds what gavel's Parquet files have in common: the
-// writer configuration (zstd compression for stored files, Snappy for
-// scratch files, gavel as the creator) and the way a file is opened for
+// writer configuration (zstd compression, gavel as the creator) and the way a file is opened for
 // reading. traces.parquet, results.parquet and
 // scores.parquet all go through it, so they are written and read alike. It
 // is a leaf: it imports nothing of gavel's.
@@ -11,43 +10,24 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
-	"github.com/parquet-go/parquet-go/compress/snappy"
 )
 
-// codec compresses every stored gavel Parquet file. It is shared so that
-// its encoders are built once per process (see zstdCodec), and is safe
-// for concurrent use.
+// codec compresses every gavel Parquet file, stored or a running run's
+// chunk: one codec, so that chunks merge into a stored file by copying
+// their compressed pages as they are. It is shared so that its encoders
+// are built once per process (see zstdCodec), and is safe for concurrent
+// use.
 var codec = &zstdCodec{}
 
-// scratchCodec compresses scratch files; like codec it is stateless
-// configuration, safe for concurrent use.
-var scratchCodec = &snappy.Codec{}
-
-// Use says what a file is written for, which chooses its compression.
-type Use int
-
-const (
-	// Stored is a file of a stored run, kept and read by other tools:
-	// zstd, small.
-	Stored Use = iota
-	// Scratch is a file written to be read once and removed, such as a
-	// running run's chunks: Snappy, about as fast to write as no
-	// compression and still a fraction of the size.
-	Scratch
-)
-
 // WriterConfig returns the configuration of a writer of a gavel Parquet
-// file for use: compressed as use says, created by "gavel", with opts (a
-// schema, for example) applied too.
-func WriterConfig(use Use, opts ...parquet.WriterOption) (*parquet.WriterConfig, error) {
-	var c compress.Codec = codec
-	if use == Scratch {
-		c = scratchCodec
-	}
-	all := append([]parquet.WriterOption{parquet.Compression(c), parquet.CreatedBy("gavel", "", "")}, opts...)
+// file: zstd-compressed, created by "gavel", with opts (a schema, for
+// example) applied too.
+func WriterConfig(opts ...parquet.WriterOption) (*parquet.WriterConfig, error) {
+	all := append([]parquet.WriterOption{parquet.Compression(codec), parquet.CreatedBy("gavel", "", "")}, opts...)
 	return parquet.NewWriterConfig(all...)
 }
 
@@ -104,14 +84,29 @@ func plainFields(fields []parquet.Field) []parquet.Field {
 
 // Each streams the rows of the Parquet file at path to fn as T, in file
 // order, a batch at a time; options (a schema, say) configure the reader.
-// Only the columns of T are decoded. fn returning an error stops the read
-// and returns that error.
+// fn returning an error stops the read and returns that error.
+//
+// When T is flat (no lists or groups) and every column of T is in the
+// file with the same type, only T's columns are read, column by column
+// (see eachColumns); otherwise, as for a file of an older schema, whole
+// rows are read and converted to T.
 func Each[T any](path string, fn func(T) error, options ...parquet.ReaderOption) error {
 	f, pf, err := Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if cols, ok := projection(pf.Schema(), parquet.SchemaOf(new(T))); ok {
+		err := eachColumns(pf, cols, fn)
+		var stop errStop
+		if errors.As(err, &stop) {
+			return stop.err
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}
 	r := parquet.NewGenericReader[T](pf, options...)
 	defer r.Close()
 	buf := make([]T, 256)
@@ -129,4 +124,131 @@ func Each[T any](path string, fn func(T) error, options ...parquet.ReaderOption)
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
+}
+
+// columns is a projection of a file's flat columns onto the schema of T:
+// file[i] is the file's index of T's leaf column i.
+type columns struct {
+	schema *parquet.Schema
+	file   []int
+}
+
+// projection returns where each leaf column of want is in the file's
+// schema, and false unless both are flat and every column of want is in
+// the file with the same type and repetition.
+func projection(file, want *parquet.Schema) (columns, bool) {
+	if !flat(file) || !flat(want) {
+		return columns{}, false
+	}
+	paths := want.Columns()
+	c := columns{schema: want, file: make([]int, len(paths))}
+	for i, path := range paths {
+		fl, ok := file.Lookup(path...)
+		wl, _ := want.Lookup(path...)
+		if !ok || !parquet.EqualNodes(fl.Node, wl.Node) {
+			return columns{}, false
+		}
+		c.file[i] = fl.ColumnIndex
+	}
+	return c, true
+}
+
+// flat reports whether every field of schema is a required or optional
+// leaf.
+func flat(schema *parquet.Schema) bool {
+	for _, f := range schema.Fields() {
+		if !f.Leaf() || f.Repeated() {
+			return false
+		}
+	}
+	return true
+}
+
+// batchRows is how many rows eachColumns decodes from each column at a
+// time.
+const batchRows = 1024
+
+// eachColumns streams the rows of pf to fn as T, reading only the columns
+// of c, a batch of values from each at a time, and building each row of
+// T from them. In a flat file every column holds one value a row.
+func eachColumns[T any](pf *parquet.File, c columns, fn func(T) error) error {
+	bufs := make([][]parquet.Value, len(c.file))
+	for i := range bufs {
+		bufs[i] = make([]parquet.Value, batchRows)
+	}
+	row := make(parquet.Row, len(c.file))
+	for _, rg := range pf.RowGroups() {
+		chunks := rg.ColumnChunks()
+		readers := make([]parquet.ColumnChunkValueReader, len(c.file))
+		for i, fi := range c.file {
+			readers[i] = parquet.NewColumnChunkValueReader(chunks[fi])
+		}
+		err := func() error {
+			defer func() {
+				for _, r := range readers {
+					r.Close()
+				}
+			}()
+			for left := rg.NumRows(); left > 0; {
+				n := int(min(left, batchRows))
+				for i, r := range readers {
+					if err := fill(r, bufs[i][:n]); err != nil {
+						return fmt.Errorf("column %s: %w", strings.Join(c.schema.Columns()[i], "."), err)
+					}
+				}
+				for j := 0; j < n; j++ {
+					for i := range row {
+						v := bufs[i][j]
+						row[i] = v.Level(0, v.DefinitionLevel(), i)
+					}
+					var t T
+					if err := c.schema.Reconstruct(&t, row); err != nil {
+						return err
+					}
+					if err := fn(t); err != nil {
+						return errStop{err}
+					}
+				}
+				left -= int64(n)
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errStop carries fn's error out of eachColumns, to be returned as it is.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+
+// fill reads exactly len(buf) values from r. Byte arrays are copied: a
+// value read points into its page, which the reader reuses for the next
+// page, and a row of T may keep the string made from it.
+func fill(r parquet.ColumnChunkValueReader, buf []parquet.Value) error {
+	for got := 0; got < len(buf); {
+		n, err := r.ReadValues(buf[got:])
+		for i := got; i < got+n; i++ {
+			if k := buf[i].Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+				buf[i] = buf[i].Clone()
+			}
+		}
+		got += n
+		if got == len(buf) {
+			return nil
+		}
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.ErrNoProgress
+		}
+	}
+	return nil
 }
