@@ -73,6 +73,12 @@ type Options struct {
 	// binary values are strings when valid UTF-8 and base64 otherwise,
 	// whatever this option.
 	StrictUTF8 bool
+	// KnownUnique says that the file's ids were found unique by an
+	// earlier pass of a Reader with the same options (a runner's
+	// validation pass, say): this Reader keeps no set of ids and does not
+	// check them again, so its memory does not grow with the file. The
+	// caller makes sure the file has not changed since (see [Fingerprint]).
+	KnownUnique bool
 }
 
 // Info summarises a dataset file as [Scan] found it.
@@ -338,8 +344,12 @@ func validText(v any) bool {
 	return true
 }
 
-// checkDuplicate records id at line and fails if it was seen before.
+// checkDuplicate records id at line and fails if it was seen before
+// (unless the ids are known to be unique).
 func (r *Reader) checkDuplicate(id string, line int) error {
+	if r.opts.KnownUnique {
+		return nil
+	}
 	first, dup, err := r.seen.add(id, int32(min(line, math.MaxInt32)), r.idAtLine)
 	if err != nil {
 		return err

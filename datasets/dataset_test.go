@@ -2,12 +2,14 @@ package datasets
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -372,5 +374,43 @@ func TestScanAndFingerprint(t *testing.T) {
 				t.Errorf("Open/Next yielded %d examples, Scan counted %d", len(exs), tc.count)
 			}
 		})
+	}
+}
+
+// A Reader told the ids are known unique keeps no set of them: it yields a
+// duplicate that a plain Reader reports (the caller, having validated the
+// file, checks it did not change).
+func TestKnownUniqueSkipsTheIDSet(t *testing.T) {
+	path := writeFile(t, "d.jsonl", `{"id":"a"}`+"\n"+`{"id":"b"}`+"\n"+`{"id":"a"}`+"\n")
+	if _, err := readAll(t, Options{Path: path, ID: "id"}); err == nil || !strings.Contains(err.Error(), "duplicate id") {
+		t.Fatalf("plain reader: %v, want the duplicate", err)
+	}
+	exs, err := readAll(t, Options{Path: path, ID: "id", KnownUnique: true})
+	if err != nil || len(exs) != 3 {
+		t.Fatalf("known-unique reader: %d examples, %v; want all 3", len(exs), err)
+	}
+	unique := writeFile(t, "u.jsonl", `{"id":"a"}`+"\n"+`{"id":"b"}`+"\n"+`{"id":"c"}`+"\n")
+	for _, sample := range []int{0, 2} {
+		rd, err := Open(Options{Path: unique, ID: "id", KnownUnique: true, Sample: sample})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			if rd.seen != nil && rd.seen.n != 0 {
+				t.Fatalf("sample %d: %d ids kept after %d examples", sample, rd.seen.n, n)
+			}
+			if _, err := rd.Next(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("sample %d: %v", sample, err)
+				}
+				break
+			}
+			n++
+		}
+		if want := cmp.Or(sample, 3); n != want {
+			t.Errorf("sample %d: %d examples, want %d", sample, n, want)
+		}
+		rd.Close()
 	}
 }

@@ -198,7 +198,11 @@ func (r *runner) jobs(yield func(job) bool) error {
 	if r.regrade != nil {
 		return r.regradeJobs(yield)
 	}
-	rd, err := datasets.Open(r.dsOpts)
+	opts := r.dsOpts
+	// The validation pass found the ids unique: this pass need not keep
+	// them, provided the file is the one validated (checked at the end).
+	opts.KnownUnique = r.validated != ""
+	rd, err := datasets.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -206,7 +210,7 @@ func (r *runner) jobs(yield func(job) bool) error {
 	for {
 		ex, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return r.checkUnchanged()
 		}
 		if err != nil {
 			return err
@@ -221,6 +225,22 @@ func (r *runner) jobs(yield func(job) bool) error {
 			}
 		}
 	}
+}
+
+// checkUnchanged fails if the dataset is not the file the validation pass
+// read: its ids were checked for duplicates then, not while running.
+func (r *runner) checkUnchanged() error {
+	if r.validated == "" {
+		return nil
+	}
+	fp, err := datasets.Fingerprint(r.dsOpts.Path)
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w", r.dsOpts.Path, err)
+	}
+	if fp != r.validated {
+		return fmt.Errorf("dataset %s changed during the run (fingerprint %s when validated, %s at the end): its rows were checked before the first call; run again on a file that stays put", r.dsOpts.Path, r.validated, fp)
+	}
+	return nil
 }
 
 // store hands one outcome to the part store and updates the running

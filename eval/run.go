@@ -136,6 +136,10 @@ type runner struct {
 	// the writer goroutine touches them.
 	corpora map[[2]string]judges.CorpusAccumulator
 	regrade *regradeSource // set when re-grading a stored run
+	// validated is the dataset's fingerprint when the validation pass read
+	// it (and found its ids unique): the run pass reads the file without
+	// keeping its ids, and checks the file is still the same at its end.
+	validated string
 }
 
 // Run executes spec: every selected example through the chain for every

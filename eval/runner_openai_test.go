@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -442,4 +443,37 @@ func TestRunKeyEchoedByServer(t *testing.T) {
 		}
 	}
 	assertSecretAbsent(t, out.Dir, testAPIKey)
+}
+
+// The run pass does not keep the dataset's ids (the validation pass found
+// them unique), so a dataset rewritten while the run goes on, here with a
+// duplicate, is caught at the end by its fingerprint, not stored as if
+// validated.
+func TestRunDatasetChangedDuringRun(t *testing.T) {
+	t.Parallel()
+	var (
+		sr   *specRun
+		srv  *fakeOpenAI
+		once sync.Once
+	)
+	reply := arithServerReply(nil, 0)
+	srv = newFakeOpenAI(t, func(req chatRequest) fakeReply {
+		once.Do(func() {
+			path := filepath.Join(sr.dir, "data.jsonl")
+			b, err := os.ReadFile(path)
+			if err == nil {
+				first, _, _ := strings.Cut(string(b), "\n")
+				err = os.WriteFile(path, append(b, first+"\n"...), 0o644)
+			}
+			if err != nil {
+				srv.violation("rewriting the dataset: %v", err)
+			}
+		})
+		return reply(req)
+	})
+	sr = newSpecRun(t, arithSpec(srv.BaseURL()), map[string]string{"data.jsonl": arithJSONL(t, arithDataset(20))})
+	_, err := sr.run(t.Context(), eval.Options{Getenv: testGetenv, Concurrency: 1})
+	if err == nil || !strings.Contains(err.Error(), "changed during the run") {
+		t.Fatalf("run over a dataset rewritten mid-run: %v, want an error saying it changed", err)
+	}
 }

@@ -50,6 +50,7 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 	if info.Count == 0 {
 		return info, fmt.Errorf("dataset %s: no examples", r.dsOpts.Path)
 	}
+	r.validated = fp
 	return info, nil
 }
 
