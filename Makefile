@@ -37,6 +37,7 @@ fuzz: ## short fuzz runs of every parser of outside input
 	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime 40000x ./eval/
 	$(GO) test -run '^$$' -fuzz FuzzExtractNumber -fuzztime 40000x ./judges/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20000x ./internal/yamlstrict/
+	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime 40000x ./internal/canonjson/
 
 clean:
 	rm -rf bin runs

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gavel-eval/gavel/internal/canonjson"
 )
 
 // Supported formats, as accepted in [Options.Format] and reported in [Info.Format].
@@ -468,14 +470,16 @@ func Scan(opts Options) (Info, error) {
 // Values that cannot be encoded (such as a NaN float64) are hashed from their
 // Go representation instead, so ContentID never fails.
 func ContentID(fields map[string]any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	var b []byte
-	if err := enc.Encode(fields); err != nil {
-		b = fmt.Appendf(nil, "%#v", fields)
-	} else {
-		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	b, ok := canonjson.Append(nil, fields, false)
+	if !ok {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(fields); err != nil {
+			b = fmt.Appendf(nil, "%#v", fields)
+		} else {
+			b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		}
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])

@@ -74,6 +74,24 @@ func TestContentID(t *testing.T) {
 			t.Errorf("ContentID(%v) = %s, want %s", tc.fields, got, tc.want)
 		}
 	}
+	// The id is the SHA-256 of the row as encoding/json writes it (keys
+	// sorted, HTML characters as they are), whatever the values.
+	for _, fields := range []map[string]any{
+		{"q": "<a> & \"é\" \u2028 \xff", "n": 1.5e-7, "big": 1e21, "i": int64(-3)},
+		{"nested": map[string]any{"z": []any{nil, true, json.Number("2.50")}, "a": map[string]any{}}, "list": []any{}},
+		{"odd": []string{"not", "a", "decoded", "value"}, "u": uint8(7)},
+	} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(fields); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		if got, want := ContentID(fields), hex.EncodeToString(sum[:8]); got != want {
+			t.Errorf("ContentID(%v) = %s, want %s (encoding/json's bytes)", fields, got, want)
+		}
+	}
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/internal/canonjson"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/traces"
 )
@@ -84,7 +85,10 @@ func hasKind(spans []traces.Span, k traces.Kind) bool {
 // exampleInput is the example's fields as the JSON of results.parquet's
 // input column.
 func exampleInput(ex datasets.Example) *string {
-	b, _ := json.Marshal(ex.Fields)
+	b, ok := canonjson.Append(nil, ex.Fields, true) // json.Marshal's bytes
+	if !ok {
+		b, _ = json.Marshal(ex.Fields)
+	}
 	s := string(b)
 	return &s
 }

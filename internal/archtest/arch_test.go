@@ -23,12 +23,13 @@ const module = "github.com/gavel-eval/gavel"
 // allowed lists, for each package, the gavel packages it may depend on
 // (directly or not). Packages not listed may not exist without a decision.
 var allowed = map[string][]string{
-	"datasets":             {"internal/tmpl"},
+	"datasets":             {"internal/tmpl", "internal/canonjson"},
 	"traces":               {"internal/parquetio"},
 	"prompts":              {"internal/tmpl"},
 	"eval/results":         {"internal/parquetio"},
 	"report/stats":         {},
 	"internal/parquetio":   {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
+	"internal/canonjson":   {}, // the JSON of decoded values, byte for byte as encoding/json writes it, fast; a leaf
 	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
 	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
 	"internal/yamlstrict":  {}, // the rules of the strict configuration decoders (keys, paths, messages); a leaf
@@ -36,7 +37,7 @@ var allowed = map[string][]string{
 	"llm/offline":          {"llm", "traces", "internal/redact"}, // the offline stand-in models, served through llm.Provider
 	"llm/llmtest":          {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
 	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
+	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
 	"report":               {"eval/results", "report/stats", "traces", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
 	"internal/browsertest": {},
