@@ -68,8 +68,19 @@ func (r *runner) execute(ctx context.Context, ps *partStore, m *results.Manifest
 		close(written)
 	}()
 
+	// conc workers run the jobs, each taking the next when it is free:
+	// the same bound as one goroutine per job under a limit, but a
+	// worker's stack, once grown by a job, serves the next ones.
+	work := make(chan job)
 	g := errgroup.Group{}
-	g.SetLimit(conc)
+	for range conc {
+		g.Go(func() error {
+			for j := range work {
+				done <- r.runJob(ctx, j)
+			}
+			return nil
+		})
+	}
 	seq := 0
 	drained := false
 	stopped := func() bool {
@@ -105,12 +116,10 @@ func (r *runner) execute(ctx context.Context, ps *partStore, m *results.Manifest
 		}
 		j.seq = seq
 		seq++
-		g.Go(func() error {
-			done <- r.runJob(ctx, j)
-			return nil
-		})
+		work <- j
 		return true
 	})
+	close(work)
 	_ = g.Wait()
 	close(done)
 	<-written

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
@@ -17,7 +18,7 @@ import (
 // error: failures are recorded in the outcome.
 func (r *runner) runJob(ctx context.Context, j job) (o outcome) {
 	o = outcome{seq: j.seq, variant: j.variant.index}
-	traceID := traces.TraceID(r.runID, j.variant.name, j.example.ID, fmt.Sprint(j.epoch))
+	traceID := traces.TraceID(r.runID, j.variant.name, j.example.ID, strconv.Itoa(j.epoch))
 	rec := traces.NewRecorder(traceID, r.now)
 	if r.traced {
 		ctx = traces.WithRecorder(ctx, rec)

@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,39 @@ func TestRegradeJudgeTemplateNullFoundBeforeAnyCall(t *testing.T) {
 	}
 	if n := srv.requests.Load(); n != before {
 		t.Errorf("the model server saw %d requests while re-grading, want 0", n-before)
+	}
+}
+
+// The validation pass reads and renders on two goroutines, yet reports
+// the first problem in the file: a template error on line 3 before a
+// malformed line 6 (and the other way round), however far the reader got.
+func TestValidationReportsTheFirstProblemInTheFile(t *testing.T) {
+	t.Parallel()
+	srv := newFakeOpenAI(t, judgeFake)
+	spec := "name: t\ndataset: {path: d.jsonl, id: \"{{.id}}\"}\nproviders:\n  local: {base_url: \"" + srv.BaseURL() + "\", api_key_env: TEST_KEY}\n" +
+		"variants:\n  - {name: a, model: local/m1, prompt: \"{{.example.q}}\"}\n"
+	var good strings.Builder
+	for i := 7; i < 3000; i++ {
+		fmt.Fprintf(&good, `{"id": "e%d", "q": "%d"}`+"\n", i, i)
+	}
+	rows := []string{`{"id": "e1", "q": "1"}`, `{"id": "e2", "q": "2"}`, `{"id": "e3", "q": null}`, `{"id": "e4", "q": "4"}`, `{"id": "e5", "q": "5"}`, `{"id": "e6", "q": `}
+	for _, tc := range []struct {
+		name string
+		data string
+		want string
+	}{
+		{"template first", strings.Join(rows, "\n") + "\n" + good.String(), "line 3 (example e3), variant a: "},
+		{"malformed first", strings.Join([]string{rows[0], rows[5], rows[2]}, "\n") + "\n" + good.String(), "line 2"},
+	} {
+		for range 10 {
+			sr := newSpecRun(t, spec, map[string]string{"d.jsonl": tc.data})
+			_, err := sr.run(t.Context(), eval.Options{Getenv: testGetenv})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%s: %v, want the error of %s", tc.name, err, tc.want)
+			}
+		}
+	}
+	if n := srv.requests.Load(); n != 0 {
+		t.Fatalf("the model server saw %d requests, want 0", n)
 	}
 }

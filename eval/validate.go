@@ -7,6 +7,8 @@ import (
 	"io"
 	"path/filepath"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/judges"
@@ -29,23 +31,52 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 	}
 	defer rd.Close()
 	info := datasets.Info{Fingerprint: fp, Format: rd.Format()}
-	for {
-		if err := ctx.Err(); err != nil {
-			return info, err
-		}
-		ex, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return info, err
-		}
-		info.Count++
-		for _, vp := range r.variants {
-			if err := r.dryRender(vp, ex); err != nil {
-				return info, fmt.Errorf("dataset %s line %d (example %s), variant %s: %w", r.dsOpts.Path, ex.Line, ex.ID, vp.name, err)
+	// Reading the rows and rendering their templates take turns on two
+	// goroutines. A read error travels in file order with the examples,
+	// so the error reported is the first in the file, as if one goroutine
+	// did both.
+	type item struct {
+		ex  datasets.Example
+		err error
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	items := make(chan item, 256)
+	g.Go(func() error {
+		defer close(items)
+		for {
+			ex, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			select {
+			case items <- item{ex, err}:
+			case <-gctx.Done():
+				return nil
+			}
+			if err != nil {
+				return nil
 			}
 		}
+	})
+	g.Go(func() error {
+		for it := range items {
+			if it.err != nil {
+				return it.err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			info.Count++
+			for _, vp := range r.variants {
+				if err := r.dryRender(vp, it.ex); err != nil {
+					return fmt.Errorf("dataset %s line %d (example %s), variant %s: %w", r.dsOpts.Path, it.ex.Line, it.ex.ID, vp.name, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return info, err
 	}
 	if info.Count == 0 {
 		return info, fmt.Errorf("dataset %s: no examples", r.dsOpts.Path)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -267,9 +268,14 @@ func spanID(traceID string, seq int) string {
 // TraceID derives a stable trace id from its parts (for example run id,
 // variant, example id and epoch).
 func TraceID(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	var small [256]byte
+	b := small[:0]
+	for _, p := range parts { // each part as "%d:%s;": its length, then it
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+		b = append(b, ';')
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }

@@ -137,6 +137,10 @@ func TestTraceIDUnambiguous(t *testing.T) {
 	if a, b := traces.TraceID("run", "v", "e", "0"), traces.TraceID("run", "v", "e", "0"); a != b {
 		t.Error("TraceID is not stable")
 	}
+	// Stored runs hold these ids: the hash of each part as "%d:%s;".
+	if got, want := traces.TraceID("run-1", "variant é", "ex:42", "0"), "52ecb2eda571f2d522a96bdd7043ff88"; got != want {
+		t.Errorf("TraceID = %s, want %s (the ids of stored runs)", got, want)
+	}
 	pairs := [][2][]string{
 		{{"ab", "c"}, {"a", "bc"}},
 		{{"a", ""}, {"", "a"}},

@@ -122,20 +122,37 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 
 const hex = "0123456789abcdef"
 
+// plain[html][b] is true for the bytes written as they are: ASCII but
+// control characters, quote and backslash (and <, > and & with html).
+// Bytes from 0x80 start a UTF-8 sequence, checked on their own.
+var plain = func() (t [2][256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[0][b] = b != '"' && b != '\\'
+		t[1][b] = t[0][b] && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string the way encoding/json does:
 // quote, backslash and control characters escaped (\b, \f, \n, \r and \t
 // by name, the others as \u00XX), <, > and & too when html, each invalid
 // UTF-8 byte as \ufffd, and U+2028 and U+2029 escaped.
 func appendString(dst []byte, s string, html bool) []byte {
+	safe := &plain[0]
+	if html {
+		safe = &plain[1]
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && safe[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && (!html || b != '<' && b != '>' && b != '&') {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '\\', '"':

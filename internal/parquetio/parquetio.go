@@ -6,11 +6,14 @@
 package parquetio
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -169,9 +172,14 @@ func flat(schema *parquet.Schema) bool {
 const batchRows = 1024
 
 // eachColumns streams the rows of pf to fn as T, reading only the columns
-// of c, a batch of values from each at a time, and building each row of
-// T from them. In a flat file every column holds one value a row.
+// of c, a batch of rows at a time, column by column. In a flat file every
+// column holds one value a row. When every column goes into a field of a
+// plain kind (see settersOf), each value is stored into its row's field
+// as it is read; otherwise the batch's values are gathered and each row
+// reconstructed by parquet-go.
 func eachColumns[T any](pf *parquet.File, c columns, fn func(T) error) error {
+	set, direct := settersOf(reflect.TypeFor[T](), c.schema)
+	batch := make([]T, batchRows)
 	bufs := make([][]parquet.Value, len(c.file))
 	for i := range bufs {
 		bufs[i] = make([]parquet.Value, batchRows)
@@ -191,21 +199,27 @@ func eachColumns[T any](pf *parquet.File, c columns, fn func(T) error) error {
 			}()
 			for left := rg.NumRows(); left > 0; {
 				n := int(min(left, batchRows))
+				clear(batch[:n])
 				for i, r := range readers {
-					if err := fill(r, bufs[i][:n]); err != nil {
+					var store func(int, parquet.Value)
+					if direct {
+						store = func(k int, v parquet.Value) { set[i](unsafe.Pointer(&batch[k]), v) }
+					}
+					if err := fill(r, bufs[i][:n], store); err != nil {
 						return fmt.Errorf("column %s: %w", strings.Join(c.schema.Columns()[i], "."), err)
 					}
 				}
 				for j := 0; j < n; j++ {
-					for i := range row {
-						v := bufs[i][j]
-						row[i] = v.Level(0, v.DefinitionLevel(), i)
+					if !direct {
+						for i := range row {
+							v := bufs[i][j]
+							row[i] = v.Level(0, v.DefinitionLevel(), i)
+						}
+						if err := c.schema.Reconstruct(&batch[j], row); err != nil {
+							return err
+						}
 					}
-					var t T
-					if err := c.schema.Reconstruct(&t, row); err != nil {
-						return err
-					}
-					if err := fn(t); err != nil {
+					if err := fn(batch[j]); err != nil {
 						return errStop{err}
 					}
 				}
@@ -220,19 +234,102 @@ func eachColumns[T any](pf *parquet.File, c columns, fn func(T) error) error {
 	return nil
 }
 
+// setter stores a column's value into its field of the row at p.
+type setter func(p unsafe.Pointer, v parquet.Value)
+
+// settersOf returns, for each column of schema (flat, T's own), the setter
+// of T's field of that name, and false unless every field is a string
+// (or a named string), an int64, int32, float64 or bool, or a pointer to
+// one of those for an optional column, of the column's physical type.
+// Such a field takes the value as parquet-go's reconstruction gives it.
+func settersOf(t reflect.Type, schema *parquet.Schema) ([]setter, bool) {
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	fields := map[string]reflect.StructField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		fields[cmp.Or(name, f.Name)] = f
+	}
+	paths := schema.Columns()
+	set := make([]setter, len(paths))
+	for i, path := range paths {
+		f, ok := fields[path[0]]
+		leaf, _ := schema.Lookup(path...)
+		if !ok || len(path) != 1 {
+			return nil, false
+		}
+		ft, optional := f.Type, leaf.Node.Optional()
+		if optional != (ft.Kind() == reflect.Pointer) {
+			return nil, false
+		}
+		if optional {
+			ft = ft.Elem()
+		}
+		off := f.Offset
+		var kind parquet.Kind
+		var store setter
+		switch ft.Kind() {
+		case reflect.String:
+			kind = parquet.ByteArray
+			store = func(p unsafe.Pointer, v parquet.Value) { *(*string)(p) = string(v.ByteArray()) }
+		case reflect.Int64:
+			kind = parquet.Int64
+			store = func(p unsafe.Pointer, v parquet.Value) { *(*int64)(p) = v.Int64() }
+		case reflect.Int32:
+			kind = parquet.Int32
+			store = func(p unsafe.Pointer, v parquet.Value) { *(*int32)(p) = v.Int32() }
+		case reflect.Float64:
+			kind = parquet.Double
+			store = func(p unsafe.Pointer, v parquet.Value) { *(*float64)(p) = v.Double() }
+		case reflect.Bool:
+			kind = parquet.Boolean
+			store = func(p unsafe.Pointer, v parquet.Value) { *(*bool)(p) = v.Boolean() }
+		default:
+			return nil, false
+		}
+		if leaf.Node.Type().Kind() != kind {
+			return nil, false
+		}
+		if optional {
+			elem := ft
+			set[i] = func(p unsafe.Pointer, v parquet.Value) {
+				if v.IsNull() {
+					return // the batch's rows start zero: a nil pointer
+				}
+				x := reflect.New(elem)
+				store(x.UnsafePointer(), v)
+				*(*unsafe.Pointer)(unsafe.Add(p, off)) = x.UnsafePointer()
+			}
+		} else {
+			set[i] = func(p unsafe.Pointer, v parquet.Value) { store(unsafe.Add(p, off), v) }
+		}
+	}
+	return set, true
+}
+
 // errStop carries fn's error out of eachColumns, to be returned as it is.
 type errStop struct{ err error }
 
 func (e errStop) Error() string { return e.err.Error() }
 
-// fill reads exactly len(buf) values from r. Byte arrays are copied: a
-// value read points into its page, which the reader reuses for the next
-// page, and a row of T may keep the string made from it.
-func fill(r parquet.ColumnChunkValueReader, buf []parquet.Value) error {
+// fill reads exactly len(buf) values from r. A value read points into
+// its page, which the reader reuses for the next page: with store, each
+// value is handed to it (with its index) as soon as it is read; without,
+// byte arrays are copied, for a row of T may keep the string made from
+// one.
+func fill(r parquet.ColumnChunkValueReader, buf []parquet.Value, store func(int, parquet.Value)) error {
 	for got := 0; got < len(buf); {
 		n, err := r.ReadValues(buf[got:])
 		for i := got; i < got+n; i++ {
-			if k := buf[i].Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+			switch k := buf[i].Kind(); {
+			case store != nil:
+				store(i, buf[i])
+			case k == parquet.ByteArray || k == parquet.FixedLenByteArray:
 				buf[i] = buf[i].Clone()
 			}
 		}

@@ -3,11 +3,13 @@ package parquetio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -157,3 +159,93 @@ func mustSchema[T any]() *parquet.Schema { return parquet.SchemaOf(new(T)) }
 
 // Compression is the writer option of the package's codec.
 func Compression() parquet.WriterOption { return parquet.Compression(codec) }
+
+type kind string
+
+type kindsRow struct {
+	S   string    `parquet:"s"`
+	K   kind      `parquet:"k,dict"`
+	I   int64     `parquet:"i"`
+	I32 int32     `parquet:"i32"`
+	F   float64   `parquet:"f"`
+	B   bool      `parquet:"b"`
+	PS  *string   `parquet:"ps,optional"`
+	PI  *int64    `parquet:"pi,optional"`
+	PF  *float64  `parquet:"pf,optional"`
+	PB  *bool     `parquet:"pb,optional"`
+	J   string    `parquet:"j,json"`
+	T   time.Time `parquet:"t,timestamp(microsecond)"`
+	Pad string    `parquet:"pad"`
+}
+
+// The rows Each builds field by field are those parquet-go's own reader
+// reconstructs, for every kind of field it stores directly (and a type
+// with a field it does not, a time, is reconstructed).
+func TestEachStoresFieldsAsParquetGoReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kinds.parquet")
+	rows := make([]kindsRow, 2500)
+	for i := range rows {
+		r := &rows[i]
+		*r = kindsRow{S: fmt.Sprint("s", i), K: kind(fmt.Sprint("k", i%3)), I: int64(i) * -7, I32: int32(i), F: float64(i) / 3, B: i%2 == 1,
+			J: fmt.Sprintf(`{"n":%d}`, i), T: time.Unix(int64(i), int64(i)*1000).UTC(), Pad: strings.Repeat("x", i%50)}
+		if i%4 != 0 {
+			s, n, f, b := fmt.Sprint("p", i), int64(i), float64(i)+0.5, i%3 == 0
+			r.PS, r.PI, r.PF, r.PB = &s, &n, &f, &b
+		}
+	}
+	writeFile(t, path, rows, parquet.PageBufferSize(2048), Compression())
+	type noTime struct {
+		S   string   `parquet:"s"`
+		K   kind     `parquet:"k,dict"`
+		I   int64    `parquet:"i"`
+		I32 int32    `parquet:"i32"`
+		F   float64  `parquet:"f"`
+		B   bool     `parquet:"b"`
+		PS  *string  `parquet:"ps,optional"`
+		PI  *int64   `parquet:"pi,optional"`
+		PF  *float64 `parquet:"pf,optional"`
+		PB  *bool    `parquet:"pb,optional"`
+		J   string   `parquet:"j,json"`
+	}
+	if _, ok := settersOf(reflect.TypeFor[noTime](), mustSchema[noTime]()); !ok {
+		t.Fatal("noTime is not stored field by field")
+	}
+	if _, ok := settersOf(reflect.TypeFor[kindsRow](), mustSchema[kindsRow]()); ok {
+		t.Fatal("a time field was taken as a plain kind")
+	}
+	compare := func(name string, got, want any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: Each and parquet-go's reader differ", name)
+		}
+	}
+	var direct []noTime
+	if err := Each(path, func(r noTime) error { direct = append(direct, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	compare("field by field", direct, readAllGeneric[noTime](t, path))
+	var whole []kindsRow
+	if err := Each(path, func(r kindsRow) error { whole = append(whole, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	compare("reconstructed", whole, readAllGeneric[kindsRow](t, path))
+	compare("as written", whole, rows)
+}
+
+// readAllGeneric reads path with parquet-go's GenericReader.
+func readAllGeneric[T any](t *testing.T, path string) []T {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := parquet.NewGenericReader[T](f)
+	defer r.Close()
+	out := make([]T, r.NumRows())
+	n, err := r.Read(out)
+	if n != len(out) || err != nil && !errors.Is(err, io.EOF) {
+		t.Fatalf("read %d of %d rows: %v", n, len(out), err)
+	}
+	return out
+}
