@@ -14,6 +14,7 @@ import (
 
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/traces"
+	"golang.org/x/sync/errgroup"
 )
 
 // A run in progress keeps its rows in chunks: small, complete Parquet files
@@ -150,23 +151,27 @@ func (s *partStore) flush(v int) error {
 	return nil
 }
 
-// write writes one chunk's files and commits it.
+// write writes one chunk's files, the three at once (each file is its
+// own), and then commits it.
 func (s *partStore) write(job chunkJob) error {
 	seq, v, outs := job.seq, job.variant, job.outs
-	err := writeAtomically(chunkPath(s.dir, seq, v, "results"), func(f *os.File) error {
-		w, err := results.NewResultWriter(f)
-		if err != nil {
-			return err
-		}
-		for _, o := range outs {
-			if err := w.Write(o.result); err != nil {
+	var g errgroup.Group
+	g.Go(func() error {
+		return writeAtomically(chunkPath(s.dir, seq, v, "results"), func(f *os.File) error {
+			w, err := results.NewResultWriter(f)
+			if err != nil {
 				return err
 			}
-		}
-		return w.Close()
+			for _, o := range outs {
+				if err := w.Write(o.result); err != nil {
+					return err
+				}
+			}
+			return w.Close()
+		})
 	})
-	if err == nil {
-		err = writeAtomically(chunkPath(s.dir, seq, v, "scores"), func(f *os.File) error {
+	g.Go(func() error {
+		return writeAtomically(chunkPath(s.dir, seq, v, "scores"), func(f *os.File) error {
 			w, err := results.NewScoreWriter(f)
 			if err != nil {
 				return err
@@ -178,9 +183,9 @@ func (s *partStore) write(job chunkJob) error {
 			}
 			return w.Close()
 		})
-	}
-	if err == nil {
-		err = writeAtomically(chunkPath(s.dir, seq, v, "traces"), func(f *os.File) error {
+	})
+	g.Go(func() error {
+		return writeAtomically(chunkPath(s.dir, seq, v, "traces"), func(f *os.File) error {
 			w, err := traces.NewWriter(f)
 			if err != nil {
 				return err
@@ -193,7 +198,8 @@ func (s *partStore) write(job chunkJob) error {
 			}
 			return w.Close()
 		})
-	}
+	})
+	err := g.Wait()
 	if err == nil {
 		err = s.commit(fmt.Sprintf("chunk %d %d %d", seq, v, len(outs)))
 	}
