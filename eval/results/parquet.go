@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"unsafe"
 
 	"github.com/gavel-eval/gavel/internal/parquetio"
 	"github.com/parquet-go/parquet-go"
@@ -63,7 +64,9 @@ func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T)) (*W
 		batch = slices.Grow(batch[:0], len(rows))[:len(rows)]
 		for i := range rows {
 			row := rows[i] // a copy: sanitizing never changes the caller's row
-			wr.fix.fix(reflect.ValueOf(&row).Elem())
+			if !wr.fix.valid(unsafe.Pointer(&row)) {
+				wr.fix.fix(reflect.ValueOf(&row).Elem())
+			}
 			wr.bytes += size(&row)
 			store(&batch[i], &row)
 		}

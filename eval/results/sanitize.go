@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // InvalidUTF8Key is the key of a row's details (results.details,
@@ -24,6 +25,7 @@ type sanitizer struct {
 // textField is a string (or optional string) field and its column name.
 type textField struct {
 	index  int
+	offset uintptr // of the field in the struct
 	column string
 	ptr    bool
 }
@@ -48,15 +50,32 @@ func newSanitizer[T any]() *sanitizer {
 		}
 		switch {
 		case f.Type.Kind() == reflect.String:
-			s.fields = append(s.fields, textField{index: i, column: column})
+			s.fields = append(s.fields, textField{index: i, offset: f.Offset, column: column})
 		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.String:
-			s.fields = append(s.fields, textField{index: i, column: column, ptr: true})
+			s.fields = append(s.fields, textField{index: i, offset: f.Offset, column: column, ptr: true})
 			if column == "details" {
 				s.details = i
 			}
 		}
 	}
 	return s
+}
+
+// valid reports whether every string of the row of the sanitizer's type
+// at p is valid UTF-8: the check of every row, made without reflection
+// (fix, which reflects, is for the rare row that is not).
+func (s *sanitizer) valid(p unsafe.Pointer) bool {
+	for _, f := range s.fields {
+		at := unsafe.Add(p, f.offset)
+		if f.ptr {
+			if sp := *(**string)(at); sp != nil && !utf8.ValidString(*sp) {
+				return false
+			}
+		} else if !utf8.ValidString(*(*string)(at)) {
+			return false
+		}
+	}
+	return true
 }
 
 // fix replaces the invalid UTF-8 bytes of row's strings by U+FFFD and, when
