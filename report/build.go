@@ -125,6 +125,9 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 		PAdjust: opts.PAdjust, ZeroMethod: opts.ZeroMethod,
 		Runs: []RunRef{}, Variants: []VariantStats{}, Comparisons: []Comparison{}, Pairwise: []PairSummary{},
 		Ranking: []Rank{}, Gates: []GateResult{}, Warnings: []string{}}
+	if opts.HTML != nil {
+		r.page = prefetchPage(sides, *opts.HTML)
+	}
 	manifests := map[string]*results.Manifest{}
 	usage := map[string]map[string]judgeUsage{} // dir -> variant -> judges' model calls
 	var data []*sideData

@@ -52,6 +52,10 @@ type Options struct {
 	// judges: ErrorsSkip (default: left out) or ErrorsFail (a failed
 	// verdict, score 0 and pass false, for every judge).
 	ErrorsAs ErrorsAs
+	// HTML, when set, says the report will be written as an HTML page
+	// with these options: Build then reads the page's rows and spans
+	// while it computes the statistics, and WriteHTML uses them.
+	HTML *HTMLOptions
 }
 
 // MDEMethod is how a minimum detectable effect is computed

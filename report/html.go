@@ -270,7 +270,8 @@ func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 	doc.Title = titleOf(r, names)
 
 	var rows []htmlRow
-	// Read each run once, for all of its sides.
+	// Each run's rows are read once, for all of its sides: while Build
+	// computed the statistics (Options.HTML), or now.
 	for _, ref := range r.Runs {
 		sides := map[string]int{} // variant -> side index
 		for i, s := range doc.Sides {
@@ -281,54 +282,28 @@ func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 		if len(sides) == 0 {
 			continue
 		}
-		first := len(rows)
-		pos := map[rowKey]int{}
-		err := results.ReadResults(filepath.Join(ref.Dir, results.ResultsFile), func(res results.Result) error {
-			si, ok := sides[res.Variant]
-			if !ok {
-				return nil
-			}
-			pos[rowKey{si, res.ExampleID, res.Epoch}] = len(rows)
-			rows = append(rows, htmlRow{Side: si, ID: res.ExampleID, Index: res.ExampleIndex, Epoch: res.Epoch,
-				Status: res.Status, Input: cut(res.Input, o.MaxText), Output: cut(res.Output, o.MaxText),
-				Expected: cutp(res.Expected, o.MaxText), Error: cutp(res.Error, o.MaxText), FailedStep: res.FailedStep,
-				LatencyMS: orZero(res.LatencyMS), Prompt: res.PromptTokens, Completion: res.CompletionTokens,
-				CostUSD: res.CostUSD, TraceID: res.TraceID, Scores: make([]*htmlMark, len(doc.Judges))})
-			return nil
-		})
+		pr, err := r.page.run(ref.Dir, sides, o)
 		if err != nil {
-			return nil, fmt.Errorf("html report: %w", err)
+			return nil, err
 		}
-		err = results.ReadScores(filepath.Join(ref.Dir, results.ScoresFile), func(sc results.Score) error {
-			si, ok := sides[sc.Variant]
-			if !ok || sc.OtherVariant != nil {
-				return nil
-			}
-			i, ok := pos[rowKey{si, sc.ExampleID, sc.Epoch}]
+		for i, row := range pr.rows {
+			si, ok := sides[pr.variants[i]]
 			if !ok {
-				return nil
+				continue
 			}
-			ji, ok := judgeIndex[sc.Judge]
-			if !ok {
-				return nil
+			row.Side = si
+			row.Scores = make([]*htmlMark, len(doc.Judges))
+			for name, mark := range pr.marks[i] {
+				if ji, ok := judgeIndex[name]; ok {
+					row.Scores[ji] = mark
+				}
 			}
-			mark := &htmlMark{Status: sc.Status, Pass: sc.Pass, Label: sc.Label, Reason: cutp(sc.Reason, o.MaxText),
-				Error: cutp(sc.Error, o.MaxText), SpanID: sc.SpanID}
-			if sc.Score != nil && !math.IsNaN(*sc.Score) && !math.IsInf(*sc.Score, 0) {
-				mark.Score = sc.Score
+			if row.Chunk >= 0 {
+				row.Chunk += len(doc.Chunks)
 			}
-			rows[i].Scores[ji] = mark
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("html report: %w", err)
+			rows = append(rows, row)
 		}
-		if o.TraceURL != "" {
-			continue
-		}
-		if err := embedSpans(doc, rows[first:], filepath.Join(ref.Dir, results.TracesFile), o.MaxText); err != nil {
-			return nil, fmt.Errorf("html report: %w", err)
-		}
+		doc.Chunks = append(doc.Chunks, pr.chunks...)
 	}
 	doc.RowCount = len(rows)
 	if doc.Rows, err = packJSON(rows); err != nil {
@@ -337,21 +312,16 @@ func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 	return doc, nil
 }
 
-type rowKey struct {
-	side    int
-	example string
-	epoch   int32
-}
-
 // embedSpans packs the spans of rows' traces into chunks of
-// tracesPerChunk traces each and sets every row's chunk index.
-func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
+// tracesPerChunk traces each, returned in order, and sets every row's
+// chunk index among them (-1 for none).
+func embedSpans(rows []htmlRow, path string, maxText int) ([]string, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		// A run scored without LLM judges records no traces.
 		for i := range rows {
 			rows[i].Chunk = -1
 		}
-		return nil
+		return nil, nil
 	}
 	chunkOf := map[string]int{}
 	for i := range rows {
@@ -365,7 +335,7 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 			c = len(chunkOf) / tracesPerChunk
 			chunkOf[tr] = c
 		}
-		rows[i].Chunk = len(doc.Chunks) + c
+		rows[i].Chunk = c
 	}
 	nchunks := (len(chunkOf) + tracesPerChunk - 1) / tracesPerChunk
 	// A chunk is packed as soon as the last of its spans is read, so that
@@ -379,7 +349,7 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chunks := make([]map[string][]timedSpan, nchunks)
 	packed := make([]string, nchunks)
@@ -389,6 +359,14 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 			out[tr] = relative(ts)
 		}
 		return packJSON(out)
+	}
+	for c := range waiting {
+		if waiting[c] == 0 {
+			// None of the block's traces has spans in the file.
+			if packed[c], err = pack(nil); err != nil {
+				return nil, err
+			}
+		}
 	}
 	// A packer goroutine compresses the finished blocks while the file is
 	// read; at most two wait for it.
@@ -407,14 +385,6 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 			}
 		}
 	}()
-	for c := range waiting {
-		if waiting[c] == 0 {
-			// None of the block's traces has spans in the file.
-			if packed[c], err = pack(nil); err != nil {
-				return err
-			}
-		}
-	}
 	err = traces.ReadFile(path, func(rec traces.Record) error {
 		c, ok := chunkOf[rec.TraceID]
 		if !ok {
@@ -436,18 +406,17 @@ func embedSpans(doc *htmlDoc, rows []htmlRow, path string, maxText int) error {
 	close(blocks)
 	<-packerDone
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if packErr != nil {
-		return packErr
+		return nil, packErr
 	}
 	for c := range waiting {
 		if waiting[c] != 0 {
-			return errChangedWhileRead(path)
+			return nil, errChangedWhileRead(path)
 		}
 	}
-	doc.Chunks = append(doc.Chunks, packed...)
-	return nil
+	return packed, nil
 }
 
 func errChangedWhileRead(path string) error {

@@ -237,3 +237,44 @@ func BenchmarkWriteHTML(b *testing.B) {
 	}
 	b.ReportMetric(float64(size)/1e6, "page-MB")
 }
+
+// A report built with Options.HTML reads the page's rows while it
+// computes; the page is the same, byte for byte, as one read when
+// written, for one run, for a comparison of two runs, and when the page
+// is written with other options than the ones read with (then read
+// again).
+func TestHTMLPrefetchedPageIsTheSame(t *testing.T) {
+	dir := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--repeat", "2")
+	other := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--limit", "10")
+	builds := map[string]func(report.Options) (*report.Report, error){
+		"run":      func(o report.Options) (*report.Report, error) { return report.ForRun(dir, o) },
+		"variants": func(o report.Options) (*report.Report, error) { return report.CompareVariants(dir, "plain", "hinted", o) },
+		"runs":     func(o report.Options) (*report.Report, error) { return report.CompareRuns(other, dir, nil, o) },
+	}
+	for name, build := range builds {
+		for _, o := range []report.HTMLOptions{{}, {MaxText: 12}, {TraceURL: "/trace/"}} {
+			plain, err := build(report.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wp := writePage(t, plain, o)
+			want := wp.html
+			if o.TraceURL == "" {
+				for _, row := range wp.rows {
+					if spans := wp.chunks[int(row["c"].(float64))][row["tr"].(string)]; len(spans) == 0 {
+						t.Fatalf("%s: row %s of side %v: no spans in its block %v", name, row["id"], row["s"], row["c"])
+					}
+				}
+			}
+			for _, read := range []report.HTMLOptions{o, {MaxText: 7}} {
+				pre, err := build(report.Options{HTML: &read})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := writePage(t, pre, o).html; got != want {
+					t.Errorf("%s, written with %+v, read with %+v: the page differs from one read when written", name, o, read)
+				}
+			}
+		}
+	}
+}

@@ -41,6 +41,10 @@ type Report struct {
 	ZeroMethod string `json:"zero_method"`
 	// Warnings are things a reader must know to trust the numbers.
 	Warnings []string `json:"warnings"`
+
+	// page holds the HTML page's rows, read while the report was built
+	// (Options.HTML), or is nil.
+	page *pagePrefetch
 }
 
 // RunRef identifies a run.

@@ -326,6 +326,9 @@ func checkNoNullSlices(t *testing.T, typ reflect.Type, v any, path string) {
 		for i := range typ.NumField() {
 			sf := typ.Field(i)
 			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if !sf.IsExported() || name == "-" {
+				continue // not in the JSON
+			}
 			if name == "" {
 				name = snakeCase(sf.Name)
 			}
@@ -447,6 +450,9 @@ func TestReportJSONDocumented(t *testing.T) {
 		for i := range typ.NumField() {
 			sf := typ.Field(i)
 			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if !sf.IsExported() || name == "-" {
+				continue // not in the JSON
+			}
 			if name == "" {
 				name = snakeCase(sf.Name)
 			}

@@ -207,7 +207,8 @@ func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
 		return nil
 	}
 	var r *report.Report
-	ropts := c.stats.options(report.Options{Gates: gates, MDEMethod: c.mde})
+	of := &outputFlags{formats: c.formats, top: 5}
+	ropts := c.stats.options(report.Options{Gates: gates, MDEMethod: c.mde, HTML: of.pageOptions(env)})
 	if c.baseline != "" {
 		r, err = report.CompareRuns(c.baseline, dir, nil, ropts)
 	} else {
@@ -222,13 +223,28 @@ func (c *checkFlags) gateRun(env *Env, spec *eval.Spec, dir string) error {
 		// the run directory.
 		return emitGates(env, r, c.baseline != "")
 	}
-	of := &outputFlags{formats: c.formats, top: 5}
 	return emit(env, r, of, []string{c.baseline, dir})
 }
 
 type target struct {
 	format report.Format
 	file   string
+}
+
+// pageOptions returns the options of the HTML page emit writes, when one
+// of the targets is HTML (the report then reads the page's rows while it
+// computes), or nil.
+func (o *outputFlags) pageOptions(env *Env) *report.HTMLOptions {
+	ts, err := o.targets()
+	if err != nil {
+		return nil // emit reports it
+	}
+	for _, t := range ts {
+		if t.format == report.FormatHTML {
+			return &report.HTMLOptions{Generator: generator(env)}
+		}
+	}
+	return nil
 }
 
 func (o *outputFlags) targets() ([]target, error) {
@@ -445,7 +461,7 @@ func emit(env *Env, r *report.Report, of *outputFlags, runDirs []string) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	opts := report.RenderOptions{MaxExamples: of.top, HTML: report.HTMLOptions{Generator: generator(env)}}
+	opts := report.RenderOptions{MaxExamples: of.top, HTML: report.HTMLOptions{Generator: generator(env)}} // as pageOptions
 	for _, t := range ts {
 		if t.format == report.FormatJUnit {
 			cases, err := junitCases(r, runDirs)
@@ -552,7 +568,7 @@ func runReport(_ context.Context, env *Env, opts *reportOptions) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	r, err := report.ForRun(opts.run, opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde}))
+	r, err := report.ForRun(opts.run, opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde, HTML: opts.output.pageOptions(env)}))
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
@@ -648,7 +664,7 @@ func runCompare(_ context.Context, env *Env, opts *compareOptions) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	ropts := opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde})
+	ropts := opts.stats.options(report.Options{Gates: gates, TopK: opts.output.top, MDEMethod: opts.output.mde, HTML: opts.output.pageOptions(env)})
 	switch {
 	case len(args) == 2:
 		if a != "" || b != "" {
