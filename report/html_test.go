@@ -247,9 +247,11 @@ func TestHTMLPrefetchedPageIsTheSame(t *testing.T) {
 	dir := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--repeat", "2")
 	other := gavelRun(t, "../examples/arithmetic/gavel.yaml", "--limit", "10")
 	builds := map[string]func(report.Options) (*report.Report, error){
-		"run":      func(o report.Options) (*report.Report, error) { return report.ForRun(dir, o) },
-		"variants": func(o report.Options) (*report.Report, error) { return report.CompareVariants(dir, "plain", "hinted", o) },
-		"runs":     func(o report.Options) (*report.Report, error) { return report.CompareRuns(other, dir, nil, o) },
+		"run": func(o report.Options) (*report.Report, error) { return report.ForRun(dir, o) },
+		"variants": func(o report.Options) (*report.Report, error) {
+			return report.CompareVariants(dir, "plain", "hinted", o)
+		},
+		"runs": func(o report.Options) (*report.Report, error) { return report.CompareRuns(other, dir, nil, o) },
 	}
 	for name, build := range builds {
 		for _, o := range []report.HTMLOptions{{}, {MaxText: 12}, {TraceURL: "/trace/"}} {
