@@ -153,6 +153,9 @@ type runnerPoint struct {
 	requests    int64
 	maxInflight int64
 	status      string // the summary's first line, when it parses
+	// bare is the efficiency of a bare net/http client making the same
+	// requests (measured at 2,000 examples), or 0.
+	bare float64
 }
 
 func benchRunner(ctx context.Context, cfg *config, dir string) (*table, error) {
@@ -195,6 +198,13 @@ func benchRunner(ctx context.Context, cfg *config, dir string) (*table, error) {
 			if m := summaryLine.FindStringSubmatch(res.stdout); m != nil {
 				p.status = fmt.Sprintf("%s, %s results, %s errors, %s judge errors", m[1], m[2], m[3], m[4])
 			}
+			if n == sizes[0] {
+				reqs, wall, err := bareClient(ctx, srv.url, n*runnerVariants, c)
+				if err != nil {
+					return nil, err
+				}
+				p.bare = float64(reqs) / wall.Seconds() / (float64(c) / latency.Seconds())
+			}
 			points = append(points, p)
 			cfg.remove(out)
 		}
@@ -221,6 +231,10 @@ func benchRunner(ctx context.Context, cfg *config, dir string) (*table, error) {
 		eff := achieved / bound
 		t.goal(label+": requests/s ÷ theoretical (C ÷ 50 ms)",
 			fmt.Sprintf("%.3f (%s/s of %s/s)", eff, fmtInt(int64(achieved+0.5)), fmtInt(int64(bound))), "≥ 0.95", eff >= 0.95)
+		if p.bare > 0 {
+			t.add(label+": a bare net/http client, same requests: requests/s ÷ theoretical", fmt.Sprintf("%.3f", p.bare), "", "")
+			t.add(label+": gavel ÷ the bare client", fmt.Sprintf("%.3f", eff/p.bare), "", "")
+		}
 		if p.n == 2000 {
 			t.goal(label+": peak RSS", fmtMiB(p.res.maxRSS), "≤ 60 MB (57.2 MiB)", p.res.maxRSS <= 60*mb)
 		} else {
@@ -251,6 +265,10 @@ func benchRunner(ctx context.Context, cfg *config, dir string) (*table, error) {
 Theoretical: C requests in flight at all times, each answered after 50 ms,
 so C ÷ 50 ms requests/s; the wall time is the whole child process
 (start-up, dataset validation, Parquet files, manifest, summary). The server
-runs in the bench process, on the same cores; peak RSS is gavel's alone.`))
+runs in the bench process, on the same cores; peak RSS is gavel's alone.
+The bare client (scripts/bench/bare.go) makes the same requests from the
+bench process with net/http and encoding/json alone, C at a time, a chain
+call then a judge call per job, and is timed from its first request to its
+last: what any client reaches on this machine with this server.`))
 	return t, nil
 }
