@@ -2,6 +2,7 @@ package judges
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -199,4 +200,37 @@ func levenshteinDP(a, b []rune) int {
 		}
 	}
 	return row[len(b)]
+}
+
+// The reason reads exactly as the fmt format it stands for.
+func TestLevenshteinReasonText(t *testing.T) {
+	t.Parallel()
+	for _, threshold := range []float64{0.8, 0.5, 1, 0, 1e-7, 0.123456789} {
+		for _, fold := range []bool{false, true} {
+			j, err := NewLevenshtein(LevenshteinConfig{Threshold: ptr(threshold), IgnoreCase: fold})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range [][2]string{{"kitten", "sitting"}, {"", ""}, {"Straße", "STRASSE"}, {strings.Repeat("ab", 200), strings.Repeat("ba", 150)}} {
+				v, err := j.Judge(context.Background(), Input{Output: p[0], Expected: p[1]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, n := levenshtein(p[0], p[1], fold)
+				sim := 1.0
+				if n > 0 {
+					sim = 1 - float64(d)/float64(n)
+				}
+				suffix := ""
+				if fold {
+					suffix = ", ignoring case"
+				}
+				want := fmt.Sprintf("edit distance %d over %d code points: similarity %.4f, %s at threshold %g%s",
+					d, n, sim, overlapPassWord(sim >= threshold), threshold, suffix)
+				if v.Reason != want {
+					t.Errorf("reason %q, want %q", v.Reason, want)
+				}
+			}
+		}
+	}
 }
