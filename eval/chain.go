@@ -69,20 +69,34 @@ type chainState struct {
 	cacheHits  int
 	cachedCost float64
 	modelMS    float64
+	// stepData is steps as templates see them ({{.steps.NAME.output}}),
+	// kept up to date by setStep rather than made for every data call.
+	stepData map[string]any
 }
 
-// data returns the template data of the state.
+// setStep records the output of step name.
+func (s *chainState) setStep(name, out string) {
+	s.steps[name] = out
+	if s.stepData == nil {
+		s.stepData = make(map[string]any, len(s.variant.steps))
+	}
+	s.stepData[name] = map[string]any{"output": out}
+}
+
+// data returns the template data of the state, with room for the
+// "output" that judges' data adds. Its "steps" is the state's own: read
+// it, do not change it.
 func (s *chainState) data() map[string]any {
-	steps := make(map[string]any, len(s.steps))
-	for k, v := range s.steps {
-		steps[k] = map[string]any{"output": v}
+	steps := s.stepData
+	if steps == nil {
+		steps = map[string]any{}
 	}
-	return map[string]any{
-		"example": s.example,
-		"variant": s.variant.data,
-		"steps":   steps,
-		"input":   s.last,
-	}
+	d := make(map[string]any, 5)
+	d["example"] = s.example
+	d["variant"] = s.variant.data
+	d["steps"] = steps
+	d["input"] = s.last
+	return d
 }
 
 // clock returns the time on the runner's clock.

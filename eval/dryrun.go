@@ -145,7 +145,7 @@ func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*Dr
 					}
 					addCost(&vest[i], ls.modelID, u, calls)
 				}
-				st.steps[s.name()] = ""
+				st.setStep(s.name(), "")
 			}
 		}
 	}

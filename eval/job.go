@@ -135,7 +135,7 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 			res.FailedStep = results.Str(s.name())
 			break
 		}
-		st.steps[s.name()] = out
+		st.setStep(s.name(), out)
 		st.last = out
 	}
 	// Model calls count at the model's latency: a call the cache

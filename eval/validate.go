@@ -117,7 +117,7 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 		if err != nil {
 			return fmt.Errorf("step %s: %w", s.name(), err)
 		}
-		st.steps[s.name()] = ""
+		st.setStep(s.name(), "")
 		st.last = ""
 	}
 	data := st.data()
