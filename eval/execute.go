@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
 
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
@@ -72,13 +71,12 @@ func (r *runner) execute(ctx context.Context, ps *partStore, m *results.Manifest
 	// the same bound as one goroutine per job under a limit, but a
 	// worker's stack, once grown by a job, serves the next ones.
 	work := make(chan job)
-	g := errgroup.Group{}
+	var workers sync.WaitGroup
 	for range conc {
-		g.Go(func() error {
+		workers.Go(func() {
 			for j := range work {
 				done <- r.runJob(ctx, j)
 			}
-			return nil
 		})
 	}
 	seq := 0
@@ -120,7 +118,7 @@ func (r *runner) execute(ctx context.Context, ps *partStore, m *results.Manifest
 		return true
 	})
 	close(work)
-	_ = g.Wait()
+	workers.Wait()
 	close(done)
 	<-written
 	if dispatchErr != nil {

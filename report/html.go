@@ -287,13 +287,13 @@ func buildHTMLDoc(r *Report, o HTMLOptions) (*htmlDoc, error) {
 			return nil, err
 		}
 		for i, row := range pr.rows {
-			si, ok := sides[pr.variants[i]]
+			si, ok := sides[pr.of[i].variant]
 			if !ok {
 				continue
 			}
 			row.Side = si
 			row.Scores = make([]*htmlMark, len(doc.Judges))
-			for name, mark := range pr.marks[i] {
+			for name, mark := range pr.of[i].marks {
 				if ji, ok := judgeIndex[name]; ok {
 					row.Scores[ji] = mark
 				}

@@ -16,11 +16,16 @@ import (
 // or judge index yet: variants and marks name them, so that the rows can
 // be read before the report that orders sides and judges exists.
 type pageRun struct {
-	want     map[string]bool // the variants read
-	rows     []htmlRow
-	variants []string               // each row's variant
-	marks    []map[string]*htmlMark // each row's marks by judge
-	chunks   []string
+	want   map[string]bool // the variants read
+	rows   []htmlRow
+	of     []rowOf // what names each row's side and marks, row by row
+	chunks []string
+}
+
+// rowOf is a page row's variant and its marks by judge name.
+type rowOf struct {
+	variant string
+	marks   map[string]*htmlMark
 }
 
 // pageKey is a result's key within a run.
@@ -43,8 +48,7 @@ func readPageRun(dir string, want map[string]bool, o HTMLOptions) (*pageRun, err
 			Expected: cutp(res.Expected, o.MaxText), Error: cutp(res.Error, o.MaxText), FailedStep: res.FailedStep,
 			LatencyMS: orZero(res.LatencyMS), Prompt: res.PromptTokens, Completion: res.CompletionTokens,
 			CostUSD: res.CostUSD, TraceID: res.TraceID})
-		pr.variants = append(pr.variants, res.Variant)
-		pr.marks = append(pr.marks, nil)
+		pr.of = append(pr.of, rowOf{variant: res.Variant})
 		return nil
 	})
 	if err != nil {
@@ -63,10 +67,10 @@ func readPageRun(dir string, want map[string]bool, o HTMLOptions) (*pageRun, err
 		if sc.Score != nil && !math.IsNaN(*sc.Score) && !math.IsInf(*sc.Score, 0) {
 			mark.Score = sc.Score
 		}
-		if pr.marks[i] == nil {
-			pr.marks[i] = map[string]*htmlMark{}
+		if pr.of[i].marks == nil {
+			pr.of[i].marks = map[string]*htmlMark{}
 		}
-		pr.marks[i][sc.Judge] = mark
+		pr.of[i].marks[sc.Judge] = mark
 		return nil
 	})
 	if err != nil {
@@ -86,8 +90,7 @@ func readPageRun(dir string, want map[string]bool, o HTMLOptions) (*pageRun, err
 type pagePrefetch struct {
 	opts HTMLOptions // as read: MaxText and TraceURL matter
 	wg   sync.WaitGroup
-	runs map[string]*pageRun // by run directory, once read
-	errs map[string]error
+	runs map[string]*pageRun // by run directory, once read; nil if it failed
 }
 
 // prefetchPage starts reading the rows of sides' variants, run by run,
@@ -103,14 +106,12 @@ func prefetchPage(sides []Side, o HTMLOptions) *pagePrefetch {
 		}
 		want[s.Dir][s.Variant] = true
 	}
-	p := &pagePrefetch{opts: o, runs: map[string]*pageRun{}, errs: map[string]error{}}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p := &pagePrefetch{opts: o, runs: map[string]*pageRun{}}
+	p.wg.Go(func() {
 		for _, dir := range dirs {
-			p.runs[dir], p.errs[dir] = readPageRun(dir, want[dir], o)
+			p.runs[dir], _ = readPageRun(dir, want[dir], o) // a failure is met again when read now
 		}
-	}()
+	})
 	return p
 }
 
@@ -124,11 +125,8 @@ func (p *pagePrefetch) run(dir string, sides map[string]int, o HTMLOptions) (*pa
 	}
 	if p != nil && p.opts.MaxText == o.MaxText && p.opts.TraceURL == o.TraceURL {
 		p.wg.Wait()
-		if pr, ok := p.runs[dir]; ok && maps.Equal(pr.want, want) {
-			return pr, p.errs[dir]
-		}
-		if err, ok := p.errs[dir]; ok && err != nil {
-			return nil, err
+		if pr := p.runs[dir]; pr != nil && maps.Equal(pr.want, want) {
+			return pr, nil
 		}
 	}
 	return readPageRun(dir, want, o)

@@ -328,10 +328,9 @@ func fill(r parquet.ColumnChunkValueReader, buf []parquet.Value, store func(int,
 	for got := 0; got < len(buf); {
 		n, err := r.ReadValues(buf[got:])
 		for i := got; i < got+n; i++ {
-			switch k := buf[i].Kind(); {
-			case store != nil:
+			if store != nil {
 				store(i, buf[i])
-			case k == parquet.ByteArray || k == parquet.FixedLenByteArray:
+			} else if k := buf[i].Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
 				buf[i] = buf[i].Clone()
 			}
 		}
