@@ -148,8 +148,12 @@ func defaultConfig() config {
 // depends only on the seed and the ids, not on the order of the rows, and an
 // example stays chosen when rows are added unless a new row outranks it.
 //
-// Ids seen so far are kept in memory to detect duplicates, as a 64-bit
-// fingerprint and a line each (see idSet); rows are not.
+// Ids seen so far are kept to detect duplicates, as a 64-bit fingerprint
+// and a line each, in memory up to 786,432 ids and in sorted runs in a
+// temporary file beyond that (see idSet), so memory stays bounded at any
+// row count; rows are not kept. A repeat of one of the ids beyond the
+// first 786,432 is reported when the reader stops (at the end of the file
+// or at a bad row), as the first problem in file order.
 type Reader struct {
 	opts   Options
 	format string
@@ -276,6 +280,7 @@ func (r *Reader) Next() (Example, error) {
 	}
 	ex, err := r.next()
 	if err != nil {
+		err = r.firstProblem(err)
 		r.err = err
 		return Example{}, err
 	}
@@ -362,6 +367,26 @@ func (r *Reader) checkDuplicate(id string, line int) error {
 	return nil
 }
 
+// firstProblem returns the error the reader stops with: err, or a
+// duplicate id found only now, among the ids beyond the duplicate check's
+// table, which comes before err's line in the file.
+func (r *Reader) firstProblem(err error) error {
+	if r.seen == nil || r.opts.KnownUnique {
+		return err
+	}
+	// Every id added is of a line before the one the reader stops at, so
+	// a repeat among them comes first.
+	d, found, rerr := r.seen.resolve(r.idsAtLines)
+	r.seen.close()
+	switch {
+	case rerr != nil:
+		return rerr
+	case found:
+		return &ParseError{Path: r.opts.Path, Line: int(d.second), Err: fmt.Errorf("duplicate id %q (first seen at line %d)", d.id, d.first)}
+	}
+	return err
+}
+
 // selectSample makes the first pass over the file, chooses the sample and
 // reopens the file for the second pass.
 func (r *Reader) selectSample() error {
@@ -383,6 +408,9 @@ func (r *Reader) selectSample() error {
 			return err
 		}
 		sel.add(id)
+	}
+	if err := r.firstProblem(io.EOF); err != io.EOF {
+		return err
 	}
 	r.seen = nil // every id is validated; the second pass only needs the chosen ones
 	r.chosen = sel.chosen()
@@ -406,6 +434,9 @@ func (r *Reader) Close() error {
 	}
 	err := r.src.close()
 	r.src = nil
+	if r.seen != nil {
+		r.seen.close()
+	}
 	if r.err == nil {
 		r.err = errors.New("dataset reader closed")
 	}

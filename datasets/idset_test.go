@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,12 +59,12 @@ func TestDuplicatesWithCollidingFingerprints(t *testing.T) {
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
-// TestIDSetGrows: a million distinct ids fit, none reported twice, and
-// every one added again is found.
+// TestIDSetGrows: as many distinct ids as the table holds fit, none
+// reported twice, and every one added again is found at once.
 func TestIDSetGrows(t *testing.T) {
 	s := newIDSet()
 	never := func(int32) (string, error) { return "", errors.New("no id read again without a collision") }
-	const n = 1 << 20
+	const n = 3 * tableSlots / 4 // as many as the table holds
 	for i := 0; i < n; i++ {
 		if _, dup, err := s.add(fmt.Sprint(i), int32(i+1), never); dup || err != nil {
 			t.Fatalf("id %d: dup %v, err %v", i, dup, err)
@@ -94,4 +95,106 @@ func BenchmarkIDSet(b *testing.B) {
 		}
 		b.ReportMetric(float64(12*len(s.fps))/n, "bytes/id")
 	}
+}
+
+// shrink makes s's table hold at most slots slots and its runs entries
+// fingerprints, so that a small file spills.
+func shrink(s *idSet, slots, entries int) {
+	s.fps, s.lines = make([]uint64, slots/4), make([]int32, slots/4)
+	s.maxSlots, s.maxRun = slots, entries
+}
+
+// Beyond the table the ids go to sorted runs on disk; whatever the mix of
+// table and runs, of true repeats, colliding fingerprints and bad rows,
+// the reader stops at the first problem in file order, naming the line
+// it was first seen at, as a map of every id would.
+func TestDuplicatesBeyondTheTable(t *testing.T) {
+	for seed := 1; seed <= 60; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		n := 200 + rng.IntN(3000)
+		pool := n * (1 + rng.IntN(40)) // few or many repeats
+		bad := 0
+		if seed%3 == 0 {
+			bad = 1 + rng.IntN(n)
+		}
+		collide := seed%2 == 0
+		var b strings.Builder
+		want := ""
+		seen := map[string]int{}
+		for line := 1; line <= n; line++ {
+			if line == bad {
+				b.WriteString("{not json\n")
+				if want == "" {
+					want = fmt.Sprintf("line %d:", line)
+				}
+				continue
+			}
+			id := fmt.Sprint("x", rng.IntN(pool))
+			fmt.Fprintf(&b, "{\"id\": %q}\n", id)
+			if f, ok := seen[id]; ok && want == "" {
+				want = fmt.Sprintf("line %d: duplicate id %q (first seen at line %d)", line, id, f)
+			}
+			if _, ok := seen[id]; !ok {
+				seen[id] = line
+			}
+		}
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.jsonl")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rd, err := Open(Options{Path: path, ID: "{{.id}}"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rd.Close()
+			shrink(rd.seen, 64, 1+rng.IntN(200))
+			if collide {
+				rd.seen.fingerprint = func(_ maphash.Seed, s string) uint64 { return uint64(len(s)) % 3 }
+			}
+			rows := 0
+			for {
+				if _, err = rd.Next(); err != nil {
+					break
+				}
+				rows++
+			}
+			if want == "" {
+				if !isEOF(err) {
+					t.Fatalf("after %d rows: %v, want the end", rows, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("after %d rows: %v, want %q", rows, err, want)
+			}
+			if rd.seen.spill == nil && len(rd.seen.runs) > 0 {
+				t.Fatal("runs without a file")
+			}
+		})
+	}
+}
+
+// The check's memory stays within its table and one run whatever the row
+// count: a million distinct ids past a small table spill, and none is
+// reported.
+func TestIDSetMemoryIsBounded(t *testing.T) {
+	s := newIDSet()
+	shrink(s, 1<<12, 1<<14)
+	never := func(int32) (string, error) { return "", errors.New("no id read again without a collision") }
+	const n = 1 << 20
+	for i := 0; i < n; i++ {
+		if _, dup, err := s.add(fmt.Sprint(i), int32(i+1), never); dup || err != nil {
+			t.Fatalf("id %d: dup %v, err %v", i, dup, err)
+		}
+	}
+	if len(s.fps) > 1<<12 || cap(s.pending) > 1<<14 {
+		t.Fatalf("table %d slots, buffer %d entries", len(s.fps), cap(s.pending))
+	}
+	if len(s.runs) < n/(1<<14)-1 {
+		t.Fatalf("%d runs for %d ids", len(s.runs), n)
+	}
+	d, found, err := s.resolve(func(map[int32]string) error { return errors.New("no fingerprint repeats") })
+	if found || err != nil {
+		t.Fatalf("resolve: %+v %v %v", d, found, err)
+	}
+	s.close()
 }
