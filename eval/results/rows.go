@@ -71,6 +71,15 @@ type Result struct {
 	// CachedCostUSD is the part of CostUSD that the cache answered: what
 	// those calls cost when they were made, not spent again.
 	CachedCostUSD float64 `parquet:"cached_cost_usd"`
+	// The variant's prompt as the run resolved it: its registry name,
+	// version and the label it was named by (null for an inline prompt or
+	// a prompt file, and when the variant was named by version), and its
+	// content hash (null when the variant has no prompt, as in gavel
+	// score). Null in files written before these columns.
+	PromptName    *string `parquet:"prompt_name,optional,dict"`
+	PromptVersion *string `parquet:"prompt_version,optional,dict"`
+	PromptLabel   *string `parquet:"prompt_label,optional,dict"`
+	PromptHash    *string `parquet:"prompt_hash,optional,dict"`
 }
 
 // Score is one row of scores.parquet: one judge's verdict on one result.

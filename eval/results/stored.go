@@ -35,6 +35,10 @@ type storedResult struct {
 	CacheHits        int64           `parquet:"cache_hits"`
 	Cached           bool            `parquet:"cached"`
 	CachedCostUSD    float64         `parquet:"cached_cost_usd"`
+	PromptName       *string         `parquet:"prompt_name,optional,dict"`
+	PromptVersion    *string         `parquet:"prompt_version,optional,dict"`
+	PromptLabel      *string         `parquet:"prompt_label,optional,dict"`
+	PromptHash       *string         `parquet:"prompt_hash,optional,dict"`
 }
 
 func storeResult(dst *storedResult, r *Result) {
@@ -45,6 +49,7 @@ func storeResult(dst *storedResult, r *Result) {
 		LatencyMS: r.LatencyMS, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens,
 		CostUSD: r.CostUSD, TraceID: r.TraceID, StartedAt: r.StartedAt, Details: rawJSON(r.Details),
 		CacheHits: r.CacheHits, Cached: r.Cached, CachedCostUSD: r.CachedCostUSD,
+		PromptName: r.PromptName, PromptVersion: r.PromptVersion, PromptLabel: r.PromptLabel, PromptHash: r.PromptHash,
 	}
 }
 
