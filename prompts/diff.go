@@ -60,6 +60,8 @@ type DiffLine struct {
 	// Words is set on an added line that replaces a removed one: the
 	// words of the pair, each same, removed or added.
 	Words []WordChange
+
+	pair int // the index in the hunk of the removed line Words pairs with
 }
 
 // WordChange is a run of text of a changed line pair.
@@ -186,8 +188,10 @@ func lineDiff(x, y string) []DiffHunk {
 	return out
 }
 
-// pairWords sets the word changes of each added line that follows, in a
-// run of removed then added lines, a removed line at the same position.
+// pairWords sets the word changes of the added lines that replace a
+// removed line: in each run of removed then added lines, each added line
+// is paired, in order, with the next removed line that shares most of its
+// words (at least half of the pair's text kept).
 func pairWords(lines []DiffLine) {
 	for i := 0; i < len(lines); {
 		if lines[i].Kind != Removed {
@@ -202,28 +206,47 @@ func pairWords(lines []DiffLine) {
 		for k < len(lines) && lines[k].Kind == Added {
 			k++
 		}
-		for p := 0; p < j-i && p < k-j; p++ {
-			lines[j+p].Words = wordDiff(lines[i+p].Text, lines[j+p].Text)
-		}
-		// A pair with no word in common is two lines, not a change of words.
-		for p := j; p < k; p++ {
-			if !sharesWords(lines[p].Words) {
-				lines[p].Words = nil
+		next := i
+		for a := j; a < k && next < j; a++ {
+			best, bestScore := -1, 0.5
+			var bestWords []WordChange
+			for r := next; r < j; r++ {
+				ws := wordDiff(lines[r].Text, lines[a].Text)
+				if score := kept(ws); score >= bestScore {
+					best, bestScore, bestWords = r, score, ws
+				}
+				if bestScore == 1 {
+					break
+				}
+			}
+			if best >= 0 {
+				lines[a].Words, lines[a].pair = bestWords, best
+				next = best + 1
 			}
 		}
 		i = k
 	}
 }
 
-// sharesWords reports whether word changes keep some text that is not
-// space.
-func sharesWords(ws []WordChange) bool {
+// kept scores how much of a pair's text, not counting spaces, the words
+// keep: kept / (kept + the larger of removed and added), from 0 to 1.
+func kept(ws []WordChange) float64 {
+	var same, removed, added int
 	for _, w := range ws {
-		if w.Kind == Same && strings.TrimSpace(w.Text) != "" {
-			return true
+		n := len(strings.Join(strings.Fields(w.Text), ""))
+		switch w.Kind {
+		case Same:
+			same += n
+		case Removed:
+			removed += n
+		case Added:
+			added += n
 		}
 	}
-	return false
+	if same == 0 {
+		return 0
+	}
+	return float64(same) / float64(same+max(removed, added))
 }
 
 // wordToken splits a line into words, runs of spaces, and single other
@@ -367,21 +390,10 @@ func renderUnified(b *strings.Builder, lines []DiffLine) {
 func renderWords(b *strings.Builder, lines []DiffLine) {
 	// Removed lines that an added line replaces are shown with it.
 	replaced := map[int]bool{}
-	for i := 0; i < len(lines); {
-		if lines[i].Kind != Removed {
-			i++
-			continue
+	for _, l := range lines {
+		if l.Words != nil {
+			replaced[l.pair] = true
 		}
-		j := i
-		for j < len(lines) && lines[j].Kind == Removed {
-			j++
-		}
-		for p := 0; p < j-i && j+p < len(lines) && lines[j+p].Kind == Added; p++ {
-			if lines[j+p].Words != nil {
-				replaced[i+p] = true
-			}
-		}
-		i = j
 	}
 	for i, l := range lines {
 		switch {

@@ -515,7 +515,7 @@ func parsePrompt(path string, raw []byte) (*Prompt, *rawFile, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &fileDecoder{path: path, kind: "prompt"}
+	d := &fileDecoder{path: path, kind: "prompt", name: baseName(path)}
 	f, err := d.decodeRaw(doc, "prompt")
 	if err != nil {
 		return nil, nil, err
@@ -538,8 +538,21 @@ func parsePrompt(path string, raw []byte) (*Prompt, *rawFile, error) {
 	return p, f, nil
 }
 
+// knownVersion sets d.version to the name a version's node gives, if any,
+// so that every error about it names it, and returns the field path to
+// use under it ("" when named, else path).
+func (d *fileDecoder) knownVersion(n *yaml.Node, path string) string {
+	d.version = ""
+	if v := mapValue(n, "version"); v != nil && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && namePattern.MatchString(v.Value) && v.Value != Latest {
+		d.version = v.Value
+		return ""
+	}
+	return path
+}
+
 // promptVersion decodes one version of a prompt.
 func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]int) (*Version, error) {
+	path = d.knownVersion(n, path)
 	pairs, err := d.pairs(n, path, promptVersionKeys)
 	if err != nil {
 		return nil, err
@@ -560,7 +573,7 @@ func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]i
 		return nil, err
 	}
 	d.version = name
-	v := &Version{Version: name, Line: n.Line}
+	v := &Version{Version: name, Line: n.Line, Column: n.Column}
 	tn, hasText := fields["text"]
 	mn, hasMessages := fields["messages"]
 	switch {
@@ -599,6 +612,7 @@ func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]i
 			if v.ConfigRef, err = d.ref(cn, "config"); err != nil {
 				return nil, err
 			}
+			v.refLine, v.refColumn = cn.Line, cn.Column
 		} else {
 			if v.Config, err = d.inlineConfig(cn, "config"); err != nil {
 				return nil, err
@@ -739,7 +753,7 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &fileDecoder{path: path, kind: "config"}
+	d := &fileDecoder{path: path, kind: "config", name: baseName(path)}
 	f, err := d.decodeRaw(doc, "config")
 	if err != nil {
 		return nil, nil, err
@@ -748,8 +762,7 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 	seen := map[string]int{}
 	var names []string
 	for i, vn := range f.versions {
-		d.version = ""
-		path := yamlstrict.Index("versions", i)
+		path := d.knownVersion(vn, yamlstrict.Index("versions", i))
 		pairs, err := d.pairs(vn, path, configVersionKeys)
 		if err != nil {
 			return nil, nil, err
@@ -770,7 +783,7 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 			return nil, nil, err
 		}
 		d.version = name
-		v := &ConfigVersion{Version: name, Line: vn.Line}
+		v := &ConfigVersion{Version: name, Line: vn.Line, Column: vn.Column}
 		for _, kv := range pairs {
 			switch kv[0].Value {
 			case "model", "provider", "params":
@@ -781,6 +794,7 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 				if v.Extends, err = d.ref(kv[1], "extends"); err != nil {
 					return nil, nil, err
 				}
+				v.refLine, v.refColumn = kv[1].Line, kv[1].Column
 			}
 		}
 		if v.Config.Model == "" && v.Extends == "" {

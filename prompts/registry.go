@@ -80,10 +80,11 @@ type Version struct {
 	// Draft is true when the file records no hash for the version yet:
 	// the next write to the file stamps it.
 	Draft bool
-	// Line is the version's line in its file.
-	Line int
+	// Line and Column are the version's position in its file.
+	Line, Column int
 
-	tmpls []*Template // Text's, or each message's
+	refLine, refColumn int         // ConfigRef's position
+	tmpls              []*Template // Text's, or each message's
 }
 
 // LabelMove is one entry of a file's history: a label pointed at a
@@ -141,8 +142,10 @@ type ConfigVersion struct {
 	// Hash and Draft are as for Version.
 	Hash  string
 	Draft bool
-	// Line is the version's line in its file.
-	Line int
+	// Line and Column are the version's position in its file.
+	Line, Column int
+
+	refLine, refColumn int // Extends's position
 }
 
 // ModelConfig is one model config of a registry (configs/NAME.yaml): its
@@ -285,7 +288,7 @@ func (r *Registry) checkRefs() []error {
 		c := r.configs[name]
 		for _, v := range c.Versions {
 			if _, err := r.resolveConfigVersion(c, v, nil); err != nil {
-				errs = append(errs, &FileError{Path: c.Path, Line: v.Line, Name: c.Name, Version: v.Version, Msg: fmt.Sprintf("%s@%s: %v", c.Name, v.Version, err)})
+				errs = append(errs, &FileError{Path: c.Path, Line: v.refLine, Column: v.refColumn, Name: c.Name, Version: v.Version, Msg: fmt.Sprintf("%s@%s: %v", c.Name, v.Version, err)})
 			}
 		}
 	}
@@ -296,7 +299,7 @@ func (r *Registry) checkRefs() []error {
 				continue
 			}
 			if _, err := r.resolveConfigRef(v.ConfigRef, nil); err != nil {
-				errs = append(errs, &FileError{Path: p.Path, Line: v.Line, Name: p.Name, Version: v.Version, Msg: fmt.Sprintf("%s@%s: config %s: %v", p.Name, v.Version, v.ConfigRef, err)})
+				errs = append(errs, &FileError{Path: p.Path, Line: v.refLine, Column: v.refColumn, Name: p.Name, Version: v.Version, Msg: fmt.Sprintf("%s@%s: config %s: %v", p.Name, v.Version, v.ConfigRef, err)})
 			}
 		}
 	}

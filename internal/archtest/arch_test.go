@@ -25,7 +25,7 @@ const module = "github.com/gavel-eval/gavel"
 var allowed = map[string][]string{
 	"datasets":             {"internal/tmpl", "internal/canonjson"},
 	"traces":               {"internal/parquetio"},
-	"prompts":              {"internal/tmpl"},
+	"prompts":              {"internal/tmpl", "internal/yamlstrict"},
 	"eval/results":         {"internal/parquetio"},
 	"report/stats":         {},
 	"internal/parquetio":   {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
@@ -104,7 +104,7 @@ var owners = map[string][]string{
 	"github.com/parquet-go/parquet-go":         {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
 	"github.com/klauspost/compress":            {"internal/parquetio/zstd.go"},
 	"github.com/apache/arrow-go/v18":           {"datasets/parquet.go", "internal/arrowtest/"},
-	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
+	"go.yaml.in/yaml/v3":                       {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "judges/"},
 	"go.etcd.io/bbolt":                         {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
 	"gonum.org/v1/gonum":                       {"report/stats/"},
 	"github.com/ohler55/ojg":                   {"eval/chain.go", "eval/plan.go"},
@@ -114,6 +114,8 @@ var owners = map[string][]string{
 	"github.com/schollz/progressbar/v3":        {"internal/cli/progress.go"},
 	"golang.org/x/term":                        {"cmd/gavel/"},
 	"golang.org/x/sync":                        {"eval/"},
+	"github.com/aymanbagabas/go-udiff":         {"prompts/diff.go"},
+	"github.com/sergi/go-diff":                 {"prompts/diff.go"},
 }
 
 // testOnly are the modules only tests may import: the gavel binary does
