@@ -17,30 +17,34 @@ import (
 type Diff struct {
 	// From and To are the versions compared (NAME@VERSION), with their
 	// content hashes.
-	From, To         string
-	FromHash, ToHash string
+	From     string `json:"from"`
+	To       string `json:"to"`
+	FromHash string `json:"from_hash"`
+	ToHash   string `json:"to_hash"`
 	// Sections are the parts that differ, in order; none when the
 	// versions have the same content.
-	Sections []DiffSection
+	Sections []DiffSection `json:"sections"`
 }
 
 // DiffSection is one part of the two versions that differs.
 type DiffSection struct {
 	// Name says which part: "text", "message 2 (user)", "config".
-	Name string
+	Name string `json:"name"`
 	// Note says how the part differs when no line does: only its role,
 	// or only a final newline.
-	Note  string
-	Hunks []DiffHunk
+	Note  string     `json:"note,omitempty"`
+	Hunks []DiffHunk `json:"hunks"`
 }
 
 // DiffHunk is a run of changed lines with their context, as in a unified
 // diff: it starts at line FromLine of the old part (FromCount lines) and
 // line ToLine of the new one (ToCount lines).
 type DiffHunk struct {
-	FromLine, FromCount int
-	ToLine, ToCount     int
-	Lines               []DiffLine
+	FromLine  int        `json:"from_line"`
+	FromCount int        `json:"from_count"`
+	ToLine    int        `json:"to_line"`
+	ToCount   int        `json:"to_count"`
+	Lines     []DiffLine `json:"lines"`
 }
 
 // Change is the kind of a line or a word of a diff.
@@ -55,19 +59,19 @@ const (
 
 // DiffLine is one line of a hunk, without its newline.
 type DiffLine struct {
-	Kind Change
-	Text string
+	Kind Change `json:"kind"`
+	Text string `json:"text"`
 	// Words is set on an added line that replaces a removed one: the
 	// words of the pair, each same, removed or added.
-	Words []WordChange
+	Words []WordChange `json:"words,omitempty"`
 
 	pair int // the index in the hunk of the removed line Words pairs with
 }
 
 // WordChange is a run of text of a changed line pair.
 type WordChange struct {
-	Kind Change
-	Text string
+	Kind Change `json:"kind"`
+	Text string `json:"text"`
 }
 
 // Empty reports whether the versions have the same content.

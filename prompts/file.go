@@ -823,3 +823,30 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 	}
 	return c, f, nil
 }
+
+// ParseMessages reads chat messages from YAML or JSON (a list of {role,
+// content}) as a prompt file holds them, strictly; name (a file name)
+// appears in errors. Each content must parse as a template.
+func ParseMessages(name string, data []byte) ([]Message, error) {
+	doc, err := parseDoc(name, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &fileDecoder{path: name, kind: "prompt"}
+	n := doc.Content[0]
+	if err := d.noAliases(n); err != nil {
+		return nil, err
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return nil, d.errf(n, "", "%s", yamlstrict.Expected("a list of {role, content}", describe(n)))
+	}
+	var out []Message
+	for i, m := range n.Content {
+		msg, _, err := d.message(m, yamlstrict.Index("messages", i), i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msg)
+	}
+	return out, nil
+}

@@ -60,6 +60,7 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newPlanCmd(env, nil),
 		newCacheCmd(env),
 		newStatsCmd(env),
+		newPromptsCmd(env),
 		newVersionCmd(env, nil),
 	)
 	strictCompletion(root)
