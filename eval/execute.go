@@ -234,9 +234,13 @@ func (r *runner) jobs(yield func(job) bool) error {
 	}
 }
 
-// checkUnchanged fails if the dataset is not the file the validation pass
+// checkUnchanged fails if a prompt from the registry or a file changed
+// under the run, or if the dataset is not the file the validation pass
 // read: its ids were checked for duplicates then, not while running.
 func (r *runner) checkUnchanged() error {
+	if err := r.spec.checkPromptsUnchanged(); err != nil {
+		return err
+	}
 	if r.validated == "" {
 		return nil
 	}

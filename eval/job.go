@@ -103,6 +103,8 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 	res := results.Result{
 		RunID: r.runID, Variant: j.variant.name, ExampleID: j.example.ID, ExampleIndex: int64(j.example.Index),
 		Epoch: int32(j.epoch), Input: *input, TraceID: traceID, StartedAt: r.now().UTC(),
+		PromptName: j.variant.promptName, PromptVersion: j.variant.promptVersion,
+		PromptLabel: j.variant.promptLabel, PromptHash: j.variant.promptHash,
 	}
 	st := &chainState{example: j.example.Fields, variant: j.variant, steps: map[string]string{}, now: r.now}
 	chainName := r.spec.Name

@@ -32,6 +32,8 @@ type variantPlan struct {
 	data     map[string]any // the template's .variant
 	steps    []step
 	manifest results.Variant
+	// The prompt columns of the variant's results (nil: null).
+	promptName, promptVersion, promptLabel, promptHash *string
 	// facts are templates giving a scored file's run facts (latency_ms,
 	// prompt_tokens, completion_tokens, cost_usd).
 	facts map[string]*prompts.Template
@@ -79,6 +81,17 @@ func compileVariant(s *Spec, vi int, env planEnv) (*variantPlan, error) {
 	}
 	if !v.Prompt.IsZero() {
 		vp.manifest.Prompt = promptManifest(v.Prompt)
+		pm := vp.manifest.Prompt
+		vp.promptHash = &pm.Hash
+		if pm.Name != "" {
+			vp.promptName, vp.promptVersion = &pm.Name, &pm.Version
+		}
+		if pm.Label != "" {
+			vp.promptLabel = &pm.Label
+		}
+	}
+	if c := v.ConfigResolved; c != nil {
+		vp.manifest.Config = &results.ConfigRef{Ref: c.Ref, Name: c.Name, Version: c.Version, Label: c.Label, Hash: c.Hash, File: c.File}
 	}
 	for i, ss := range s.Chain {
 		where := fmt.Sprintf("chain[%d] (%s) for variant %s", i, ss.Name, v.Name)
@@ -110,6 +123,25 @@ func promptManifest(p PromptSpec) *results.Prompt {
 		texts = append(texts, m.Role, m.Content)
 	}
 	out.Hash = prompts.Hash(texts...)
+	if p.Source != PromptInline {
+		out.Source, out.Ref, out.Name, out.Version, out.Label, out.File = string(p.Source), p.Ref, p.Name, p.Version, p.Label, p.File
+		if p.Hash != "" {
+			out.Hash = p.Hash
+		}
+		out.ConfigRef = p.ConfigRef
+		if c := p.Config; c != nil {
+			out.Config = map[string]any{}
+			if c.Model != "" {
+				out.Config["model"] = c.Model
+			}
+			if c.Provider != "" {
+				out.Config["provider"] = c.Provider
+			}
+			if len(c.Params) > 0 {
+				out.Config["params"] = c.Params
+			}
+		}
+	}
 	return out
 }
 

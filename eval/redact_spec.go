@@ -296,5 +296,6 @@ func storedSpec(m *results.Manifest, opts LoadOptions) (*Spec, error) {
 			return nil, fmt.Errorf("its copy of the spec has credentials (http header values, base_url credentials) redacted, and the spec file %s is no longer the one the run started with (%s): restore that file to resume", m.SpecPath, m.SpecHash)
 		}
 	}
+	opts.Pinned = PinsOf(m)
 	return ParseSpec(data, m.SpecPath, opts)
 }

@@ -50,6 +50,7 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 	for _, v := range r.variants {
 		m.Variants = append(m.Variants, v.manifest)
 	}
+	m.Prompts, m.Configs = r.spec.pins.Prompts, r.spec.pins.Configs
 	m.Judges = []results.Judge{}
 	for _, j := range r.judges {
 		m.Judges = append(m.Judges, j.manifest)

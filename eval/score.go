@@ -271,7 +271,7 @@ func newRegrader(spec *Spec, opts ScoreOptions) (*runner, error) {
 		return nil, fmt.Errorf("run %s is still running (or was killed): finish or resume it before re-grading", opts.Run)
 	}
 	if spec == nil {
-		spec, err = ParseSpec([]byte(m.Spec), m.SpecPath, LoadOptions{})
+		spec, err = ParseSpec([]byte(m.Spec), m.SpecPath, LoadOptions{Pinned: PinsOf(m)})
 		if err != nil {
 			return nil, fmt.Errorf("the spec stored in run %s: %w", opts.Run, err)
 		}

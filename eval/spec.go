@@ -16,6 +16,7 @@ import (
 	"github.com/gavel-eval/gavel/internal/yamlstrict"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/llm"
+	"github.com/gavel-eval/gavel/prompts"
 )
 
 // Spec is a parsed gavel.yaml: the dataset, the chain, the variants, the
@@ -42,6 +43,9 @@ type Spec struct {
 	Gates       []GateSpec           `yaml:"gates"`
 	// Score tells `gavel score` where stored outputs are in an input file.
 	Score *ScoreSpec `yaml:"score"`
+	// PromptsDir is the prompt registry's directory, relative to the spec
+	// (default prompts).
+	PromptsDir string `yaml:"prompts_dir"`
 
 	// Path is the spec file's path; Dir is its directory, against which
 	// relative paths in the spec are resolved.
@@ -51,7 +55,13 @@ type Spec struct {
 	Source string `yaml:"-"`
 	Hash   string `yaml:"-"`
 
-	catalog judges.Catalog
+	catalog    judges.Catalog
+	promptsDir string // the prompt registry's directory, absolute
+	// pins are the prompts and configs resolved from the registry and
+	// files (or taken from a stored run's pins when pinned), for the
+	// manifest.
+	pins   Pins
+	pinned bool
 }
 
 // DatasetSpec is the spec's `dataset` section.
@@ -91,20 +101,47 @@ type VariantSpec struct {
 	Prompt PromptSpec     `yaml:"prompt"`
 	Params llm.Params     `yaml:"params"`
 	Vars   map[string]any `yaml:"vars"`
+	// Config names a model config of the prompt registry (NAME,
+	// NAME@VERSION or NAME@LABEL) whose model and params are the
+	// variant's defaults; ConfigResolved is what it resolved to.
+	Config         string      `yaml:"config"`
+	ConfigResolved *ConfigInfo `yaml:"-"`
+}
+
+// ConfigInfo identifies a resolved model config of the registry.
+type ConfigInfo struct {
+	Ref, Name, Version, Label, Hash, File string
 }
 
 // PromptSpec is a prompt: an inline template (one user message) or a list
 // of chat messages with roles, each a template.
 type PromptSpec struct {
 	Messages []llm.Message
-	// Inline is true when the prompt was written as a single string.
+	// Inline is true when the prompt was written as a single string (or
+	// read from a text file).
 	Inline bool
+
+	// Source says where the prompt came from. For a registry prompt, Ref
+	// is the reference as written (solve@production), Name, Version and
+	// Label what it resolved to (Label empty unless named by a label),
+	// Hash the version's content hash, File the registry file, and Config
+	// the version's model config (nil when none; ConfigRef names it when
+	// it is a registry config). For a prompt file, File is its path as
+	// written.
+	Source             PromptSource
+	Ref, Name, Version string
+	Label, Hash, File  string
+	Config             *prompts.Config
+	ConfigRef          string
 }
 
 // IsZero reports whether no prompt was given.
 func (p PromptSpec) IsZero() bool { return len(p.Messages) == 0 }
 
 func (p *PromptSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if ok, err := d.resolvePrompt(p, n, path); ok || err != nil {
+		return err
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		p.Messages = []llm.Message{{Role: "user", Content: n.Value}}
@@ -267,6 +304,10 @@ type JudgeSpec struct {
 	// comparison; "" keeps the type's own.
 	Scale judges.Scale
 
+	// Prompt is the judge's prompt when the spec named a registry prompt
+	// or a prompt file for it (nil when inline or the type's default).
+	Prompt *PromptSpec
+
 	// node is the judge's mapping in the spec, for positions in errors.
 	node *yaml.Node
 }
@@ -294,6 +335,13 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		if f.NewConfig != nil {
 			cfg = f.NewConfig()
 		}
+	}
+	if n.Kind == yaml.MappingNode {
+		p, err := d.judgePrompt(n, path)
+		if err != nil {
+			return err
+		}
+		j.Prompt = p
 	}
 	var c judgeCommon
 	if err := d.decodeSplit(n, path, &c, cfg); err != nil {
@@ -374,6 +422,10 @@ type LoadOptions struct {
 	Judges judges.Catalog
 	// Steps are step kinds implemented by Go functions.
 	Steps map[string]StepFunc
+	// Pinned, when set, resolves the spec's registry prompts, prompt files
+	// and registry configs from a stored run's pins (see PinsOf) rather
+	// than from the files as they are now.
+	Pinned *Pins
 }
 
 // LoadSpec reads and validates the spec at path.
@@ -397,7 +449,12 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 	if err := dec.Decode(&root); err != nil {
 		return nil, &FieldError{File: path, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	d := &decoder{file: path, catalog: cat, custom: opts.Steps}
+	d := &decoder{file: path, catalog: cat, custom: opts.Steps, pins: opts.Pinned}
+	top := &root
+	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
+		top = top.Content[0]
+	}
+	d.promptsDir = registryDir(path, top)
 	s := &Spec{}
 	if err := d.decode(&root, s, ""); err != nil {
 		return nil, err
@@ -408,12 +465,18 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 	}
 	s.Path = path
 	s.catalog = cat
+	s.promptsDir = d.promptsDir
 	s.Dir = filepath.Dir(abs)
 	s.Source = string(data)
 	sum := sha256.Sum256(data)
 	s.Hash = "sha256:" + hex.EncodeToString(sum[:])
 	if err := s.validate(d, &root); err != nil {
 		return nil, err
+	}
+	if opts.Pinned != nil {
+		s.pins, s.pinned = *opts.Pinned, true
+	} else {
+		s.pins = Pins{Prompts: d.prompts, Configs: d.configs}
 	}
 	return s, nil
 }
@@ -483,6 +546,9 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 	}
 	seen := map[string]int{}
 	vnode := valueNode(top, "variants")
+	if err := s.resolveVariantConfigs(d, vnode); err != nil {
+		return err
+	}
 	for i, v := range s.Variants {
 		n := seqItem(vnode, i)
 		p := fmt.Sprintf("variants[%d]", i)

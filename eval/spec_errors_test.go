@@ -46,13 +46,13 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown top-level key",
 			spec: specHead + variant + chain + "gatez: []\n",
 			at:   "gatez",
-			want: []string{"gatez: unknown field (known: ", "chain, concurrency, dataset, description, example_timeout, gates, judges, limits, name, prices, providers, repeat, retry, score, timeout, variants)"},
+			want: []string{"gatez: unknown field (known: ", "chain, concurrency, dataset, description, example_timeout, gates, judges, limits, name, prices, prompts_dir, providers, repeat, retry, score, timeout, variants)"},
 		},
 		{
 			name: "unknown key in a variant",
 			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: \"hi\", temprature: 0}\n" + chain,
 			at:   "temprature",
-			want: []string{"variants[0].temprature: unknown field (known: model, name, params, prompt, vars)"},
+			want: []string{"variants[0].temprature: unknown field (known: config, model, name, params, prompt, vars)"},
 		},
 		{
 			name: "unknown key in variant params",

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/internal/yamlstrict"
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/prompts"
@@ -54,6 +55,19 @@ type decoder struct {
 	file    string
 	catalog judges.Catalog
 	custom  map[string]StepFunc
+
+	// promptsDir is the prompt registry's directory; reg, once loaded
+	// (regLoaded), the registry or nil when the directory does not exist.
+	promptsDir string
+	reg        *prompts.Registry
+	regErr     error
+	regLoaded  bool
+	// pins, when set, resolve the spec's prompts and configs instead of
+	// the registry and files; prompts and configs collect what was
+	// resolved otherwise, for the run's manifest.
+	pins    *Pins
+	prompts []results.Prompt
+	configs []results.ConfigPin
 }
 
 func (d *decoder) stepKinds() []string {

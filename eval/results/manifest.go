@@ -56,21 +56,28 @@ type Manifest struct {
 	SpecPath      string    `json:"spec_path"`
 	// SpecDir is the absolute directory of the spec, against which its
 	// relative paths were resolved (used to resume the run elsewhere).
-	SpecDir     string    `json:"spec_dir,omitempty"`
-	SpecHash    string    `json:"spec_hash"`
-	Spec        string    `json:"spec"`
-	Dataset     Dataset   `json:"dataset"`
-	Variants    []Variant `json:"variants"`
-	Chain       []Step    `json:"chain"`
-	Judges      []Judge   `json:"judges"`
-	Repeat      int       `json:"repeat"`
-	Concurrency int       `json:"concurrency"`
-	Tool        Tool      `json:"tool"`
-	Git         *Git      `json:"git,omitempty"`
-	StartedAt   time.Time `json:"started_at"`
-	EndedAt     time.Time `json:"ended_at,omitzero"`
-	Totals      Totals    `json:"totals"`
-	Shard       *Shard    `json:"shard,omitempty"`
+	SpecDir  string    `json:"spec_dir,omitempty"`
+	SpecHash string    `json:"spec_hash"`
+	Spec     string    `json:"spec"`
+	Dataset  Dataset   `json:"dataset"`
+	Variants []Variant `json:"variants"`
+	Chain    []Step    `json:"chain"`
+	Judges   []Judge   `json:"judges"`
+	// Prompts and Configs pin every prompt the spec took from the prompt
+	// registry or a prompt file, and every registry model config, as they
+	// were resolved when the run started: reading the stored spec again
+	// (to resume, re-grade or report the run) uses these, not the
+	// registry as it is now.
+	Prompts     []Prompt    `json:"prompts,omitempty"`
+	Configs     []ConfigPin `json:"configs,omitempty"`
+	Repeat      int         `json:"repeat"`
+	Concurrency int         `json:"concurrency"`
+	Tool        Tool        `json:"tool"`
+	Git         *Git        `json:"git,omitempty"`
+	StartedAt   time.Time   `json:"started_at"`
+	EndedAt     time.Time   `json:"ended_at,omitzero"`
+	Totals      Totals      `json:"totals"`
+	Shard       *Shard      `json:"shard,omitempty"`
 	// Resumes counts the times the run was resumed.
 	Resumes int `json:"resumes,omitempty"`
 	// Mode is run (a chain over a dataset), score (outputs read from a
@@ -114,16 +121,54 @@ type Variant struct {
 	BaseURL  string          `json:"base_url,omitempty"`
 	Params   json.RawMessage `json:"params,omitempty"`
 	Prompt   *Prompt         `json:"prompt,omitempty"`
-	Vars     map[string]any  `json:"vars,omitempty"`
-	Steps    []Step          `json:"steps"`
-	Hash     string          `json:"hash"`
+	// Config is the registry model config the variant named, if any.
+	Config *ConfigRef     `json:"config,omitempty"`
+	Vars   map[string]any `json:"vars,omitempty"`
+	Steps  []Step         `json:"steps"`
+	Hash   string         `json:"hash"`
 }
 
-// Prompt is a resolved prompt: its messages (templates) and content hash.
+// Prompt is a resolved prompt: its messages (templates) and content hash,
+// and where it came from. For a registry prompt (Source "registry"), Ref
+// is the reference as the spec wrote it, Name, Version and Label what it
+// resolved to (Label empty unless named by a label), Hash the version's
+// content hash and File the registry file; for a prompt file (Source
+// "file"), File is its path as the spec wrote it.
 type Prompt struct {
+	Source   string    `json:"source,omitempty"`
 	Ref      string    `json:"ref,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Version  string    `json:"version,omitempty"`
+	Label    string    `json:"label,omitempty"`
+	File     string    `json:"file,omitempty"`
 	Messages []Message `json:"messages"`
 	Hash     string    `json:"hash"`
+	// Config is the registry version's model config (model, provider,
+	// params), when it has one; ConfigRef names it when it is a registry
+	// config (NAME@VERSION).
+	Config    map[string]any `json:"config,omitempty"`
+	ConfigRef string         `json:"config_ref,omitempty"`
+}
+
+// ConfigPin is a registry model config as a run resolved it: its
+// identity and the model, provider and params in effect.
+type ConfigPin struct {
+	ConfigRef
+	Model    string         `json:"model,omitempty"`
+	Provider string         `json:"provider,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
+}
+
+// ConfigRef is a model config of the prompt registry as a run resolved
+// it: the reference as written, the name, version and label it resolved
+// to, its content hash and file.
+type ConfigRef struct {
+	Ref     string `json:"ref"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Label   string `json:"label,omitempty"`
+	Hash    string `json:"hash"`
+	File    string `json:"file"`
 }
 
 // Message is one templated chat message of a prompt.

@@ -549,6 +549,8 @@ type promptsLabelOptions struct {
 	// candidate the one it is to point at. An error refuses the move; the
 	// run id it returns is recorded in the history entry.
 	check func(ctx context.Context, current, candidate *prompts.Resolved) (runID string, err error)
+	// promotion is --require-run and its gates; they set check.
+	promotion promotionFlags
 }
 
 // newPromptsLabelCmd is gavel prompts label. RunE fills opts, then calls
@@ -562,8 +564,18 @@ func newPromptsLabelCmd(env *Env, runF func(context.Context, *Env, *promptsLabel
 latest) and append the move to the file's history: the previous version,
 when, by whom and why. The file is rewritten atomically, keeping its
 comments; the hashes of its drafts are stamped. A label that already
-points there is left as it is.`,
-		Example:           `  $ gavel prompts label solve@v3 production --note "better on gsm8k"`,
+points there is left as it is.
+
+With --require-run RUN the move is gated on an evaluation: RUN, a stored
+completed run, must have a variant that ran the candidate version and,
+when the label points somewhere now, one that ran that version, both with
+the registry's content hashes. The gates (--gate, the gate flags, and the
+run's spec's unless --no-spec-gates) of the candidate against the current
+version must pass; otherwise the label stays and the exit code is 1. The
+run id is recorded next to the move in the history.`,
+		Example: `  $ gavel prompts label solve@v3 production --note "better on gsm8k"
+  $ gavel run gavel.yaml --out runs/solve-v3      # variants: solve@production and solve@v3
+  $ gavel prompts label solve@v3 production --require-run runs/solve-v3 --gate max_drop:correct=0.02`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completePromptRefs(false),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -574,6 +586,14 @@ points there is left as it is.`,
 			if !cmd.Flags().Changed("by") {
 				opts.by = promptUser(env)
 			}
+			if err := opts.promotion.parse(); err != nil {
+				return withExitCode(err, ExitError)
+			}
+			if opts.promotion.set() {
+				opts.check = opts.promotion.check(env)
+			} else if opts.promotion.anyGate() {
+				return withExitCode(fmt.Errorf("prompts label: gates need --require-run RUN, the run they are checked on"), ExitError)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), env, opts)
 			}
@@ -583,6 +603,7 @@ points there is left as it is.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.note, "note", "", "why the label moves")
 	f.StringVar(&opts.by, "by", "", "who moves it (default $GAVEL_USER, else $USER)")
+	opts.promotion.register(f)
 	return cmd
 }
 

@@ -406,7 +406,7 @@ func storedSpec(dir string) (*eval.Spec, error) {
 	if strings.TrimSpace(m.Spec) == "" {
 		return nil, nil
 	}
-	spec, err := eval.ParseSpec([]byte(m.Spec), m.SpecPath, eval.LoadOptions{})
+	spec, err := eval.ParseSpec([]byte(m.Spec), m.SpecPath, eval.LoadOptions{Pinned: eval.PinsOf(m)})
 	if err != nil {
 		return nil, fmt.Errorf("the spec stored in run %s: %w", dir, err)
 	}
