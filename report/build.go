@@ -150,6 +150,9 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 				return nil, err
 			}
 		}
+		if p := promptOf(m, s.Variant); p != nil {
+			d.stats.Prompt, d.stats.PromptHash = promptName(p), p.Hash
+		}
 		u := usage[s.Dir][s.Variant]
 		d.stats.JudgePromptTokens, d.stats.JudgeCompletionTokens = u.promptTokens, u.completionTokens
 		d.stats.JudgeCostUSD, d.stats.JudgeCalls, d.stats.JudgeUnpriced = u.costUSD, u.calls, u.unpriced
@@ -165,6 +168,7 @@ func Build(sides []Side, pairs [][2]int, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.PromptDiff = promptDiff(promptOf(data[p[0]].run, data[p[0]].side.Variant), promptOf(data[p[1]].run, data[p[1]].side.Variant))
 		r.Comparisons = append(r.Comparisons, c)
 	}
 	if err := r.adjustPValues(opts); err != nil {

@@ -612,6 +612,11 @@ func architecture(m *results.Manifest, dir, key string) htmlRun {
 		flatten(a.Flat, "params", a.Params)
 		if a.Prompt != nil {
 			flatten(a.Flat, "prompt.ref", a.Prompt.Ref)
+			if a.Prompt.Name != "" {
+				flatten(a.Flat, "prompt.version", a.Prompt.Name+"@"+a.Prompt.Version)
+			}
+			flatten(a.Flat, "prompt.label", a.Prompt.Label)
+			flatten(a.Flat, "prompt.file", a.Prompt.File)
 			flatten(a.Flat, "prompt.hash", a.Prompt.Hash)
 			for i, msg := range a.Prompt.Messages {
 				flatten(a.Flat, fmt.Sprintf("prompt.messages.%d.%s", i, msg.Role), msg.Content)

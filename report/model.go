@@ -64,6 +64,12 @@ type VariantStats struct {
 	Name    string `json:"name"`
 	Run     string `json:"run_id"`
 	Variant string `json:"variant"`
+	// Prompt names the variant's prompt (NAME@VERSION, with the label it
+	// was named by, for a registry prompt; the file for a prompt file;
+	// "inline") and PromptHash is its content hash; both empty when the
+	// variant has none.
+	Prompt     string `json:"prompt,omitempty"`
+	PromptHash string `json:"prompt_hash,omitempty"`
 	// Results counts every result row; OK those whose chain produced an
 	// output; Errors those whose chain or model failed.
 	Results   int     `json:"results"`
@@ -142,6 +148,10 @@ type Comparison struct {
 	OnlyA  []string          `json:"only_a"`
 	OnlyB  []string          `json:"only_b"`
 	Judges []JudgeComparison `json:"judges"`
+	// PromptDiff is how B's prompt differs from A's, text and config, as
+	// a unified diff with changed words marked [-old-]{+new+}, when they
+	// differ and one came from the prompt registry or a file.
+	PromptDiff string `json:"prompt_diff,omitempty"`
 }
 
 // JudgeComparison is one judge's paired comparison of B against A. The unit

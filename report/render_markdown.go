@@ -255,6 +255,9 @@ func (m *mdWriter) variants(r *Report) {
 		if n := fromCacheNote(mdEscape(v.Name), v); n != "" {
 			notes = append(notes, n)
 		}
+		if v.Prompt != "" && promptsNamed(r) {
+			notes = append(notes, fmt.Sprintf("prompt of %s: %s `%s`", mdEscape(v.Name), mdEscape(v.Prompt), mdEscape(shortHash(v.PromptHash))))
+		}
 		for _, mt := range v.Metrics {
 			notes = append(notes, fmt.Sprintf("corpus %s (%s) for %s: %s %s", mdEscape(mt.Judge), mdEscape(mt.Type),
 				mdEscape(v.Name), fmtNum(mt.Value, 4), mdEscape(mt.Description)))
@@ -320,6 +323,7 @@ func (m *mdWriter) comparison(r *Report, c Comparison) {
 	}
 	m.ew.printf("%s\n", line)
 	if len(c.Judges) == 0 {
+		m.promptDiff(c)
 		return
 	}
 	m.head("judge", "test", ">n", ">A", ">B", ">diff", ">95% CI", ">p", ">p adj", "verdict", ">better", ">worse", ">equal", ">MDE")
@@ -334,9 +338,41 @@ func (m *mdWriter) comparison(r *Report, c Comparison) {
 		"verdicts use %s at α = %s (adjusted over every comparison and judge of the report); "+
 		"MDE is the smallest difference this n detects with 80%% power.\n",
 		adjustedP(r), strconv.FormatFloat(alphaOf(r), 'g', -1, 64))
+	m.promptDiff(c)
 	for _, j := range c.Judges {
 		m.regressions(c, j)
 	}
+}
+
+// promptDiff writes how B's prompt differs from A's in a folded block: a
+// fenced diff whose fence is longer than any run of backticks in it, so
+// that a prompt cannot close it.
+func (m *mdWriter) promptDiff(c Comparison) {
+	if c.PromptDiff == "" {
+		return
+	}
+	var body strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(c.PromptDiff, "\n"), "\n") {
+		body.WriteString(textSafe(line))
+		body.WriteByte('\n')
+	}
+	fence := strings.Repeat("`", max(3, longestRun(body.String(), '`')+1))
+	m.ew.printf("\n<details><summary>Prompt of %s against %s's</summary>\n\n%sdiff\n%s%s\n\n</details>\n",
+		mdHTML(c.B), mdHTML(c.A), fence, body.String(), fence)
+}
+
+// longestRun returns the length of the longest run of r in s.
+func longestRun(s string, r rune) int {
+	best, n := 0, 0
+	for _, c := range s {
+		if c == r {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
 }
 
 func (m *mdWriter) regressions(c Comparison, j JudgeComparison) {

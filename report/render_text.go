@@ -206,6 +206,13 @@ func (t *textWriter) variants(r *Report) {
 	}
 	t.ew.printf("\n")
 	t.table(tt)
+	if promptsNamed(r) {
+		for _, v := range r.Variants {
+			if v.Prompt != "" {
+				t.ew.printf("  prompt of %s: %s  %s\n", t.name(v.Name), t.name(v.Prompt), t.name(shortHash(v.PromptHash)))
+			}
+		}
+	}
 	for _, v := range r.Variants {
 		for _, m := range v.Metrics {
 			line := fmt.Sprintf("  corpus %s (%s) for %s: %s", t.name(m.Judge), t.name(m.Type), t.name(v.Name), fmtNum(m.Value, 4))
@@ -329,9 +336,34 @@ func (t *textWriter) comparison(r *Report, c Comparison) {
 	if len(c.OnlyB) > 0 {
 		t.ew.printf("  only in %s (%d): %s\n", t.name(c.B), len(c.OnlyB), idList(c.OnlyB, t.name))
 	}
+	if c.PromptDiff != "" {
+		t.ew.printf("  prompt of %s against %s's (changed words [-old-]{+new+}):\n", t.name(c.B), t.name(c.A))
+		for _, line := range strings.Split(strings.TrimRight(c.PromptDiff, "\n"), "\n") {
+			t.ew.printf("    %s\n", textSafe(line))
+		}
+	}
 	for _, j := range c.Judges {
 		t.regressions(c, j)
 	}
+}
+
+// promptsNamed reports whether a variant of r took its prompt from the
+// registry or a file, so that the report names each variant's prompt.
+func promptsNamed(r *Report) bool {
+	for _, v := range r.Variants {
+		if v.Prompt != "" && v.Prompt != "inline" {
+			return true
+		}
+	}
+	return false
+}
+
+// shortHash shortens sha256:<hex> to its first 12 hex digits.
+func shortHash(h string) string {
+	if len(h) > len("sha256:")+12 {
+		return h[:len("sha256:")+12]
+	}
+	return h
 }
 
 // noteSame adds, once, the footnote explaining "~".
