@@ -209,7 +209,7 @@ func TestRegistryPromptErrors(t *testing.T) {
 	files["data.jsonl"] = `{"id": "e1", "a": 1, "b": 2}` + "\n"
 	for _, tc := range []struct {
 		name, variant, want string
-		extra             map[string]string
+		extra               map[string]string
 	}{
 		{"unknown prompt", `{name: a, prompt: solv@v1, model: local/m1}`, `variants[0].prompt: prompt solv@v1: `, nil},
 		{"unknown version", `{name: a, prompt: solve@v9, model: local/m1}`, `prompt solve@v9: `, nil},
