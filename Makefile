@@ -35,6 +35,8 @@ fuzz: ## short fuzz runs of every parser of outside input
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime 40000x ./datasets/
 	$(GO) test -run '^$$' -fuzz FuzzCSV -fuzztime 40000x ./datasets/
 	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime 40000x ./eval/
+	$(GO) test -run '^$$' -fuzz FuzzPromptFile -fuzztime 10000x ./eval/
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 10000x ./prompts/
 	$(GO) test -run '^$$' -fuzz FuzzExtractNumber -fuzztime 40000x ./judges/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20000x ./internal/yamlstrict/
 	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime 40000x ./internal/canonjson/

@@ -251,6 +251,16 @@ versions:
 	if s, err := eval.LoadSpec(sr.path, eval.LoadOptions{}); err != nil || s.Variants[0].Prompt.Messages[0].Content != "solve" {
 		t.Fatalf("a word with no registry: %v", err)
 	}
+	// A folder named prompts that is no registry leaves one-word inline
+	// prompts alone, and names itself in the error of a reference.
+	sr = newSpecRun(t, "name: e\ndataset: {path: data.jsonl}\nvariants:\n  - {name: a, prompt: Hello, model: offline/calc}\n", map[string]string{"data.jsonl": "{}\n", "prompts/notes.yaml": "just: notes\n"})
+	if s, err := eval.LoadSpec(sr.path, eval.LoadOptions{}); err != nil || s.Variants[0].Prompt.Messages[0].Content != "Hello" {
+		t.Fatalf("a word beside a folder that is no registry: %v", err)
+	}
+	sr = newSpecRun(t, "name: e\ndataset: {path: data.jsonl}\nvariants:\n  - {name: a, prompt: Hello@v1, model: offline/calc}\n", map[string]string{"data.jsonl": "{}\n", "prompts/notes.yaml": "just: notes\n"})
+	if _, err := eval.LoadSpec(sr.path, eval.LoadOptions{}); err == nil || !strings.Contains(err.Error(), "notes.yaml") {
+		t.Fatalf("a reference into a folder that is no registry: %v", err)
+	}
 	// prompts_dir moves the registry.
 	moved := map[string]string{"data.jsonl": "{}\n"}
 	for k, v := range files {
@@ -310,4 +320,47 @@ func TestRegistryPromptChangedDuringRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPromptFile: a prompt file of any bytes, named .yaml (chat messages)
+// or .txt (one template), never panics the spec loader; when the spec
+// loads, the prompt is messages with known roles whose contents parse.
+func FuzzPromptFile(f *testing.F) {
+	for _, s := range []string{
+		"- {role: system, content: s}\n- {role: user, content: \"{{.example.a}}\"}\n",
+		"[{\"role\": \"user\", \"content\": \"x\"}]",
+		"- {role: robot, content: x}\n", "{role: user}", "- [1, 2]\n", "", "&a [*a]\n", "{{.example.a", "hello {{.x}}",
+		"- {role: user, content: \"{{template \\\"x\\\"}}\"}\n", "\xff\xfe",
+	} {
+		f.Add([]byte(s), true)
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chat bool) {
+		dir := t.TempDir()
+		name := "p.txt"
+		if chat {
+			name = "p.yaml"
+		}
+		writeFiles(t, dir, map[string]string{name: string(data), "data.jsonl": "{}\n",
+			"gavel.yaml": "name: f\ndataset: {path: data.jsonl}\nvariants:\n  - {name: a, model: offline/echo, prompt: {file: " + name + "}}\n"})
+		s, err := eval.LoadSpec(filepath.Join(dir, "gavel.yaml"), eval.LoadOptions{})
+		if err != nil {
+			if !strings.Contains(err.Error(), "gavel.yaml") {
+				t.Fatalf("error without the file: %v", err)
+			}
+			return
+		}
+		p := s.Variants[0].Prompt
+		if len(p.Messages) == 0 || p.Source != eval.PromptFile {
+			t.Fatalf("loaded prompt %+v", p)
+		}
+		for _, m := range p.Messages {
+			if !slices.Contains([]string{"system", "user", "assistant", "developer"}, m.Role) {
+				t.Fatalf("role %q", m.Role)
+			}
+			if _, err := prompts.Parse("m", m.Content); err != nil {
+				t.Fatalf("content %q does not parse: %v", m.Content, err)
+			}
+		}
+	})
 }

@@ -157,16 +157,19 @@ func (d *decoder) resolvePrompt(p *PromptSpec, n *yaml.Node, path string) (bool,
 			return true, nil
 		}
 		reg, err := d.registry()
-		if err != nil {
-			return false, d.errf(n, path, "prompt registry: %v", err)
-		}
 		if !strings.Contains(ref, "@") {
-			if reg == nil {
+			// A word is a reference only to a registry that loads and
+			// holds it: a folder named prompts of something else leaves
+			// one-word inline prompts as they were.
+			if err != nil || reg == nil {
 				return false, nil
 			}
 			if _, err := reg.Prompt(ref); err != nil {
 				return false, nil // a one-word inline prompt
 			}
+		}
+		if err != nil {
+			return false, d.errf(n, path, "prompt registry: %v", err)
 		}
 		return true, d.fromRegistry(p, reg, n, path, ref)
 	case yaml.MappingNode:

@@ -622,6 +622,11 @@ func architecture(m *results.Manifest, dir, key string) htmlRun {
 				flatten(a.Flat, fmt.Sprintf("prompt.messages.%d.%s", i, msg.Role), msg.Content)
 			}
 		}
+		if c := v.Config; c != nil {
+			flatten(a.Flat, "config", c.Name+"@"+c.Version)
+			flatten(a.Flat, "config.label", c.Label)
+			flatten(a.Flat, "config.hash", c.Hash)
+		}
 		flatten(a.Flat, "vars", anyMap(a.Vars))
 		for _, s := range a.Steps {
 			flatten(a.Flat, "steps."+s.Name+".kind", s.Kind)
