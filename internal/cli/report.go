@@ -644,8 +644,8 @@ numbers), 2 usage or input error.`,
 			return runCompare(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.a, "a", "", "the baseline `variant` (one run)")
-	cmd.Flags().StringVar(&opts.b, "b", "", "the candidate `variant` (one run)")
+	cmd.Flags().StringVarP(&opts.a, "a", "a", "", "the baseline `variant` (one run)")
+	cmd.Flags().StringVarP(&opts.b, "b", "b", "", "the candidate `variant` (one run)")
 	cmd.Flags().StringArrayVar(&opts.variants, "variant", nil, "with two runs, compare only this variant (repeatable)")
 	opts.output.register(cmd.Flags())
 	opts.gates.register(cmd.Flags())

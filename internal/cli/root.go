@@ -60,10 +60,12 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newPlanCmd(env, nil),
 		newCacheCmd(env),
 		newStatsCmd(env),
+		newSchemaCmd(env, nil),
 		newPromptsCmd(env),
 		newVersionCmd(env, nil),
 	)
 	strictCompletion(root)
+	registerCompletions(root)
 	return root
 }
 
