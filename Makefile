@@ -37,6 +37,7 @@ fuzz: ## short fuzz runs of every parser of outside input
 	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime 40000x ./eval/
 	$(GO) test -run '^$$' -fuzz FuzzPromptFile -fuzztime 10000x ./eval/
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 10000x ./prompts/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10000x ./otlp/
 	$(GO) test -run '^$$' -fuzz FuzzExtractNumber -fuzztime 40000x ./judges/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20000x ./internal/yamlstrict/
 	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime 40000x ./internal/canonjson/

@@ -24,6 +24,11 @@ const (
 	KindParser    Kind = "parser"
 	KindTemplate  Kind = "template"
 	KindJudge     Kind = "judge"
+	KindEmbedding Kind = "embedding"
+	KindAgent     Kind = "agent"
+	// KindSpan is a span of an application that says nothing of its kind
+	// (collected over OTLP without GenAI or OpenInference attributes).
+	KindSpan Kind = "span"
 )
 
 // Status is the outcome of a span.

@@ -61,6 +61,8 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newCacheCmd(env),
 		newStatsCmd(env),
 		newSchemaCmd(env, nil),
+		newCollectCmd(env, nil),
+		newImportCmd(env, nil),
 		newPromptsCmd(env),
 		newVersionCmd(env, nil),
 	)

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/gavel-eval/gavel/traces"
+)
+
+// otlpRequest is an export of one llm span in JSON.
+func otlpRequest(t *testing.T, id byte) []byte {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "app")
+	sp := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(pcommon.TraceID([16]byte{id, 1}))
+	sp.SetSpanID(pcommon.SpanID([8]byte{id, 2}))
+	sp.SetName("chat")
+	sp.Attributes().PutStr("gen_ai.operation.name", "chat")
+	sp.SetStartTimestamp(pcommon.NewTimestampFromTime(time.Unix(1_700_000_000, 0)))
+	sp.SetEndTimestamp(pcommon.NewTimestampFromTime(time.Unix(1_700_000_001, 0)))
+	b, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// gavel collect stores what it received and, on shutdown, completes its
+// file and prints it.
+func TestCollectFlushesOnShutdown(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "traces")
+	env, stdout, stderr := testEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	opts := &collectOptions{addr: "127.0.0.1:0", out: out, maxBody: 1 << 20, rollRows: 1000, rollEvery: time.Hour, ready: func(u string) { urls <- u }}
+	go func() { done <- runCollect(ctx, env, opts) }()
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-done:
+		t.Fatalf("collect ended: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("collect did not start")
+	}
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("listening at %s", url)
+	}
+	for i := byte(1); i <= 3; i++ {
+		resp, err := http.Post(url+"/v1/traces", "application/json", bytes.NewReader(otlpRequest(t, i)))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("post: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("collect: %v\n%s", err, stderr)
+	}
+	files := strings.Fields(stdout.String())
+	if len(files) != 1 || !strings.Contains(stderr.String(), "3 spans in 1 files") {
+		t.Fatalf("stdout %q stderr %q", stdout, stderr)
+	}
+	n := 0
+	if err := traces.ReadFile(files[0], func(r traces.Record) error {
+		n++
+		if r.Kind != traces.KindLLM || r.Variant != "app" || !strings.HasPrefix(r.RunID, "collect-") {
+			t.Errorf("span %+v", r)
+		}
+		return nil
+	}); err != nil || n != 3 {
+		t.Fatalf("read back %d spans: %v", n, err)
+	}
+}
+
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "export.jsonl")
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(good, append(append(otlpRequest(t, 1), '\n'), otlpRequest(t, 2)...), 0o644)
+	os.WriteFile(bad, append(append(otlpRequest(t, 3), '\n'), []byte(`{"resourceSpans": 7}`)...), 0o644)
+	out := filepath.Join(dir, "out")
+	env, stdout, stderr := testEnv()
+	if code := Main(context.Background(), []string{"import", good, "--out", out}, env); code != ExitOK {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "2 spans from 1 files") || len(strings.Fields(stdout.String())) != 1 {
+		t.Fatalf("stdout %q stderr %q", stdout, stderr)
+	}
+	out2 := filepath.Join(dir, "out2")
+	env, _, stderr = testEnv()
+	if code := Main(context.Background(), []string{"import", good, bad, "--out", out2}, env); code != ExitError || !strings.Contains(stderr.String(), "bad.jsonl line 2") {
+		t.Fatalf("a bad file: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Fatalf("a failed import wrote %s: %v", out2, err)
+	}
+}
