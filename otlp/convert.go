@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -71,40 +72,83 @@ func Records(td ptrace.Traces, runID string) ([]traces.Record, error) {
 	return out, nil
 }
 
+// SpanData is a span as OpenTelemetry describes it, whatever carried it
+// (an OTLP request, or an SDK's span in process): Convert maps it to
+// gavel's span model.
+type SpanData struct {
+	TraceID, SpanID, ParentID string // hex; ParentID empty for a root
+	Name                      string
+	Start, End                time.Time
+	Attributes                map[string]any
+	Resource                  map[string]any
+	Scope                     string
+	// OTelKind is the span's OpenTelemetry kind (internal, client, ...).
+	OTelKind string
+	// Error is true when the span's status is ERROR; StatusMessage is the
+	// status's description.
+	Error         bool
+	StatusMessage string
+	Events        []Event
+}
+
+// Event is a span event: a name and its attributes.
+type Event struct {
+	Name       string
+	Attributes map[string]any
+}
+
 // convert maps one OTLP span to a gavel span.
 func convert(sp ptrace.Span, resource map[string]any, scope string) traces.Span {
-	attrs := sp.Attributes().AsRaw()
-	s := traces.Span{
+	d := SpanData{
 		TraceID: sp.TraceID().String(), SpanID: sp.SpanID().String(), Name: sp.Name(),
-		Start: sp.StartTimestamp().AsTime().UTC(), End: sp.EndTimestamp().AsTime().UTC(),
-		Status: traces.StatusOK, Kind: kindOf(sp.Name(), attrs),
+		Start: sp.StartTimestamp().AsTime(), End: sp.EndTimestamp().AsTime(),
+		Attributes: sp.Attributes().AsRaw(), Resource: resource, Scope: scope,
+		OTelKind: strings.ToLower(strings.TrimPrefix(sp.Kind().String(), "SPAN_KIND_")),
+		Error:    sp.Status().Code() == ptrace.StatusCodeError, StatusMessage: sp.Status().Message(),
 	}
 	if !sp.ParentSpanID().IsEmpty() {
-		s.ParentID = sp.ParentSpanID().String()
+		d.ParentID = sp.ParentSpanID().String()
+	}
+	events := sp.Events()
+	for i := 0; i < events.Len(); i++ {
+		d.Events = append(d.Events, Event{Name: events.At(i).Name(), Attributes: events.At(i).Attributes().AsRaw()})
+	}
+	return Convert(d)
+}
+
+// Convert maps an OpenTelemetry span to a gavel span: its kind from
+// OpenInference's or the GenAI conventions' attributes, its input and
+// output, its error, and gavel's names for model, provider, tokens, user
+// and session beside the attributes as they were.
+func Convert(d SpanData) traces.Span {
+	attrs := make(map[string]any, len(d.Attributes))
+	for k, v := range d.Attributes {
+		attrs[k] = v
+	}
+	s := traces.Span{
+		TraceID: d.TraceID, SpanID: d.SpanID, ParentID: d.ParentID, Name: d.Name,
+		Start: d.Start.UTC(), End: d.End.UTC(), Status: traces.StatusOK, Kind: kindOf(d.Name, attrs),
 	}
 	if s.End.Before(s.Start) {
 		s.End = s.Start
 	}
-	if sp.Status().Code() == ptrace.StatusCodeError {
+	if d.Error {
 		s.Status = traces.StatusError
-		s.Error = sp.Status().Message()
+		s.Error = d.StatusMessage
 	}
-	events := sp.Events()
-	for i := 0; i < events.Len(); i++ {
-		ev := events.At(i)
-		ea := ev.Attributes().AsRaw()
-		switch ev.Name() {
+	for _, ev := range d.Events {
+		switch ev.Name {
 		case "exception":
 			if s.Status == traces.StatusError && s.Error == "" {
-				s.Error = joinNonEmpty(": ", str(ea["exception.type"]), str(ea["exception.message"]))
+				s.Error = joinNonEmpty(": ", str(ev.Attributes["exception.type"]), str(ev.Attributes["exception.message"]))
 			}
 		case "gen_ai.content.prompt":
 			if _, ok := attrs["gen_ai.prompt"]; !ok {
-				attrs["gen_ai.prompt"] = ea["gen_ai.prompt"]
+				attrs["gen_ai.prompt"] = ev.Attributes["gen_ai.prompt"]
 			}
 		case "gen_ai.content.completion":
 			if _, ok := attrs["gen_ai.completion"]; !ok {
-				attrs["gen_ai.completion"] = ea["gen_ai.completion"]
+				attrs["gen_ai.completion"] = ev.Attributes["gen_ai.completion"]
 			}
 		}
 	}
@@ -114,13 +158,15 @@ func convert(sp ptrace.Span, resource map[string]any, scope string) traces.Span 
 	s.Input = firstText(attrs, "input.value", "gen_ai.input.messages", "gen_ai.prompt")
 	s.Output = firstText(attrs, "output.value", "gen_ai.output.messages", "gen_ai.completion")
 	s.Attributes = normalized(attrs)
-	if v, ok := resource["service.name"]; ok {
+	if v, ok := d.Resource["service.name"]; ok {
 		s.Attributes["service.name"] = v
 	}
-	if scope != "" {
-		s.Attributes["otel.scope.name"] = scope
+	if d.Scope != "" {
+		s.Attributes["otel.scope.name"] = d.Scope
 	}
-	s.Attributes["otel.span.kind"] = strings.ToLower(strings.TrimPrefix(sp.Kind().String(), "SPAN_KIND_"))
+	if d.OTelKind != "" {
+		s.Attributes["otel.span.kind"] = d.OTelKind
+	}
 	return s
 }
 
@@ -220,4 +266,3 @@ func joinNonEmpty(sep string, parts ...string) string {
 	}
 	return strings.Join(kept, sep)
 }
-

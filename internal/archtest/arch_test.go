@@ -40,7 +40,8 @@ var allowed = map[string][]string{
 	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
 	"report":               {"eval/results", "report/stats", "traces", "prompts", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
-	"otlp":                 {"traces"}, // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
+	"otlp":                 {"traces"},         // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
+	"observe":              {"otlp", "traces"}, // the Go tracing SDK for applications, on OpenTelemetry
 	"internal/browsertest": {},
 	"internal/arrowtest":   {},                    // tests only: reads Parquet with Arrow, an independent reader
 	"internal/duckdbtest":  {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
@@ -98,28 +99,32 @@ func TestDependencyDirection(t *testing.T) {
 // has an entry: a new dependency is a decision, recorded here and in
 // docs/ARCHITECTURE.md.
 var owners = map[string][]string{
-	"github.com/sashabaranov/go-openai":         {"llm/openai.go"},
-	"golang.org/x/time":                         {"llm/ratelimit.go"},
-	"github.com/spf13/cobra":                    {"internal/cli/"},
-	"github.com/spf13/pflag":                    {"internal/cli/"},
-	"github.com/parquet-go/parquet-go":          {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
-	"github.com/klauspost/compress":             {"internal/parquetio/zstd.go"},
-	"github.com/apache/arrow-go/v18":            {"datasets/parquet.go", "internal/arrowtest/"},
-	"go.yaml.in/yaml/v3":                        {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "eval/promptref.go", "judges/"},
-	"go.etcd.io/bbolt":                          {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
-	"gonum.org/v1/gonum":                        {"report/stats/"},
-	"github.com/ohler55/ojg":                    {"eval/chain.go", "eval/plan.go"},
-	"github.com/pkoukk/tiktoken-go":             {"llm/tokenizer.go"},
-	"github.com/pkoukk/tiktoken-go-loader":      {"llm/tokenizer.go"},
-	"github.com/santhosh-tekuri/jsonschema/v6":  {"judges/schema.go"},
-	"github.com/schollz/progressbar/v3":         {"internal/cli/progress.go"},
-	"golang.org/x/term":                         {"cmd/gavel/"},
-	"golang.org/x/sync":                         {"eval/"},
-	"github.com/aymanbagabas/go-udiff":          {"prompts/diff.go"},
-	"github.com/sergi/go-diff":                  {"prompts/diff.go"},
-	"go.opentelemetry.io/collector/pdata":       {"otlp/"},
-	"google.golang.org/genproto/googleapis/rpc": {"otlp/handler.go"},
-	"google.golang.org/protobuf":                {"otlp/handler.go"},
+	"github.com/sashabaranov/go-openai":                               {"llm/openai.go"},
+	"golang.org/x/time":                                               {"llm/ratelimit.go"},
+	"github.com/spf13/cobra":                                          {"internal/cli/"},
+	"github.com/spf13/pflag":                                          {"internal/cli/"},
+	"github.com/parquet-go/parquet-go":                                {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
+	"github.com/klauspost/compress":                                   {"internal/parquetio/zstd.go"},
+	"github.com/apache/arrow-go/v18":                                  {"datasets/parquet.go", "internal/arrowtest/"},
+	"go.yaml.in/yaml/v3":                                              {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "eval/promptref.go", "judges/"},
+	"go.etcd.io/bbolt":                                                {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
+	"gonum.org/v1/gonum":                                              {"report/stats/"},
+	"github.com/ohler55/ojg":                                          {"eval/chain.go", "eval/plan.go"},
+	"github.com/pkoukk/tiktoken-go":                                   {"llm/tokenizer.go"},
+	"github.com/pkoukk/tiktoken-go-loader":                            {"llm/tokenizer.go"},
+	"github.com/santhosh-tekuri/jsonschema/v6":                        {"judges/schema.go"},
+	"github.com/schollz/progressbar/v3":                               {"internal/cli/progress.go"},
+	"golang.org/x/term":                                               {"cmd/gavel/"},
+	"golang.org/x/sync":                                               {"eval/"},
+	"github.com/aymanbagabas/go-udiff":                                {"prompts/diff.go"},
+	"github.com/sergi/go-diff":                                        {"prompts/diff.go"},
+	"go.opentelemetry.io/collector/pdata":                             {"otlp/"},
+	"google.golang.org/genproto/googleapis/rpc":                       {"otlp/handler.go"},
+	"google.golang.org/protobuf":                                      {"otlp/handler.go"},
+	"go.opentelemetry.io/otel":                                        {"observe/"},
+	"go.opentelemetry.io/otel/trace":                                  {"observe/"},
+	"go.opentelemetry.io/otel/sdk":                                    {"observe/export.go"},
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp": {"observe/export.go"},
 }
 
 // testOnly are the modules only tests may import: the gavel binary does
@@ -128,12 +133,6 @@ var testOnly = map[string]bool{
 	"github.com/yuin/goldmark":     true, // renders the Markdown report as GitHub does
 	"github.com/chromedp/chromedp": true, // drives headless Chromium in internal/browsertest
 	"github.com/chromedp/cdproto":  true,
-	// The OpenTelemetry Go SDK and its OTLP/HTTP exporter: what real
-	// applications send traces with, exporting to gavel collect in tests.
-	"go.opentelemetry.io/otel":                                        true,
-	"go.opentelemetry.io/otel/sdk":                                    true,
-	"go.opentelemetry.io/otel/trace":                                  true,
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp": true,
 }
 
 // moduleOf returns the module of owners or testOnly that import path path
