@@ -306,6 +306,11 @@ func (s *httpStep) call(ctx context.Context, st *chainState, span *traces.Active
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	// W3C Trace Context: spans the application records (with any
+	// OpenTelemetry SDK) continue this run's trace under this step.
+	if tp := span.TraceParent(); tp != "" {
+		req.Header.Set("traceparent", tp)
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -360,6 +365,11 @@ func (s *execStep) call(ctx context.Context, st *chainState, span *traces.Active
 	cmd.Stdin = strings.NewReader(in)
 	cmd.Dir = s.dir
 	cmd.Env = s.env
+	if tp := span.TraceParent(); tp != "" {
+		// The environment carrier of W3C Trace Context, as OpenTelemetry
+		// SDKs read it.
+		cmd.Env = append(append([]string(nil), s.env...), "TRACEPARENT="+tp)
+	}
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout

@@ -73,6 +73,16 @@ type ActiveSpan struct {
 // SpanID returns the span's id ("" when nothing is recorded).
 func (s *ActiveSpan) SpanID() string { return s.data.SpanID }
 
+// TraceParent returns the W3C Trace Context traceparent of the span
+// ("00-<trace id>-<span id>-01"), which an application called from it
+// continues, or "" when nothing is recorded.
+func (s *ActiveSpan) TraceParent() string {
+	if s == nil || len(s.data.TraceID) != 32 || len(s.data.SpanID) != 16 {
+		return ""
+	}
+	return "00-" + s.data.TraceID + "-" + s.data.SpanID + "-01"
+}
+
 // TraceID returns the id of the span's trace ("" when nothing is recorded).
 func (s *ActiveSpan) TraceID() string { return s.data.TraceID }
 
