@@ -184,10 +184,13 @@ var genAIOperations = map[string]traces.Kind{
 	"invoke_agent": traces.KindAgent, "create_agent": traces.KindAgent,
 }
 
-// kindOf reads a span's kind from OpenInference's span kind, else the
-// GenAI operation, else the presence of GenAI attributes; other spans are
-// KindSpan.
+// kindOf reads a span's kind from gavel.kind (spans gavel exported),
+// else OpenInference's span kind, else the GenAI operation, else the
+// presence of GenAI attributes; other spans are KindSpan.
 func kindOf(name string, attrs map[string]any) traces.Kind {
+	if k, ok := attrs["gavel.kind"].(string); ok && k != "" {
+		return traces.Kind(k) // a span gavel exported
+	}
 	if k, ok := openInferenceKinds[strings.ToUpper(str(attrs["openinference.span.kind"]))]; ok {
 		return k
 	}
@@ -198,9 +201,6 @@ func kindOf(name string, attrs map[string]any) traces.Kind {
 		if _, ok := attrs[key]; ok {
 			return traces.KindLLM
 		}
-	}
-	if k, ok := attrs["gavel.kind"].(string); ok && k != "" {
-		return traces.Kind(k)
 	}
 	return traces.KindSpan
 }

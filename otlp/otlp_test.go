@@ -383,3 +383,42 @@ func sdktraceAttrs(kv ...string) traceStartOption {
 }
 
 type traceStartOption = oteltrace.SpanStartOption
+
+// Scores go out as gavel.score events on their trace's root span, and
+// gavel's kinds as OpenInference's and gavel.kind.
+func TestToTracesCarriesScores(t *testing.T) {
+	score, pass := 0.5, false
+	recs := []traces.Record{
+		{RunID: "r", Variant: "v", ExampleID: "e", Span: traces.Span{TraceID: "0102030405060708090a0b0c0d0e0f10", SpanID: "0000000000000001", Name: "chain", Kind: traces.KindChain, Start: t0, End: t0.Add(time.Second), Status: traces.StatusOK}},
+		{RunID: "r", Variant: "v", ExampleID: "e", Span: traces.Span{TraceID: "0102030405060708090a0b0c0d0e0f10", SpanID: "0000000000000002", ParentID: "0000000000000001", Name: "solve", Kind: traces.KindLLM, Start: t0, End: t0, Status: traces.StatusError, Error: "boom",
+			Attributes: map[string]any{"model": "m", "prompt_tokens": float64(7)}}},
+	}
+	td, err := otlp.ToTraces(recs, map[string][]otlp.ScoreEvent{"0102030405060708090a0b0c0d0e0f10": {{Judge: "correct", Score: &score, Pass: &pass, Reason: "off by one"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	root, llm := spans.At(0), spans.At(1)
+	if root.Events().Len() != 1 || root.Events().At(0).Name() != "gavel.score" {
+		t.Fatalf("root events: %d", root.Events().Len())
+	}
+	ea := root.Events().At(0).Attributes().AsRaw()
+	if ea["gavel.judge"] != "correct" || ea["gavel.score"] != 0.5 || ea["gavel.pass"] != false || ea["gavel.reason"] != "off by one" {
+		t.Errorf("score event %v", ea)
+	}
+	la := llm.Attributes().AsRaw()
+	if la["openinference.span.kind"] != "LLM" || la["gavel.kind"] != "llm" || la["gen_ai.request.model"] != "m" || la["gen_ai.usage.input_tokens"] != int64(7) || llm.Status().Code() != ptrace.StatusCodeError {
+		t.Errorf("llm span %v %v", la, llm.Status().Code())
+	}
+	if _, err := otlp.ToTraces([]traces.Record{{Span: traces.Span{TraceID: "zz", SpanID: "01"}}}, nil); err == nil {
+		t.Error("bad ids accepted")
+	}
+	for in, want := range map[string]string{"http://h:4318": "http://h:4318/v1/traces", "http://h:4318/": "http://h:4318/v1/traces", "https://h/api/otel/v1/traces": "https://h/api/otel/v1/traces"} {
+		if got, err := otlp.TracesURL(in); err != nil || got != want {
+			t.Errorf("TracesURL(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := otlp.TracesURL("ftp://x"); err == nil {
+		t.Error("ftp accepted")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,77 @@ func TestImport(t *testing.T) {
 	}
 	if _, err := os.Stat(out2); !os.IsNotExist(err) {
 		t.Fatalf("a failed import wrote %s: %v", out2, err)
+	}
+}
+
+// A run exported with gavel export and received by gavel collect keeps
+// its span tree: ids, parents, names, kinds, statuses, inputs, outputs and
+// attributes, with the scores as events on the root spans.
+func TestExportCollectRoundTrip(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), []string{"run", "../../examples/arithmetic/gavel.yaml", "--out", run, "--limit", "3"}, env); code != ExitOK {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	var want []traces.Record
+	if err := traces.ReadFile(filepath.Join(run, "traces.parquet"), func(r traces.Record) error {
+		want = append(want, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "collected")
+	cenv, cstdout, cstderr := testEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runCollect(ctx, cenv, &collectOptions{addr: "127.0.0.1:0", out: out, maxBody: 16 << 20, rollRows: 1 << 20, rollEvery: time.Hour, ready: func(u string) { urls <- u }})
+	}()
+	url := <-urls
+	eenv, _, estderr := testEnv()
+	if code := Main(context.Background(), []string{"export", "--otlp", url, run}, eenv); code != ExitOK {
+		t.Fatalf("export: %d %s", code, estderr)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("collect: %v %s", err, cstderr)
+	}
+	got := map[string]traces.Record{}
+	for _, f := range strings.Fields(cstdout.String()) {
+		if err := traces.ReadFile(f, func(r traces.Record) error {
+			got[r.SpanID] = r
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("%d spans collected, %d exported", len(got), len(want))
+	}
+	events := 0
+	for _, w := range want {
+		g, ok := got[w.SpanID]
+		if !ok {
+			t.Fatalf("span %s (%s) lost", w.SpanID, w.Name)
+		}
+		if g.TraceID != w.TraceID || g.ParentID != w.ParentID || g.Name != w.Name || g.Kind != w.Kind || g.Status != w.Status ||
+			g.Error != w.Error || g.Input != w.Input || g.Output != w.Output || !g.Start.Equal(w.Start) || !g.End.Equal(w.End) {
+			t.Errorf("span %s: got %+v\nwant %+v", w.SpanID, g.Span, w.Span)
+		}
+		for k, v := range w.Attributes {
+			if gv := g.Attributes[k]; !reflect.DeepEqual(gv, v) {
+				t.Errorf("span %s attribute %s: %v (%T), want %v (%T)", w.Name, k, gv, gv, v, v)
+			}
+		}
+		if g.Variant != "gavel" {
+			t.Errorf("span %s variant %q", w.Name, g.Variant)
+		}
+		if w.ParentID == "" && w.Kind == traces.KindChain {
+			events++
+		}
+	}
+	if events == 0 {
+		t.Fatal("no chain roots")
 	}
 }

@@ -63,6 +63,7 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 		newSchemaCmd(env, nil),
 		newCollectCmd(env, nil),
 		newImportCmd(env, nil),
+		newExportCmd(env, nil),
 		newPromptsCmd(env),
 		newVersionCmd(env, nil),
 	)
