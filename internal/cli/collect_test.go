@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
+	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -178,5 +179,98 @@ func TestExportCollectRoundTrip(t *testing.T) {
 	}
 	if events == 0 {
 		t.Fatal("no chain roots")
+	}
+}
+
+// gavel score --traces judges collected traces: the root spans' outputs
+// by default, the spans of a kind with --span-kind, a stable sample with
+// --sample-rate; each result's example id is its trace id.
+func TestScoreTraces(t *testing.T) {
+	dir := t.TempDir()
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	outputs := []string{"Paris", "Lyon", "It is Paris.", "Nice", "Paris!", "Rome"}
+	for i, out := range outputs {
+		root := ss.Spans().AppendEmpty()
+		root.SetTraceID(pcommon.TraceID([16]byte{byte(i + 1)}))
+		root.SetSpanID(pcommon.SpanID([8]byte{byte(i + 1), 1}))
+		root.SetName("answer")
+		root.Attributes().PutStr("openinference.span.kind", "CHAIN")
+		root.Attributes().PutStr("output.value", out)
+		root.SetStartTimestamp(pcommon.NewTimestampFromTime(time.Unix(1_700_000_000, 0)))
+		root.SetEndTimestamp(pcommon.NewTimestampFromTime(time.Unix(1_700_000_002, 0)))
+		llm := ss.Spans().AppendEmpty()
+		llm.SetTraceID(root.TraceID())
+		llm.SetSpanID(pcommon.SpanID([8]byte{byte(i + 1), 2}))
+		llm.SetParentSpanID(root.SpanID())
+		llm.SetName("chat")
+		llm.Attributes().PutStr("gen_ai.operation.name", "chat")
+		llm.Attributes().PutStr("gen_ai.output.messages", "draft: Paris")
+	}
+	b, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalJSON()
+	file := filepath.Join(dir, "export.json")
+	os.WriteFile(file, b, 0o644)
+	spans := filepath.Join(dir, "spans")
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), []string{"import", file, "--out", spans}, env); code != ExitOK {
+		t.Fatalf("import: %s", stderr)
+	}
+	spec := filepath.Join(dir, "online.yaml")
+	os.WriteFile(spec, []byte("name: online\nscore: {output: output, latency_ms: \"{{.example.duration_ms}}\"}\njudges:\n  - {name: paris, type: contains, value: Paris}\n"), 0o644)
+	score := func(extra ...string) []results.Result {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "run")
+		env, _, stderr := testEnv()
+		if code := Main(context.Background(), append([]string{"score", "--traces", spans, "--spec", spec, "--out", out}, extra...), env); code != ExitOK {
+			t.Fatalf("score %v: %d %s", extra, code, stderr)
+		}
+		var rs []results.Result
+		if err := results.ReadResults(filepath.Join(out, results.ResultsFile), func(r results.Result) error {
+			rs = append(rs, r)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var passed int
+		if err := results.ReadScores(filepath.Join(out, results.ScoresFile), func(s results.Score) error {
+			if s.Pass != nil && *s.Pass {
+				passed++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if extra == nil && passed != 3 {
+			t.Errorf("%d roots mention Paris, want 3", passed)
+		}
+		if len(extra) > 0 && extra[0] == "--span-kind" && passed != len(rs) {
+			t.Errorf("%d of %d llm spans passed, want all", passed, len(rs))
+		}
+		return rs
+	}
+	roots := score()
+	if len(roots) != 6 || roots[0].LatencyMS != 2000 {
+		t.Fatalf("%d roots, latency %v", len(roots), roots[0].LatencyMS)
+	}
+	for _, r := range roots {
+		if len(r.ExampleID) != 32 || !strings.Contains(r.Input, r.ExampleID) {
+			t.Errorf("example id %q is not the trace id in %s", r.ExampleID, r.Input)
+		}
+	}
+	if llm := score("--span-kind", "llm"); len(llm) != 6 || !strings.Contains(llm[0].ExampleID, "/") {
+		t.Fatalf("llm spans: %d, id %q", len(llm), llm[0].ExampleID)
+	}
+	a, b2 := score("--sample-rate", "0.5"), score("--sample-rate", "0.5")
+	if len(a) == 0 || len(a) == 6 || len(a) != len(b2) {
+		t.Fatalf("samples of %d and %d traces", len(a), len(b2))
+	}
+	for i := range a {
+		if a[i].ExampleID != b2[i].ExampleID {
+			t.Fatal("the sample is not stable")
+		}
+	}
+	env, _, stderr = testEnv()
+	if code := Main(context.Background(), []string{"score", "--traces", spans, "--spec", spec, "--span-name", "nope"}, env); code != ExitError || !strings.Contains(stderr.String(), "no span matches") {
+		t.Fatalf("no match: %d %s", code, stderr)
 	}
 }

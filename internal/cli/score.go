@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ type scoreOptions struct {
 	judges      []string
 	strict      bool
 	check       checkFlags
+	traces      traceSelection
 }
 
 // newScoreCmd is gavel score. RunE checks opts, then calls runF
@@ -59,8 +61,18 @@ and --format writes reports: exit 1 when a gate fails.`,
   $ gavel score --run runs/base --spec stricter-judges.yaml --out runs/base-regraded`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (opts.input == "") == (opts.run == "") {
-				return withExitCode(errors.New("give either --input FILE (with --spec) or --run RUN_DIR"), ExitError)
+			if opts.traces.dir != "" {
+				if opts.input != "" || opts.run != "" {
+					return withExitCode(errors.New("--traces scores collected spans: give it instead of --input or --run"), ExitError)
+				}
+				if opts.spec == "" {
+					return withExitCode(errors.New("--traces needs --spec: the spec says which judges to run"), ExitError)
+				}
+				if opts.traces.sample <= 0 || opts.traces.sample > 1 {
+					return withExitCode(errors.New("--sample-rate must be in (0, 1]"), ExitError)
+				}
+			} else if (opts.input == "") == (opts.run == "") {
+				return withExitCode(errors.New("give either --input FILE (with --spec), --run RUN_DIR or --traces DIR"), ExitError)
 			}
 			if opts.input != "" && opts.spec == "" {
 				return withExitCode(errors.New("--input needs --spec: the spec says which fields hold the outputs and which judges to run"), ExitError)
@@ -83,6 +95,10 @@ and --format writes reports: exit 1 when a gate fails.`,
 	f.IntVarP(&opts.concurrency, "concurrency", "c", 0, "rows judged at once (default: two per core)")
 	f.IntVar(&opts.limit, "limit", 0, "score only the first `n` rows of --input")
 	f.StringArrayVar(&opts.judges, "judge", nil, "run only this judge (repeatable)")
+	f.StringVar(&opts.traces.dir, "traces", "", "score collected spans: a `dir` of span files (gavel collect, gavel import, observe) or a run's traces.parquet")
+	f.StringVar(&opts.traces.kind, "span-kind", "", "with --traces, score the spans of this `kind` (llm, chain, retriever, ...) rather than the root spans")
+	f.StringVar(&opts.traces.name, "span-name", "", "with --traces, score the spans of this `name` rather than the root spans")
+	f.Float64Var(&opts.traces.sample, "sample-rate", 1, "with --traces, score this share of the traces (`rate` in (0, 1], chosen by a hash of the trace id)")
 	f.BoolVar(&opts.strict, "strict", false, "stop at the first row whose output field is missing or null, instead of storing it as an error")
 	opts.check.register(f)
 	return cmd
@@ -96,6 +112,20 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 		if spec, err = eval.LoadSpec(opts.spec, eval.LoadOptions{}); err != nil {
 			return withExitCode(err, ExitError)
 		}
+	}
+	if opts.traces.dir != "" {
+		tmp, err := os.MkdirTemp("", "gavel-traces-")
+		if err != nil {
+			return withExitCode(err, ExitError)
+		}
+		defer os.RemoveAll(tmp)
+		path, n, err := extractTraces(opts.traces, tmp)
+		if err != nil {
+			return withExitCode(err, ExitError)
+		}
+		fmt.Fprintf(env.Stderr, "gavel: scoring %d spans of %s\n", n, opts.traces.dir)
+		traceSpec(spec, opts.traces)
+		opts.input = path
 	}
 	// Everything the flags name is checked before the first judge call.
 	judgeSpec := spec
