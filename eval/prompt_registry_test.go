@@ -364,3 +364,25 @@ func FuzzPromptFile(f *testing.F) {
 		}
 	})
 }
+
+// prices_file reads LiteLLM's layout; the spec's own prices win.
+func TestPricesFile(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"data.jsonl": "{}\n", "prices.json": `{"gpt-4o-mini": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "litellm_provider": "openai"},
+"my-model": {"input_cost_per_token": 3e-06, "output_cost_per_token": 4e-06, "litellm_provider": "local"}}`}
+	sr := newSpecRun(t, "name: p\nprices_file: prices.json\nprices:\n  local/my-model: {input_per_mtok: 9, output_per_mtok: 9}\ndataset: {path: data.jsonl}\nvariants:\n  - {name: a, model: offline/calc, prompt: x}\n", files)
+	s, err := eval.LoadSpec(sr.path, eval.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Prices["openai/gpt-4o-mini"]; p.InputPerMTok != 1 || p.OutputPerMTok != 2 {
+		t.Errorf("file price %+v", p)
+	}
+	if p := s.Prices["local/my-model"]; p.InputPerMTok != 9 {
+		t.Errorf("the spec's own price lost: %+v", p)
+	}
+	sr = newSpecRun(t, "name: p\nprices_file: nope.json\ndataset: {path: data.jsonl}\nvariants:\n  - {name: a, model: offline/calc, prompt: x}\n", files)
+	if _, err := eval.LoadSpec(sr.path, eval.LoadOptions{}); err == nil || !strings.Contains(err.Error(), "prices_file") {
+		t.Errorf("a missing prices file: %v", err)
+	}
+}

@@ -27,7 +27,10 @@ type Spec struct {
 	Dataset     DatasetSpec             `yaml:"dataset"`
 	Providers   map[string]ProviderSpec `yaml:"providers"`
 	Prices      map[string]llm.Price    `yaml:"prices"`
-	Timeout     time.Duration           `yaml:"timeout"`
+	// PricesFile is a price list in LiteLLM's JSON layout, relative to the
+	// spec; its prices come under Prices' (see llm.ReadPricesFile).
+	PricesFile string        `yaml:"prices_file"`
+	Timeout    time.Duration `yaml:"timeout"`
 	// ExampleTimeout bounds one example's whole chain (all its steps and
 	// their retries); 0 means no bound.
 	ExampleTimeout time.Duration `yaml:"example_timeout"`
@@ -472,6 +475,26 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 	s.Hash = "sha256:" + hex.EncodeToString(sum[:])
 	if err := s.validate(d, &root); err != nil {
 		return nil, err
+	}
+	// A stored spec read again (pinned) needs no prices: its costs are in
+	// its results, and the file may be gone.
+	if s.PricesFile != "" && opts.Pinned == nil {
+		path := s.PricesFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(s.Dir, path)
+		}
+		file, err := llm.ReadPricesFile(path)
+		if err != nil {
+			return nil, d.errf(valueNode(top, "prices_file"), "prices_file", "%v", err)
+		}
+		if s.Prices == nil {
+			s.Prices = map[string]llm.Price{}
+		}
+		for k, v := range file {
+			if _, ok := s.Prices[k]; !ok {
+				s.Prices[k] = v
+			}
+		}
 	}
 	if opts.Pinned != nil {
 		s.pins, s.pinned = *opts.Pinned, true
