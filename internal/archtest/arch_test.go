@@ -40,8 +40,8 @@ var allowed = map[string][]string{
 	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
 	"report":               {"eval/results", "report/stats", "traces", "prompts", "internal/redact"},
 	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
-	"otlp":                 {"traces"},         // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
-	"observe":              {"otlp", "traces"}, // the Go tracing SDK for applications, on OpenTelemetry
+	"otlp":                 {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
+	"observe":              {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
 	"internal/browsertest": {},
 	"internal/arrowtest":   {},                    // tests only: reads Parquet with Arrow, an independent reader
 	"internal/duckdbtest":  {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
@@ -99,7 +99,7 @@ func TestDependencyDirection(t *testing.T) {
 // has an entry: a new dependency is a decision, recorded here and in
 // docs/ARCHITECTURE.md.
 var owners = map[string][]string{
-	"github.com/sashabaranov/go-openai":                               {"llm/openai.go"},
+	"github.com/sashabaranov/go-openai":                               {"llm/openai.go", "observe/openai.go"},
 	"golang.org/x/time":                                               {"llm/ratelimit.go"},
 	"github.com/spf13/cobra":                                          {"internal/cli/"},
 	"github.com/spf13/pflag":                                          {"internal/cli/"},
