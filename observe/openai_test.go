@@ -122,6 +122,7 @@ func TestTracedOpenAIClient(t *testing.T) {
 		}
 		// A stream cancelled half way is recorded as far as it came.
 		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		st, err = c.CreateChatCompletionStream(cctx, openai.ChatCompletionRequest{Model: "gpt-4o-mini", Messages: []openai.ChatCompletionMessage{{Role: "user", Content: "hang"}}})
 		if err != nil {
 			return "", err
