@@ -72,6 +72,7 @@ func requestAttrs(req openai.ChatCompletionRequest) []attribute.KeyValue {
 	if req.TopP != 0 {
 		a = append(a, attribute.Float64("gen_ai.request.top_p", float64(req.TopP)))
 	}
+	//lint:ignore SA1019 requests still set the older max_tokens; it is recorded like its successor
 	if n := max(req.MaxTokens, req.MaxCompletionTokens); n != 0 {
 		a = append(a, attribute.Int("gen_ai.request.max_tokens", n))
 	}

@@ -87,7 +87,7 @@ func TestTracedOpenAIClient(t *testing.T) {
 
 	// Inside an app span, so the calls nest.
 	_, err := observe.Do(ctx, "answer", observe.Chain, func(ctx context.Context) (string, error) {
-		resp, err := c.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: "gpt-4o-mini", Temperature: 0.2, MaxTokens: 50,
+		resp, err := c.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: "gpt-4o-mini", Temperature: 0.2, MaxCompletionTokens: 50,
 			Messages: []openai.ChatCompletionMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Capital of France?"}}})
 		if err != nil || resp.Choices[0].Message.Content != "Paris." {
 			return "", fmt.Errorf("chat: %v", err)
