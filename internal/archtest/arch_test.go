@@ -23,34 +23,35 @@ const module = "github.com/gavel-eval/gavel"
 // allowed lists, for each package, the gavel packages it may depend on
 // (directly or not). Packages not listed may not exist without a decision.
 var allowed = map[string][]string{
-	"datasets":             {"internal/tmpl", "internal/canonjson"},
-	"traces":               {"internal/parquetio"},
-	"prompts":              {"internal/tmpl", "internal/yamlstrict"},
-	"eval/results":         {"internal/parquetio"},
-	"report/stats":         {},
-	"internal/parquetio":   {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
-	"internal/canonjson":   {}, // the JSON of decoded values, byte for byte as encoding/json writes it, fast; a leaf
-	"internal/redact":      {}, // shared redaction of secrets and credentials; a leaf
-	"internal/tmpl":        {}, // the null-aware template layer of prompts and dataset ids; a leaf
-	"internal/yamlstrict":  {}, // the rules of the strict configuration decoders (keys, paths, messages); a leaf
-	"llm":                  {"traces", "internal/redact"},
-	"llm/offline":          {"llm", "traces", "internal/redact"}, // the offline stand-in models, served through llm.Provider
-	"llm/llmtest":          {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
-	"judges":               {"llm", "traces", "prompts", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
-	"eval":                 {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
-	"report":               {"eval/results", "report/stats", "traces", "prompts", "internal/redact"},
-	"report/view":          {"report", "eval/results", "report/stats", "traces", "internal/redact"},
-	"otlp":                 {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
-	"observe":              {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
-	"internal/browsertest": {},
-	"internal/arrowtest":   {},                    // tests only: reads Parquet with Arrow, an independent reader
-	"internal/duckdbtest":  {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
-	"internal/testrun":     {"internal/cli", "*"}, // test helpers: runs the CLI in-process
-	"internal/cli":         {"*"},
-	"cmd/gavel":            {"internal/cli", "*"},
-	"internal/archtest":    {},
-	"scripts/benchscore":   {},
-	"scripts/bench":        {}, // side-by-side figures: drives the gavel binary (and DuckDB through Node) as child processes
+	"datasets":               {"internal/tmpl", "internal/canonjson"},
+	"traces":                 {"internal/parquetio"},
+	"prompts":                {"internal/tmpl", "internal/yamlstrict"},
+	"eval/results":           {"internal/parquetio"},
+	"report/stats":           {},
+	"internal/parquetio":     {}, // what gavel's Parquet files share: writer configuration and opening; a leaf
+	"internal/canonjson":     {}, // the JSON of decoded values, byte for byte as encoding/json writes it, fast; a leaf
+	"internal/redact":        {}, // shared redaction of secrets and credentials; a leaf
+	"internal/tmpl":          {}, // the null-aware template layer of prompts and dataset ids; a leaf
+	"internal/yamlstrict":    {}, // the rules of the strict configuration decoders (keys, paths, messages); a leaf
+	"llm":                    {"traces", "internal/redact"},
+	"llm/offline":            {"llm", "traces", "internal/redact"}, // the offline stand-in models, served through llm.Provider
+	"llm/llmtest":            {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
+	"judges":                 {"llm", "traces", "prompts", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
+	"eval":                   {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
+	"report":                 {"eval/results", "report/stats", "traces", "prompts", "internal/redact"},
+	"report/view":            {"report", "eval/results", "report/stats", "traces", "internal/redact"},
+	"otlp":                   {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
+	"observe":                {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
+	"internal/browsertest":   {},
+	"internal/arrowtest":     {},                    // tests only: reads Parquet with Arrow, an independent reader
+	"internal/duckdbtest":    {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
+	"internal/langchaintest": {},                    // tests only: a LangChain.js app's OTLP spans (testapps/langchain)
+	"internal/testrun":       {"internal/cli", "*"}, // test helpers: runs the CLI in-process
+	"internal/cli":           {"*"},
+	"cmd/gavel":              {"internal/cli", "*"},
+	"internal/archtest":      {},
+	"scripts/benchscore":     {},
+	"scripts/bench":          {}, // side-by-side figures: drives the gavel binary (and DuckDB through Node) as child processes
 }
 
 func TestDependencyDirection(t *testing.T) {
