@@ -207,127 +207,28 @@ func (r *Registry) MoveLabel(name, ref, label string, m Move) (LabelMove, error)
 	}
 	move.At = now(m.Now)
 	err = r.update(p.Path, false, func(f *rawFile) error {
-		applyMove(f, move)
+		labels := mapValue(f.root, "labels")
+		if labels == nil || labels.Kind != yaml.MappingNode {
+			labels = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			setMapValue(f.root, "labels", labels, "history")
+		}
+		if v := mapValue(labels, label); v != nil {
+			v.Kind, v.Tag, v.Value, v.Style = yaml.ScalarNode, "!!str", version, 0 // its comments stay
+		} else {
+			labels.Content = append(labels.Content, strNode(label), strNode(version))
+		}
+		hist := mapValue(f.root, "history")
+		if hist == nil || hist.Kind != yaml.SequenceNode {
+			hist = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			setMapValue(f.root, "history", hist, "")
+		}
+		hist.Content = append(hist.Content, historyNode(move))
 		return nil
 	})
 	if err != nil {
 		return LabelMove{}, err
 	}
 	return move, nil
-}
-
-// applyMove points the move's label at its version in f's node tree and
-// appends the move to the file's history, keeping the comments.
-func applyMove(f *rawFile, move LabelMove) {
-	labels := mapValue(f.root, "labels")
-	if labels == nil || labels.Kind != yaml.MappingNode {
-		labels = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		setMapValue(f.root, "labels", labels, "history")
-	}
-	if v := mapValue(labels, move.Label); v != nil {
-		v.Kind, v.Tag, v.Value, v.Style = yaml.ScalarNode, "!!str", move.Version, 0 // its comments stay
-	} else {
-		labels.Content = append(labels.Content, strNode(move.Label), strNode(move.Version))
-	}
-	hist := mapValue(f.root, "history")
-	if hist == nil || hist.Kind != yaml.SequenceNode {
-		hist = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		setMapValue(f.root, "history", hist, "")
-	}
-	hist.Content = append(hist.Content, historyNode(move))
-}
-
-// MoveConfigLabel is MoveLabel for model config name (configs/NAME.yaml):
-// it points label at the config version ref names, appends the move to the
-// file's history and stamps the hashes of the file's drafts.
-func (r *Registry) MoveConfigLabel(name, ref, label string, m Move) (LabelMove, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.config(name)
-	if err != nil {
-		return LabelMove{}, err
-	}
-	names := make([]string, len(c.Versions))
-	for i, v := range c.Versions {
-		names[i] = v.Version
-	}
-	i, _, err := pick(c.Name, ref, names, c.Labels)
-	if err != nil {
-		return LabelMove{}, err
-	}
-	version := names[i]
-	if err := checkLabelName(label, names); err != nil {
-		return LabelMove{}, fmt.Errorf("%s: %w", c.Path, err)
-	}
-	move := LabelMove{Label: label, Version: version, Previous: c.Labels[label], By: m.By, Run: m.Run, Note: m.Note}
-	if move.Previous == version {
-		return move, nil
-	}
-	move.At = now(m.Now)
-	if err := r.updateConfig(c.Path, func(f *rawFile) { applyMove(f, move) }); err != nil {
-		return LabelMove{}, err
-	}
-	return move, nil
-}
-
-// updateConfig rewrites the config file path as update does a prompt
-// file: under the directory's lock, if it is still the file loaded; the
-// drafts' hashes are stamped and the result checked as Load would. r.mu
-// must be held.
-func (r *Registry) updateConfig(path string, edit func(f *rawFile)) error {
-	dir := filepath.Dir(path)
-	unlock, err := lockDir(dir)
-	if err != nil {
-		return fmt.Errorf("prompt registry: locking %s: %w", dir, err)
-	}
-	defer unlock()
-	cur, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("prompt registry: %w", err)
-	}
-	if !bytes.Equal(cur, r.raw[path]) {
-		return &ConflictError{Path: path}
-	}
-	c, f, err := parseConfig(path, cur)
-	if err != nil {
-		return err
-	}
-	edit(f)
-	// A draft's hash is the one the file's parser computed for it.
-	for i, v := range c.Versions {
-		if v.Draft && i < len(f.versions) {
-			f.versions[i].Content = append(f.versions[i].Content, strNode("hash"), strNode(v.Hash))
-		}
-	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(f.doc); err != nil {
-		return fmt.Errorf("%s: writing: %w", path, err)
-	}
-	if err := enc.Close(); err != nil {
-		return fmt.Errorf("%s: writing: %w", path, err)
-	}
-	out := buf.Bytes()
-	nc, err := parseConfigFile(path, out)
-	if err != nil {
-		return fmt.Errorf("the rewritten file would not load: %w", err)
-	}
-	for _, v := range nc.Versions {
-		if v.Draft {
-			return fmt.Errorf("%s: %s@%s: its hash was not stamped", path, nc.Name, v.Version)
-		}
-	}
-	perm := fs.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		perm = st.Mode().Perm()
-	}
-	if err := writeAtomic(path, out, perm); err != nil {
-		return err
-	}
-	r.configs[nc.Name] = nc
-	r.raw[path] = out
-	return nil
 }
 
 // update rewrites the prompt file path: under the directory's lock, it

@@ -39,7 +39,6 @@ See docs/prompts.md for the file format.`,
 		newPromptsNewCmd(env, nil),
 		newPromptsLabelCmd(env, nil),
 		newPromptsHistoryCmd(env, nil),
-		newPromptsConfigCmd(env),
 	)
 	return cmd
 }

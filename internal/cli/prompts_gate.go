@@ -75,119 +75,97 @@ type errGateRefused struct{ msg string }
 
 func (e errGateRefused) Error() string { return e.msg }
 
-// labelTarget is what a label is to point at, or points at now: a prompt or
-// config version and its content hash.
-type labelTarget struct {
-	name, version, hash string
-}
-
-func (t labelTarget) ref() string { return t.name + "@" + t.version }
-
-// check is the label move's check of a prompt: see gate.
+// check is the label move's check: the stored run must hold a variant
+// whose prompt is candidate and, when the label points somewhere now, one
+// whose prompt is current, both with the registry's content hashes; the
+// gates (the flags', and the run's spec's unless --no-spec-gates) of the
+// candidate against current must pass. It returns the run id.
 func (p *promotionFlags) check(env *Env) func(context.Context, *prompts.Resolved, *prompts.Resolved) (string, error) {
-	ran := func(v results.Variant) (labelTarget, bool) {
-		if v.Prompt == nil || v.Prompt.Name == "" {
-			return labelTarget{}, false
-		}
-		return labelTarget{v.Prompt.Name, v.Prompt.Version, v.Prompt.Hash}, true
-	}
 	return func(_ context.Context, current, candidate *prompts.Resolved) (string, error) {
-		var cur *labelTarget
-		if current != nil {
-			cur = &labelTarget{current.Name, current.Version, current.Hash}
+		m, err := results.ReadManifest(p.run)
+		if err != nil {
+			return "", withExitCode(fmt.Errorf("--require-run: %w", err), ExitError)
 		}
-		return p.verify(env, "prompt", ran, cur, labelTarget{candidate.Name, candidate.Version, candidate.Hash})
-	}
-}
-
-// verify checks a label move on the stored run: it must hold a variant that
-// ran candidate (ran says what a variant ran of the kind moved) and, when
-// the label points somewhere now (current), one that ran current, both
-// with the registry's content hashes; the gates (the flags', and the
-// run's spec's unless --no-spec-gates) of the candidate against current
-// must pass. It returns the run id.
-func (p *promotionFlags) verify(env *Env, kind string, ran func(results.Variant) (labelTarget, bool), current *labelTarget, candidate labelTarget) (string, error) {
-	m, err := results.ReadManifest(p.run)
-	if err != nil {
-		return "", withExitCode(fmt.Errorf("--require-run: %w", err), ExitError)
-	}
-	if m.Status != results.RunCompleted {
-		return "", withExitCode(fmt.Errorf("--require-run %s: the run is %s, not completed: a promotion needs a whole evaluation", p.run, m.Status), ExitError)
-	}
-	find := func(t labelTarget) (string, error) {
-		var names []string
-		for _, v := range m.Variants {
-			got, ok := ran(v)
-			if !ok || got.name != t.name || got.version != t.version {
-				continue
+		if m.Status != results.RunCompleted {
+			return "", withExitCode(fmt.Errorf("--require-run %s: the run is %s, not completed: a promotion needs a whole evaluation", p.run, m.Status), ExitError)
+		}
+		find := func(r *prompts.Resolved) (string, error) {
+			var names []string
+			for _, v := range m.Variants {
+				pm := v.Prompt
+				if pm == nil || pm.Name != r.Name || pm.Version != r.Version {
+					continue
+				}
+				if pm.Hash != r.Hash {
+					return "", withExitCode(fmt.Errorf("--require-run %s: variant %s ran %s with content hash %s, but the registry's %s has %s: the run did not evaluate this text", p.run, v.Name, r.Ref(), pm.Hash, r.Ref(), r.Hash), ExitError)
+				}
+				names = append(names, v.Name)
 			}
-			if got.hash != t.hash {
-				return "", withExitCode(fmt.Errorf("--require-run %s: variant %s ran %s with content hash %s, but the registry's %s has %s: the run did not evaluate this %s", p.run, v.Name, t.ref(), got.hash, t.ref(), t.hash, kind), ExitError)
+			if len(names) == 0 {
+				return "", withExitCode(fmt.Errorf("--require-run %s: no variant ran %s (the run's variants: %s)", p.run, r.Ref(), variantPrompts(m)), ExitError)
 			}
-			names = append(names, v.Name)
+			sort.Strings(names)
+			return names[0], nil
 		}
-		if len(names) == 0 {
-			return "", withExitCode(fmt.Errorf("--require-run %s: no variant ran %s %s (the run's variants: %s)", p.run, kind, t.ref(), variantsRan(m, ran)), ExitError)
-		}
-		sort.Strings(names)
-		return names[0], nil
-	}
-	b, err := find(candidate)
-	if err != nil {
-		return "", err
-	}
-	gates, err := collectGates(&p.gates, p.run)
-	if err != nil {
-		return "", withExitCode(err, ExitError)
-	}
-	if len(gates) == 0 {
-		return "", withExitCode(fmt.Errorf("--require-run %s: no gates to check: give --gate (e.g. max_drop:correct=0.02), or gates in the run's spec", p.run), ExitError)
-	}
-	ropts := report.Options{Gates: gates}
-	var r *report.Report
-	against := "alone (the label is new)"
-	if current != nil {
-		a, err := find(*current)
+		b, err := find(candidate)
 		if err != nil {
 			return "", err
 		}
-		against = fmt.Sprintf("against %s (variant %s)", current.ref(), a)
-		if r, err = report.CompareVariants(p.run, a, b, ropts); err != nil {
+		gates, err := collectGates(&p.gates, p.run)
+		if err != nil {
 			return "", withExitCode(err, ExitError)
 		}
-	} else if r, err = report.ForRun(p.run, ropts); err != nil {
-		return "", withExitCode(err, ExitError)
-	}
-	failed := 0
-	fmt.Fprintf(env.Stdout, "run %s: %s (variant %s) %s\n", m.RunID, candidate.ref(), b, against)
-	for _, g := range r.Gates {
-		if g.Variant != b {
-			continue
+		if len(gates) == 0 {
+			return "", withExitCode(fmt.Errorf("--require-run %s: no gates to check: give --gate (e.g. max_drop:correct=0.02), or gates in the run's spec", p.run), ExitError)
 		}
-		verdict := "PASS"
-		if !g.Passed {
-			verdict = "FAIL"
-			failed++
+		ropts := report.Options{Gates: gates}
+		var r *report.Report
+		against := "alone (the label is new)"
+		if current != nil {
+			a, err := find(current)
+			if err != nil {
+				return "", err
+			}
+			against = fmt.Sprintf("against %s (variant %s)", current.Ref(), a)
+			r, err = report.CompareVariants(p.run, a, b, ropts)
+			if err != nil {
+				return "", withExitCode(err, ExitError)
+			}
+		} else if r, err = report.ForRun(p.run, ropts); err != nil {
+			return "", withExitCode(err, ExitError)
 		}
-		fmt.Fprintf(env.Stdout, "gate %s  %s: %s\n", verdict, g.Gate, g.Detail)
+		failed := 0
+		fmt.Fprintf(env.Stdout, "run %s: %s (variant %s) %s\n", m.RunID, candidate.Ref(), b, against)
+		for _, g := range r.Gates {
+			if g.Variant != b {
+				continue
+			}
+			verdict := "PASS"
+			if !g.Passed {
+				verdict = "FAIL"
+				failed++
+			}
+			fmt.Fprintf(env.Stdout, "gate %s  %s: %s\n", verdict, g.Gate, g.Detail)
+		}
+		if failed > 0 {
+			return "", withExitCode(errGateRefused{fmt.Sprintf("the label stays where it is: %d gate(s) of run %s failed for %s", failed, m.RunID, candidate.Ref())}, ExitGateFailed)
+		}
+		return m.RunID, nil
 	}
-	if failed > 0 {
-		return "", withExitCode(errGateRefused{fmt.Sprintf("the label stays where it is: %d gate(s) of run %s failed for %s", failed, m.RunID, candidate.ref())}, ExitGateFailed)
-	}
-	return m.RunID, nil
 }
 
-// variantsRan lists a run's variants with what each ran of the kind.
-func variantsRan(m *results.Manifest, ran func(results.Variant) (labelTarget, bool)) string {
+// variantPrompts lists a run's variants with the prompts they ran.
+func variantPrompts(m *results.Manifest) string {
 	var parts []string
 	for _, v := range m.Variants {
 		s := v.Name + " = "
-		if t, ok := ran(v); ok {
-			s += t.ref()
-		} else if v.Prompt != nil && v.Prompt.Name == "" && v.Config == nil {
+		switch {
+		case v.Prompt == nil:
+			s += "no prompt"
+		case v.Prompt.Name != "":
+			s += v.Prompt.Name + "@" + v.Prompt.Version
+		default:
 			s += "an inline prompt"
-		} else {
-			s += "none"
 		}
 		parts = append(parts, s)
 	}
