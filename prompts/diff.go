@@ -124,13 +124,23 @@ func Compare(a, b *Resolved) *Diff {
 }
 
 // configLines writes a version's model config one field per line, params
-// sorted, values as JSON.
+// sorted, values as JSON: the config it comes from first, when it comes
+// from the registry.
 func configLines(r *Resolved) string {
-	var b strings.Builder
+	from := ""
 	if r.ConfigResolved != nil {
-		fmt.Fprintf(&b, "from: %s\n", r.ConfigResolved.Ref())
+		from = "from: " + r.ConfigResolved.Ref()
 	}
-	c := r.Config
+	return configText(from, r.Config)
+}
+
+// configText writes head (when not "") on a line, then the model,
+// provider and each param of c on a line, params sorted, values as JSON.
+func configText(head string, c *Config) string {
+	var b strings.Builder
+	if head != "" {
+		b.WriteString(head + "\n")
+	}
 	if c == nil {
 		return b.String()
 	}
@@ -149,6 +159,26 @@ func configLines(r *Resolved) string {
 		fmt.Fprintf(&b, "params.%s: %s\n", k, canonicalJSON(c.Params[k]))
 	}
 	return b.String()
+}
+
+// CompareConfigs returns how model config version b differs from a: the
+// version each extends (resolved), then the model, provider and each
+// param in effect on a line, in one section named "config", with word
+// changes on replaced lines as Compare has them.
+func CompareConfigs(a, b *ResolvedConfig) *Diff {
+	d := &Diff{From: a.Ref(), To: b.Ref(), FromHash: a.Hash, ToHash: b.Hash}
+	x, y := configText(extendsLine(a), a.Config), configText(extendsLine(b), b.Config)
+	if hunks := lineDiff(x, y); len(hunks) > 0 {
+		d.Sections = append(d.Sections, DiffSection{Name: "config", Hunks: hunks})
+	}
+	return d
+}
+
+func extendsLine(r *ResolvedConfig) string {
+	if r.Extends == "" {
+		return ""
+	}
+	return "extends: " + r.Extends
 }
 
 // lineDiff returns the hunks of a line diff of x and y (each read as

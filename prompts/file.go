@@ -474,7 +474,7 @@ func (d *fileDecoder) checkHash(n *yaml.Node, recorded, content string) error {
 	fe.Msg = fmt.Sprintf("%s@%s was edited after it was published (hash %s recorded, content is %s): versions are immutable, ",
 		d.name, d.version, ShortHash(recorded), ShortHash(content))
 	if d.kind == "config" {
-		fe.Msg += "add one to the file instead (a new version without a hash)"
+		fe.Msg += fmt.Sprintf("add one with `gavel prompts config new %s --from %s@%s`", d.name, d.name, d.version)
 	} else {
 		fe.Msg += fmt.Sprintf("add one with `gavel prompts new %s --from %s@%s`", d.name, d.name, d.version)
 	}
@@ -762,66 +762,75 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 	seen := map[string]int{}
 	var names []string
 	for i, vn := range f.versions {
-		path := d.knownVersion(vn, yamlstrict.Index("versions", i))
-		pairs, err := d.pairs(vn, path, configVersionKeys)
+		v, err := d.configVersion(vn, yamlstrict.Index("versions", i), seen)
 		if err != nil {
 			return nil, nil, err
-		}
-		fields := map[string]*yaml.Node{}
-		for _, kv := range pairs {
-			fields[kv[0].Value] = kv[1]
-		}
-		nn, ok := fields["version"]
-		if !ok {
-			return nil, nil, d.errf(vn, path, "no version: give it a name such as v1")
-		}
-		name, err := d.ident(nn, yamlstrict.Join(path, "version"))
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := d.checkVersionName(nn, yamlstrict.Join(path, "version"), name, seen); err != nil {
-			return nil, nil, err
-		}
-		d.version = name
-		v := &ConfigVersion{Version: name, Line: vn.Line, Column: vn.Column}
-		for _, kv := range pairs {
-			switch kv[0].Value {
-			case "model", "provider", "params":
-				if err := d.configField(&v.Config, kv, kv[0].Value); err != nil {
-					return nil, nil, err
-				}
-			case "extends":
-				if v.Extends, err = d.ref(kv[1], "extends"); err != nil {
-					return nil, nil, err
-				}
-				v.refLine, v.refColumn = kv[1].Line, kv[1].Column
-			}
-		}
-		if v.Config.Model == "" && v.Extends == "" {
-			return nil, nil, d.errf(vn, "", "no model: give model (or extends, naming the config this one builds on)")
-		}
-		if err := d.meta(fields, &v.Note, &v.Author, &v.Created); err != nil {
-			return nil, nil, err
-		}
-		v.Hash = v.contentHash()
-		if hn, ok := fields["hash"]; ok {
-			recorded, err := d.versionHash(hn, "hash")
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := d.checkHash(hn, recorded, v.Hash); err != nil {
-				return nil, nil, err
-			}
-		} else {
-			v.Draft = true
 		}
 		c.Versions = append(c.Versions, v)
-		names = append(names, name)
+		names = append(names, v.Version)
 	}
 	if err := d.checkLabels(f, names); err != nil {
 		return nil, nil, err
 	}
 	return c, f, nil
+}
+
+// configVersion decodes one version of a model config.
+func (d *fileDecoder) configVersion(n *yaml.Node, path string, seen map[string]int) (*ConfigVersion, error) {
+	path = d.knownVersion(n, path)
+	pairs, err := d.pairs(n, path, configVersionKeys)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]*yaml.Node{}
+	for _, kv := range pairs {
+		fields[kv[0].Value] = kv[1]
+	}
+	nn, ok := fields["version"]
+	if !ok {
+		return nil, d.errf(n, path, "no version: give it a name such as v1")
+	}
+	name, err := d.ident(nn, yamlstrict.Join(path, "version"))
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkVersionName(nn, yamlstrict.Join(path, "version"), name, seen); err != nil {
+		return nil, err
+	}
+	d.version = name
+	v := &ConfigVersion{Version: name, Line: n.Line, Column: n.Column}
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "model", "provider", "params":
+			if err := d.configField(&v.Config, kv, kv[0].Value); err != nil {
+				return nil, err
+			}
+		case "extends":
+			if v.Extends, err = d.ref(kv[1], "extends"); err != nil {
+				return nil, err
+			}
+			v.refLine, v.refColumn = kv[1].Line, kv[1].Column
+		}
+	}
+	if v.Config.Model == "" && v.Extends == "" {
+		return nil, d.errf(n, "", "no model: give model (or extends, naming the config this one builds on)")
+	}
+	if err := d.meta(fields, &v.Note, &v.Author, &v.Created); err != nil {
+		return nil, err
+	}
+	v.Hash = v.contentHash()
+	if hn, ok := fields["hash"]; ok {
+		recorded, err := d.versionHash(hn, "hash")
+		if err != nil {
+			return nil, err
+		}
+		if err := d.checkHash(hn, recorded, v.Hash); err != nil {
+			return nil, err
+		}
+	} else {
+		v.Draft = true
+	}
+	return v, nil
 }
 
 // ParseMessages reads chat messages from YAML or JSON (a list of {role,
@@ -849,4 +858,69 @@ func ParseMessages(name string, data []byte) ([]Message, error) {
 		out = append(out, msg)
 	}
 	return out, nil
+}
+
+// ParseParams reads model params from YAML or JSON (a mapping of name to
+// value) as a config file holds them, strictly: no aliases, finite
+// numbers. name (a file name) appears in errors. An empty mapping or
+// null is no params.
+func ParseParams(name string, data []byte) (map[string]any, error) {
+	doc, err := parseDoc(name, data)
+	if err != nil {
+		if fe, ok := errors.AsType[*FileError](err); ok && strings.HasPrefix(fe.Msg, "empty file") {
+			return map[string]any{}, nil
+		}
+		return nil, err
+	}
+	d := &fileDecoder{path: name, kind: "config"}
+	n := doc.Content[0]
+	if err := d.noAliases(n); err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	if err := d.configField(c, [2]*yaml.Node{{Value: "params"}, n}, "params"); err != nil {
+		return nil, err
+	}
+	if c.Params == nil {
+		return map[string]any{}, nil
+	}
+	return c.Params, nil
+}
+
+// ParseParam reads KEY=VALUE, VALUE a YAML scalar as a config file would
+// read it: temperature=0.2 is a number, stream=true a boolean, stop=END
+// a string, and seed= or seed=null is nil (in ConfigEdit.SetParams, the
+// param removed). A VALUE starting with [ or { is a flow list or mapping.
+func ParseParam(s string) (string, any, error) {
+	key, val, ok := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return "", nil, fmt.Errorf("param %q: want KEY=VALUE, e.g. temperature=0.2", s)
+	}
+	if strings.TrimSpace(val) == "" {
+		return key, nil, nil
+	}
+	d := &fileDecoder{path: "param " + key, kind: "config"}
+	var doc yaml.Node
+	err := yaml.Unmarshal([]byte(val), &doc)
+	if err != nil || len(doc.Content) != 1 {
+		if t := strings.TrimSpace(val); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+			return "", nil, fmt.Errorf("param %s: %q is not a YAML value", key, val)
+		}
+		return key, val, nil
+	}
+	n := doc.Content[0]
+	if n.Kind != yaml.ScalarNode {
+		if t := strings.TrimSpace(val); !strings.HasPrefix(t, "[") && !strings.HasPrefix(t, "{") {
+			return key, val, nil // "a: b" or "- x" is text, not a mapping or a list
+		}
+	}
+	if err := d.noAliases(n); err != nil {
+		return "", nil, err
+	}
+	x, err := d.value(n, key)
+	if err != nil {
+		return "", nil, fmt.Errorf("param %s: %w", key, err)
+	}
+	return key, x, nil
 }

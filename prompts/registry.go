@@ -434,8 +434,9 @@ type ResolvedConfig struct {
 	// Config is the model, provider and params in effect.
 	Config *Config
 	// Extends is the version this one extends, resolved (NAME@VERSION),
-	// or "".
-	Extends string
+	// or "", and ExtendsRef the reference as the file writes it.
+	Extends    string
+	ExtendsRef string
 	// Labels are the labels pointing at this version, sorted.
 	Labels []string
 	// Note, Author and Created describe the version.
@@ -646,6 +647,7 @@ func (r *Registry) resolveConfigVersion(c *ModelConfig, v *ConfigVersion, seen [
 	out := &ResolvedConfig{
 		Name: c.Name, Version: v.Version, Hash: v.Hash, Config: v.Config.clone(),
 		Labels: c.LabelsOf(v.Version), Note: v.Note, Author: v.Author, Created: v.Created, Draft: v.Draft, Path: c.Path,
+		ExtendsRef: v.Extends,
 	}
 	if v.Extends == "" {
 		return out, nil
@@ -684,4 +686,16 @@ func (r *Registry) History(name string) ([]LabelMove, error) {
 		return nil, err
 	}
 	return slices.Clone(p.History), nil
+}
+
+// ConfigHistory returns the label moves of model config name, oldest
+// first.
+func (r *Registry) ConfigHistory(name string) ([]LabelMove, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c, err := r.config(name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(c.History), nil
 }

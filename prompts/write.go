@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +65,105 @@ func now(f func() time.Time) time.Time {
 	return f().UTC().Truncate(time.Second)
 }
 
+// fileKind is the kind of registry file a write rewrites.
+type fileKind int
+
+const (
+	promptFile fileKind = iota
+	configFile
+)
+
+// String names the kind as messages do: prompt or config.
+func (k fileKind) String() string {
+	if k == configFile {
+		return "config"
+	}
+	return "prompt"
+}
+
+// fileInfo is what prompt and config files share for writes: the name,
+// the file, the versions' names in order and the labels.
+type fileInfo struct {
+	name, path string
+	versions   []string
+	labels     map[string]string
+}
+
+// lookup returns the file of the prompt or config name. r.mu must be held.
+func (r *Registry) lookup(k fileKind, name string) (fileInfo, error) {
+	if k == configFile {
+		c, err := r.config(name)
+		if err != nil {
+			return fileInfo{}, err
+		}
+		return fileInfo{name: c.Name, path: c.Path, versions: configVersionNames(c.Versions), labels: c.Labels}, nil
+	}
+	p, err := r.prompt(name)
+	if err != nil {
+		return fileInfo{}, err
+	}
+	return fileInfo{name: p.Name, path: p.Path, versions: versionNames(p.Versions), labels: p.Labels}, nil
+}
+
+// pickIn finds the version ref names: its file and its index there.
+// r.mu must be held.
+func (r *Registry) pickIn(k fileKind, ref Ref) (fileInfo, int, error) {
+	fi, err := r.lookup(k, ref.Name)
+	if err != nil {
+		return fileInfo{}, 0, err
+	}
+	i, _, err := pick(fi.name, ref.Ref, fi.versions, fi.labels)
+	return fi, i, err
+}
+
+// filePath returns the file of the prompt or config name and whether it
+// exists; a new one goes in dir/NAME.yaml or dir/configs/NAME.yaml. r.mu
+// must be held.
+func (r *Registry) filePath(k fileKind, name string) (string, bool) {
+	if k == configFile {
+		if c, ok := r.configs[name]; ok {
+			return c.Path, true
+		}
+		return filepath.Join(r.dir, ConfigDir, name+".yaml"), false
+	}
+	if p, ok := r.prompts[name]; ok {
+		return p.Path, true
+	}
+	return filepath.Join(r.dir, name+".yaml"), false
+}
+
+func checkName(k fileKind, name string) error {
+	if !namePattern.MatchString(name) {
+		return fmt.Errorf("new version: %q is not a valid %s name: use letters, digits, '.', '_' and '-'", name, k)
+	}
+	return nil
+}
+
+// addVersion is the write NewVersion and NewConfigVersion share: it
+// appends the version build returns to the file of name (creating the
+// file when the name is new), numbered after the file's highest vN, and
+// returns that number. build gets the number and whether the file
+// exists. r.mu must be held.
+func (r *Registry) addVersion(k fileKind, name string, build func(version string, exists bool) (*yaml.Node, error)) (string, error) {
+	path, exists := r.filePath(k, name)
+	var created string
+	err := r.update(k, path, !exists, func(f *rawFile) error {
+		version := nextVersion(f)
+		node, err := build(version, exists)
+		if err != nil {
+			return err
+		}
+		if f.root == nil {
+			f.doc, f.root = newDoc(name)
+		}
+		seq := mapValue(f.root, "versions")
+		seq.Content = append(seq.Content, node)
+		created = version
+		return nil
+	})
+	return created, err
+}
+
 // NewVersion adds a version to prompt name, numbered after the file's
 // highest vN, copied from the version from names (the prompt's latest
 // when from is zero) with the changes of e, and stamps its created time
@@ -74,8 +174,8 @@ func now(f func() time.Time) time.Time {
 // error. The file is rewritten atomically, keeping its comments and key
 // order; see ConflictError for concurrent writers.
 func (r *Registry) NewVersion(name string, from Ref, e Edit) (*Resolved, error) {
-	if !namePattern.MatchString(name) {
-		return nil, fmt.Errorf("new version: %q is not a valid prompt name: use letters, digits, '.', '_' and '-'", name)
+	if err := checkName(promptFile, name); err != nil {
+		return nil, err
 	}
 	if e.Text != "" && e.Messages != nil {
 		return nil, fmt.Errorf("new version of %s: give text or messages, not both", name)
@@ -85,31 +185,21 @@ func (r *Registry) NewVersion(name string, from Ref, e Edit) (*Resolved, error) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	existing := r.prompts[name]
-	path := filepath.Join(r.dir, name+".yaml")
-	if existing != nil {
-		path = existing.Path
-	}
-	var created string
-	err := r.update(path, existing == nil, func(f *rawFile) error {
+	created, err := r.addVersion(promptFile, name, func(version string, exists bool) (*yaml.Node, error) {
 		var base *Version
 		switch {
 		case !from.IsZero():
-			p, err := r.prompt(from.Name)
+			fi, i, err := r.pickIn(promptFile, from)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			i, _, err := pick(p.Name, from.Ref, versionNames(p.Versions), p.Labels)
-			if err != nil {
-				return err
-			}
-			base = p.Versions[i]
-		case existing != nil:
-			base = existing.Latest()
+			base = r.prompts[fi.name].Versions[i]
+		case exists:
+			base = r.prompts[name].Latest()
 		case e.Text == "" && e.Messages == nil:
-			return fmt.Errorf("new prompt %s: give its text or messages (or --from a version to copy)", name)
+			return nil, fmt.Errorf("new prompt %s: give its text or messages (or --from a version to copy)", name)
 		}
-		v := &Version{}
+		v := &Version{Version: version}
 		if base != nil {
 			v.Text, v.Messages, v.Config, v.ConfigRef = base.Text, slices.Clone(base.Messages), base.Config.clone(), base.ConfigRef
 		}
@@ -126,26 +216,128 @@ func (r *Registry) NewVersion(name string, from Ref, e Edit) (*Resolved, error) 
 			v.Config, v.ConfigRef = nil, e.ConfigRef
 		}
 		v.Note, v.Author, v.Created = e.Note, e.Author, now(e.Now)
-		v.Version = nextVersion(f)
 		if base != nil && base.contentHash() == v.contentHash() {
-			return fmt.Errorf("new version of %s: it would have the same content as %s (%s): change the text, messages or config", name, from.withDefault(name), ShortHash(base.Hash))
+			return nil, fmt.Errorf("new version of %s: it would have the same content as %s (%s): change the text, messages or config", name, from.withDefault(name), ShortHash(base.Hash))
 		}
 		node, err := versionNode(v)
 		if err != nil {
-			return fmt.Errorf("new version of %s: %w", name, err)
+			return nil, fmt.Errorf("new version of %s: %w", name, err)
 		}
-		if f.root == nil {
-			f.doc, f.root = newDoc(name)
-		}
-		seq := mapValue(f.root, "versions")
-		seq.Content = append(seq.Content, node)
-		created = v.Version
-		return nil
+		return node, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r.resolve(Ref{Name: name, Ref: created})
+}
+
+// ConfigEdit is what a new config version changes from the version it is
+// copied from. Empty fields keep what that version has (Note and Author
+// excepted: they describe the new version only).
+type ConfigEdit struct {
+	// Model and Provider replace the version's own model and provider.
+	Model    string
+	Provider string
+	// Params, when not nil, replace the version's own params; SetParams
+	// then set params over them (or over the copied ones), param by
+	// param, a nil value removing the param.
+	Params    map[string]any
+	SetParams map[string]any
+	// Extends names the config the version builds on (NAME or
+	// NAME@REF): its model and provider unless the version gives them,
+	// its params under the version's.
+	Extends string
+	// Note and Author describe the new version.
+	Note   string
+	Author string
+	// Now is the clock that stamps created (time.Now when nil).
+	Now func() time.Time
+}
+
+// NewConfigVersion adds a version to model config name as NewVersion does
+// to a prompt: numbered after the file's highest vN, copied from the
+// version from names (the config's latest when from is zero) with the
+// changes of e, its created time and hash stamped (and those of any draft
+// of the file). When the config does not exist, it creates its file
+// (dir/configs/NAME.yaml) with version v1: from then names another config
+// to copy, or is zero and e gives the model or extends. A version with the
+// same content (model, provider, params, extends) as the one it copies is
+// an error, and so is one whose extends does not resolve or forms a
+// cycle. The file is rewritten atomically, keeping its comments and key
+// order; see ConflictError for concurrent writers.
+func (r *Registry) NewConfigVersion(name string, from Ref, e ConfigEdit) (*ResolvedConfig, error) {
+	if err := checkName(configFile, name); err != nil {
+		return nil, err
+	}
+	if e.Extends != "" {
+		if _, err := ParseRef(e.Extends); err != nil {
+			return nil, fmt.Errorf("new version of config %s: extends: %w", name, err)
+		}
+	}
+	for k := range e.SetParams {
+		if k == "" {
+			return nil, fmt.Errorf("new version of config %s: a param needs a name", name)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	created, err := r.addVersion(configFile, name, func(version string, exists bool) (*yaml.Node, error) {
+		var base *ConfigVersion
+		switch {
+		case !from.IsZero():
+			fi, i, err := r.pickIn(configFile, from)
+			if err != nil {
+				return nil, err
+			}
+			base = r.configs[fi.name].Versions[i]
+		case exists:
+			base = r.configs[name].Latest()
+		case e.Model == "" && e.Extends == "":
+			return nil, fmt.Errorf("new config %s: give its model (or extends, naming the config it builds on, or --from a version to copy)", name)
+		}
+		v := &ConfigVersion{Version: version}
+		if base != nil {
+			v.Config, v.Extends = *base.Config.clone(), base.Extends
+		}
+		if e.Model != "" {
+			v.Config.Model = e.Model
+		}
+		if e.Provider != "" {
+			v.Config.Provider = e.Provider
+		}
+		if e.Params != nil {
+			v.Config.Params = maps.Clone(e.Params)
+		}
+		for k, x := range e.SetParams {
+			switch {
+			case x == nil:
+				delete(v.Config.Params, k)
+			case v.Config.Params == nil:
+				v.Config.Params = map[string]any{k: x}
+			default:
+				v.Config.Params[k] = x
+			}
+		}
+		if len(v.Config.Params) == 0 {
+			v.Config.Params = nil
+		}
+		if e.Extends != "" {
+			v.Extends = e.Extends
+		}
+		v.Note, v.Author, v.Created = e.Note, e.Author, now(e.Now)
+		if base != nil && base.contentHash() == v.contentHash() {
+			return nil, fmt.Errorf("new version of config %s: it would have the same content as %s (%s): change the model, provider, params or extends", name, from.withDefault(name), ShortHash(base.Hash))
+		}
+		node, err := configVersionNode(v)
+		if err != nil {
+			return nil, fmt.Errorf("new version of config %s: %w", name, err)
+		}
+		return node, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.resolveConfigRef(name+"@"+created, nil)
 }
 
 // withDefault is the reference, or NAME@latest when zero.
@@ -157,6 +349,14 @@ func (r Ref) withDefault(name string) string {
 }
 
 func versionNames(vs []*Version) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Version
+	}
+	return out
+}
+
+func configVersionNames(vs []*ConfigVersion) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Version
@@ -186,27 +386,32 @@ func nextVersion(f *rawFile) string {
 // file is rewritten atomically, keeping its comments and key order; see
 // ConflictError for concurrent writers.
 func (r *Registry) MoveLabel(name, ref, label string, m Move) (LabelMove, error) {
+	return r.moveLabel(promptFile, name, ref, label, m)
+}
+
+// MoveConfigLabel points label of model config name at the version ref
+// names, as MoveLabel does for a prompt.
+func (r *Registry) MoveConfigLabel(name, ref, label string, m Move) (LabelMove, error) {
+	return r.moveLabel(configFile, name, ref, label, m)
+}
+
+func (r *Registry) moveLabel(k fileKind, name, ref, label string, m Move) (LabelMove, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, err := r.prompt(name)
+	fi, i, err := r.pickIn(k, Ref{Name: name, Ref: ref})
 	if err != nil {
 		return LabelMove{}, err
 	}
-	names := versionNames(p.Versions)
-	i, _, err := pick(p.Name, ref, names, p.Labels)
-	if err != nil {
-		return LabelMove{}, err
+	version := fi.versions[i]
+	if err := checkLabelName(label, fi.versions); err != nil {
+		return LabelMove{}, fmt.Errorf("%s: %w", fi.path, err)
 	}
-	version := names[i]
-	if err := checkLabelName(label, names); err != nil {
-		return LabelMove{}, fmt.Errorf("%s: %w", p.Path, err)
-	}
-	move := LabelMove{Label: label, Version: version, Previous: p.Labels[label], By: m.By, Run: m.Run, Note: m.Note}
+	move := LabelMove{Label: label, Version: version, Previous: fi.labels[label], By: m.By, Run: m.Run, Note: m.Note}
 	if move.Previous == version {
 		return move, nil
 	}
 	move.At = now(m.Now)
-	err = r.update(p.Path, false, func(f *rawFile) error {
+	err = r.update(k, fi.path, false, func(f *rawFile) error {
 		labels := mapValue(f.root, "labels")
 		if labels == nil || labels.Kind != yaml.MappingNode {
 			labels = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
@@ -231,12 +436,13 @@ func (r *Registry) MoveLabel(name, ref, label string, m Move) (LabelMove, error)
 	return move, nil
 }
 
-// update rewrites the prompt file path: under the directory's lock, it
-// checks that the file is still the one loaded, lets edit change its node
-// tree (f.root is nil when create and the file is new), stamps the drafts'
-// hashes, checks the result as Load would, writes it atomically and puts
-// it in the registry. r.mu must be held.
-func (r *Registry) update(path string, create bool, edit func(f *rawFile) error) error {
+// update rewrites the prompt or config file path: under the folder's
+// lock, it checks that the file is still the one loaded, lets edit change
+// its node tree (f.root is nil when create and the file is new), stamps
+// the drafts' hashes, checks the result as Load would (the file, and every
+// config reference of the registry with it), writes it atomically and
+// puts it in the registry. r.mu must be held.
+func (r *Registry) update(k fileKind, path string, create bool, edit func(f *rawFile) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("prompt registry: %w", err)
@@ -259,14 +465,14 @@ func (r *Registry) update(path string, create bool, edit func(f *rawFile) error)
 	}
 	f := &rawFile{}
 	if !create {
-		if _, f, err = parsePrompt(path, cur); err != nil {
+		if f, err = parseNodes(k, path, cur); err != nil {
 			return err
 		}
 	}
 	if err := edit(f); err != nil {
 		return err
 	}
-	stampDrafts(f)
+	stampDrafts(k, f)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -277,45 +483,115 @@ func (r *Registry) update(path string, create bool, edit func(f *rawFile) error)
 		return fmt.Errorf("%s: writing: %w", path, err)
 	}
 	out := buf.Bytes()
-	p, err := parsePromptFile(path, out)
+	undo, err := r.install(k, path, out)
 	if err != nil {
-		return fmt.Errorf("the rewritten file would not load: %w", err)
-	}
-	for _, v := range p.Versions {
-		if v.Draft {
-			return fmt.Errorf("%s: %s@%s: its hash was not stamped", path, p.Name, v.Version)
-		}
-		if v.ConfigRef != "" {
-			if _, err := r.resolveConfigRef(v.ConfigRef, nil); err != nil {
-				return fmt.Errorf("%s: %s@%s: config %s: %w", path, p.Name, v.Version, v.ConfigRef, err)
-			}
-		}
+		return err
 	}
 	perm := fs.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	}
 	if err := writeAtomic(path, out, perm); err != nil {
+		undo()
 		return err
 	}
 	r.missing = false
-	r.prompts[p.Name] = p
 	r.raw[path] = out
 	return nil
 }
 
-// stampDrafts adds their hash to the versions of f that have none.
-func stampDrafts(f *rawFile) {
+// parseNodes parses and checks a file of kind k, returning its nodes.
+func parseNodes(k fileKind, path string, raw []byte) (*rawFile, error) {
+	var f *rawFile
+	var err error
+	if k == configFile {
+		_, f, err = parseConfig(path, raw)
+	} else {
+		_, f, err = parsePrompt(path, raw)
+	}
+	return f, err
+}
+
+// install puts the rewritten file out of kind k in the registry, after
+// checking it as Load would: it parses, every version has its hash, and
+// every config reference of the registry resolves with it, without
+// cycles. undo puts back what was there.
+func (r *Registry) install(k fileKind, path string, out []byte) (undo func(), err error) {
+	var drafts []string
+	if k == configFile {
+		c, err := parseConfigFile(path, out)
+		if err != nil {
+			return nil, fmt.Errorf("the rewritten file would not load: %w", err)
+		}
+		for _, v := range c.Versions {
+			if v.Draft {
+				drafts = append(drafts, c.Name+"@"+v.Version)
+			}
+		}
+		old, had := r.configs[c.Name]
+		r.configs[c.Name] = c
+		undo = func() {
+			if had {
+				r.configs[c.Name] = old
+			} else {
+				delete(r.configs, c.Name)
+			}
+		}
+	} else {
+		p, err := parsePromptFile(path, out)
+		if err != nil {
+			return nil, fmt.Errorf("the rewritten file would not load: %w", err)
+		}
+		for _, v := range p.Versions {
+			if v.Draft {
+				drafts = append(drafts, p.Name+"@"+v.Version)
+			}
+		}
+		old, had := r.prompts[p.Name]
+		r.prompts[p.Name] = p
+		undo = func() {
+			if had {
+				r.prompts[p.Name] = old
+			} else {
+				delete(r.prompts, p.Name)
+			}
+		}
+	}
+	if len(drafts) > 0 {
+		undo()
+		return nil, fmt.Errorf("%s: %s: its hash was not stamped", path, strings.Join(drafts, ", "))
+	}
+	if errs := r.checkRefs(); len(errs) > 0 {
+		undo()
+		return nil, errors.Join(errs...)
+	}
+	return undo, nil
+}
+
+// stampDrafts adds their hash to the versions of f (a file of kind k) that
+// have none.
+func stampDrafts(k fileKind, f *rawFile) {
+	d := &fileDecoder{path: "-", kind: k.String(), name: "-"}
 	seq := mapValue(f.root, "versions")
 	for _, vn := range seq.Content {
 		if mapValue(vn, "hash") != nil {
 			continue
 		}
-		v, err := (&fileDecoder{path: "-", kind: "prompt", name: "-"}).promptVersion(vn, "", map[string]int{})
-		if err != nil {
-			continue // refused when the result is checked
+		var hash string
+		if k == configFile {
+			v, err := d.configVersion(vn, "", map[string]int{})
+			if err != nil {
+				continue // refused when the result is checked
+			}
+			hash = v.Hash
+		} else {
+			v, err := d.promptVersion(vn, "", map[string]int{})
+			if err != nil {
+				continue
+			}
+			hash = v.Hash
 		}
-		vn.Content = append(vn.Content, strNode("hash"), strNode(v.Hash))
+		vn.Content = append(vn.Content, strNode("hash"), strNode(hash))
 	}
 }
 
@@ -442,32 +718,64 @@ func versionNode(v *Version) (*yaml.Node, error) {
 	case v.ConfigRef != "":
 		add("config", strNode(v.ConfigRef))
 	case v.Config != nil:
-		c := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
-		if v.Config.Model != "" {
-			c.Content = append(c.Content, strNode("model"), strNode(v.Config.Model))
+		fields, err := configFields(v.Config)
+		if err != nil {
+			return nil, err
 		}
-		if v.Config.Provider != "" {
-			c.Content = append(c.Content, strNode("provider"), strNode(v.Config.Provider))
-		}
-		if len(v.Config.Params) > 0 {
-			var p yaml.Node
-			if err := p.Encode(v.Config.Params); err != nil {
-				return nil, fmt.Errorf("config params: %w", err)
-			}
-			p.Style = yaml.FlowStyle
-			c.Content = append(c.Content, strNode("params"), &p)
-		}
-		add("config", c)
+		add("config", &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Content: fields})
 	}
-	if v.Note != "" {
-		add("note", strNode(v.Note))
-	}
-	if v.Author != "" {
-		add("author", strNode(v.Author))
-	}
-	add("created", timeNode(v.Created))
-	add("hash", strNode(v.contentHash()))
+	addMeta(n, v.Note, v.Author, v.Created, v.contentHash())
 	return n, nil
+}
+
+// configVersionNode is the YAML of a new config version, its hash
+// stamped.
+func configVersionNode(v *ConfigVersion) (*yaml.Node, error) {
+	fields, err := configFields(&v.Config)
+	if err != nil {
+		return nil, err
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	n.Content = append(n.Content, strNode("version"), strNode(v.Version))
+	n.Content = append(n.Content, fields...)
+	if v.Extends != "" {
+		n.Content = append(n.Content, strNode("extends"), strNode(v.Extends))
+	}
+	addMeta(n, v.Note, v.Author, v.Created, v.contentHash())
+	return n, nil
+}
+
+// configFields are the key and value nodes of a config's model, provider
+// and params (a flow mapping), those it has.
+func configFields(c *Config) ([]*yaml.Node, error) {
+	var out []*yaml.Node
+	if c.Model != "" {
+		out = append(out, strNode("model"), strNode(c.Model))
+	}
+	if c.Provider != "" {
+		out = append(out, strNode("provider"), strNode(c.Provider))
+	}
+	if len(c.Params) > 0 {
+		var p yaml.Node
+		if err := p.Encode(c.Params); err != nil {
+			return nil, fmt.Errorf("config params: %w", err)
+		}
+		p.Style = yaml.FlowStyle
+		out = append(out, strNode("params"), &p)
+	}
+	return out, nil
+}
+
+// addMeta appends a new version's note and author (when given), created
+// and hash to its mapping n.
+func addMeta(n *yaml.Node, note, author string, created time.Time, hash string) {
+	if note != "" {
+		n.Content = append(n.Content, strNode("note"), strNode(note))
+	}
+	if author != "" {
+		n.Content = append(n.Content, strNode("author"), strNode(author))
+	}
+	n.Content = append(n.Content, strNode("created"), timeNode(created), strNode("hash"), strNode(hash))
 }
 
 // historyNode is the YAML of one history entry, on one line.
