@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/prompts"
 )
 
@@ -39,6 +40,7 @@ See docs/prompts.md for the file format.`,
 		newPromptsNewCmd(env, nil),
 		newPromptsLabelCmd(env, nil),
 		newPromptsHistoryCmd(env, nil),
+		newPromptsConfigCmd(env),
 	)
 	return cmd
 }
@@ -65,10 +67,131 @@ func promptUser(env *Env) string {
 	return env.Getenv("USER")
 }
 
-// completePromptRefs completes NAME, NAME@VERSION and NAME@LABEL from the
-// registry in --dir, for the first argument (the first two when both
-// takes two).
-func completePromptRefs(both bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+// registryKind is what the commands over prompts and those over model
+// configs do differently: how names, versions and labels are looked up,
+// resolved, diffed, labelled, and found among a run's variants.
+type registryKind struct {
+	noun    string // "prompt" or "config"
+	content string // what a version's hash covers, in messages: "text" or "config"
+	// names lists the prompts or configs; versions gives one's versions
+	// and labels.
+	names    func(*prompts.Registry) []string
+	versions func(r *prompts.Registry, name string) ([]string, map[string]string, error)
+	// resolve finds the version a reference names.
+	resolve func(r *prompts.Registry, ref string) (*labelVersion, error)
+	// diff compares two versions.
+	diff func(r *prompts.Registry, from, to string) (*prompts.Diff, error)
+	// move moves a label, history the label moves.
+	move    func(r *prompts.Registry, name, version, label string, m prompts.Move) (prompts.LabelMove, error)
+	history func(r *prompts.Registry, name string) ([]prompts.LabelMove, error)
+	// ran is the version of this kind a run's variant ran: ok false when
+	// none, a zero Name when not one of the registry's (an inline prompt).
+	ran func(v results.Variant) (lv labelVersion, ok bool)
+}
+
+// labelVersion is a registry version a label move concerns: the prompt
+// or config version, and its content hash.
+type labelVersion struct {
+	Name, Version, Hash string
+}
+
+// Ref returns NAME@VERSION.
+func (v *labelVersion) Ref() string { return v.Name + "@" + v.Version }
+
+// promptKind is the registryKind of prompts.
+func promptKind() registryKind {
+	return registryKind{
+		noun: "prompt", content: "text",
+		names: (*prompts.Registry).List,
+		versions: func(r *prompts.Registry, name string) ([]string, map[string]string, error) {
+			p, err := r.Prompt(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			var vs []string
+			for _, v := range p.Versions {
+				vs = append(vs, v.Version)
+			}
+			return vs, p.Labels, nil
+		},
+		resolve: func(r *prompts.Registry, ref string) (*labelVersion, error) {
+			v, err := r.Resolve(ref)
+			if err != nil {
+				return nil, err
+			}
+			return &labelVersion{Name: v.Name, Version: v.Version, Hash: v.Hash}, nil
+		},
+		diff: func(r *prompts.Registry, from, to string) (*prompts.Diff, error) {
+			a, err := r.Resolve(from)
+			if err != nil {
+				return nil, err
+			}
+			b, err := r.Resolve(to)
+			if err != nil {
+				return nil, err
+			}
+			return prompts.Compare(a, b), nil
+		},
+		move:    (*prompts.Registry).MoveLabel,
+		history: (*prompts.Registry).History,
+		ran: func(v results.Variant) (labelVersion, bool) {
+			if v.Prompt == nil {
+				return labelVersion{}, false
+			}
+			return labelVersion{Name: v.Prompt.Name, Version: v.Prompt.Version, Hash: v.Prompt.Hash}, true
+		},
+	}
+}
+
+// configKind is the registryKind of model configs.
+func configKind() registryKind {
+	return registryKind{
+		noun: "config", content: "config",
+		names: (*prompts.Registry).Configs,
+		versions: func(r *prompts.Registry, name string) ([]string, map[string]string, error) {
+			c, err := r.Config(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			var vs []string
+			for _, v := range c.Versions {
+				vs = append(vs, v.Version)
+			}
+			return vs, c.Labels, nil
+		},
+		resolve: func(r *prompts.Registry, ref string) (*labelVersion, error) {
+			c, err := r.ResolveConfig(ref)
+			if err != nil {
+				return nil, err
+			}
+			return &labelVersion{Name: c.Name, Version: c.Version, Hash: c.Hash}, nil
+		},
+		diff: func(r *prompts.Registry, from, to string) (*prompts.Diff, error) {
+			a, err := r.ResolveConfig(from)
+			if err != nil {
+				return nil, err
+			}
+			b, err := r.ResolveConfig(to)
+			if err != nil {
+				return nil, err
+			}
+			return prompts.CompareConfigs(a, b), nil
+		},
+		move:    (*prompts.Registry).MoveConfigLabel,
+		history: (*prompts.Registry).ConfigHistory,
+		ran: func(v results.Variant) (labelVersion, bool) {
+			if v.Config == nil {
+				return labelVersion{}, false
+			}
+			return labelVersion{Name: v.Config.Name, Version: v.Config.Version, Hash: v.Config.Hash}, true
+		},
+	}
+}
+
+// completeRefs completes NAME, NAME@VERSION and NAME@LABEL of the kind's
+// files from the registry in --dir, for the first argument (the first two
+// when both takes two).
+func completeRefs(kind registryKind, both bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 1 || (len(args) == 1 && !both) {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -80,22 +203,22 @@ func completePromptRefs(both bool) func(*cobra.Command, []string, string) ([]str
 		name, _, at := strings.Cut(toComplete, "@")
 		if !at {
 			var out []string
-			for _, n := range r.List() {
+			for _, n := range kind.names(r) {
 				if strings.HasPrefix(n, toComplete) {
 					out = append(out, n)
 				}
 			}
 			return out, cobra.ShellCompDirectiveNoFileComp
 		}
-		p, err := r.Prompt(name)
+		versions, labels, err := kind.versions(r, name)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for _, v := range p.Versions {
-			out = append(out, name+"@"+v.Version)
+		for _, v := range versions {
+			out = append(out, name+"@"+v)
 		}
-		for l := range p.Labels {
+		for l := range labels {
 			out = append(out, name+"@"+l)
 		}
 		sort.Strings(out)
@@ -107,6 +230,11 @@ func completePromptRefs(both bool) func(*cobra.Command, []string, string) ([]str
 		}
 		return match, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// completePromptRefs completes prompt references (see completeRefs).
+func completePromptRefs(both bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return completeRefs(promptKind(), both)
 }
 
 // promptsListOptions are what gavel prompts list's flags say.
@@ -344,8 +472,10 @@ func indent(s, prefix string) string {
 	return prefix + strings.Join(lines, "\n"+prefix) + "\n"
 }
 
-// promptsDiffOptions are what gavel prompts diff's flags and arguments say.
+// promptsDiffOptions are what gavel prompts diff's (or gavel prompts
+// config diff's) flags and arguments say.
 type promptsDiffOptions struct {
+	kind     registryKind
 	dir      string
 	from, to string
 	words    bool
@@ -355,25 +485,31 @@ type promptsDiffOptions struct {
 // newPromptsDiffCmd is gavel prompts diff. RunE fills opts, then calls
 // runF (runPromptsDiff when nil).
 func newPromptsDiffCmd(env *Env, runF func(context.Context, *Env, *promptsDiffOptions) error) *cobra.Command {
-	opts := &promptsDiffOptions{format: "text"}
-	cmd := &cobra.Command{
-		Use:   "diff NAME@A NAME@B | NAME@A B",
-		Short: "Show how two prompt versions differ, text and config, word by word",
-		Long: `Show a unified diff of two prompt versions: their text (each chat message
+	cmd := newDiffCmd(env, promptKind(), runF)
+	cmd.Short = "Show how two prompt versions differ, text and config, word by word"
+	cmd.Long = `Show a unified diff of two prompt versions: their text (each chat message
 on its own), then their model configs (model, provider and each param on a
 line). After each run of replaced lines, a line starting with ~ shows
 which words changed, as git diff --word-diff=plain does: [-old-]{+new+}.
 With --word-diff, only that form is printed. The second argument may be a
 bare version or label of the first's prompt. Exit 0 whether or not they
-differ.`,
-		Example: `  $ gavel prompts diff solve@production solve@v3
-  $ gavel prompts diff solve@v1 staging --word-diff`,
+differ.`
+	cmd.Example = `  $ gavel prompts diff solve@production solve@v3
+  $ gavel prompts diff solve@v1 staging --word-diff`
+	return cmd
+}
+
+// newDiffCmd is the diff command of a kind of registry file.
+func newDiffCmd(env *Env, kind registryKind, runF func(context.Context, *Env, *promptsDiffOptions) error) *cobra.Command {
+	opts := &promptsDiffOptions{kind: kind, format: "text"}
+	cmd := &cobra.Command{
+		Use:               "diff NAME@A NAME@B | NAME@A B",
 		Args:              cobra.ExactArgs(2),
-		ValidArgsFunction: completePromptRefs(true),
+		ValidArgsFunction: completeRefs(kind, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.dir, opts.from, opts.to = promptsDirFlag(cmd), args[0], args[1]
 			if a, err := prompts.ParseRef(opts.from); err == nil && !strings.Contains(opts.to, "@") {
-				if r, err := prompts.Load(opts.dir); err != nil || !contains(r.List(), opts.to) {
+				if r, err := prompts.Load(opts.dir); err != nil || !contains(kind.names(r), opts.to) {
 					opts.to = a.Name + "@" + opts.to
 				}
 			}
@@ -403,20 +539,15 @@ func runPromptsDiff(_ context.Context, env *Env, opts *promptsDiffOptions) error
 	if err != nil {
 		return err
 	}
-	a, err := r.Resolve(opts.from)
+	d, err := opts.kind.diff(r, opts.from, opts.to)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	b, err := r.Resolve(opts.to)
-	if err != nil {
-		return withExitCode(err, ExitError)
-	}
-	d := prompts.Compare(a, b)
 	switch {
 	case opts.format == "json":
 		return writeJSON(env.Stdout, d)
 	case d.Empty():
-		_, err = fmt.Fprintf(env.Stdout, "%s and %s have the same content (%s)\n", a.Ref(), b.Ref(), prompts.ShortHash(a.Hash))
+		_, err = fmt.Fprintf(env.Stdout, "%s and %s have the same content (%s)\n", d.From, d.To, prompts.ShortHash(d.FromHash))
 	case opts.words:
 		_, err = io.WriteString(env.Stdout, d.WordDiff())
 	default:
@@ -536,9 +667,10 @@ func runPromptsNew(_ context.Context, env *Env, opts *promptsNewOptions) error {
 	return err
 }
 
-// promptsLabelOptions are what gavel prompts label's flags and arguments
-// say.
+// promptsLabelOptions are what gavel prompts label's (or gavel prompts
+// config label's) flags and arguments say.
 type promptsLabelOptions struct {
+	kind  registryKind
 	dir   string
 	ref   string // NAME@VERSION (or NAME@LABEL, NAME@latest)
 	label string
@@ -548,7 +680,7 @@ type promptsLabelOptions struct {
 	// the version the label points at now (nil when the label is new),
 	// candidate the one it is to point at. An error refuses the move; the
 	// run id it returns is recorded in the history entry.
-	check func(ctx context.Context, current, candidate *prompts.Resolved) (runID string, err error)
+	check func(ctx context.Context, current, candidate *labelVersion) (runID string, err error)
 	// promotion is --require-run and its gates; they set check.
 	promotion promotionFlags
 }
@@ -556,11 +688,9 @@ type promptsLabelOptions struct {
 // newPromptsLabelCmd is gavel prompts label. RunE fills opts, then calls
 // runF (runPromptsLabel when nil).
 func newPromptsLabelCmd(env *Env, runF func(context.Context, *Env, *promptsLabelOptions) error) *cobra.Command {
-	opts := &promptsLabelOptions{}
-	cmd := &cobra.Command{
-		Use:   "label NAME@VERSION LABEL [--note N] [--by WHO]",
-		Short: "Point a label (production, staging, ...) at a prompt version",
-		Long: `Point LABEL of prompt NAME at VERSION (a version, another label, or
+	cmd := newLabelCmd(env, promptKind(), runF)
+	cmd.Short = "Point a label (production, staging, ...) at a prompt version"
+	cmd.Long = `Point LABEL of prompt NAME at VERSION (a version, another label, or
 latest) and append the move to the file's history: the previous version,
 when, by whom and why. The file is rewritten atomically, keeping its
 comments; the hashes of its drafts are stamped. A label that already
@@ -572,16 +702,25 @@ when the label points somewhere now, one that ran that version, both with
 the registry's content hashes. The gates (--gate, the gate flags, and the
 run's spec's unless --no-spec-gates) of the candidate against the current
 version must pass; otherwise the label stays and the exit code is 1. The
-run id is recorded next to the move in the history.`,
-		Example: `  $ gavel prompts label solve@v3 production --note "better on gsm8k"
+run id is recorded next to the move in the history.`
+	cmd.Example = `  $ gavel prompts label solve@v3 production --note "better on gsm8k"
   $ gavel run gavel.yaml --out runs/solve-v3      # variants: solve@production and solve@v3
-  $ gavel prompts label solve@v3 production --require-run runs/solve-v3 --gate max_drop:correct=0.02`,
+  $ gavel prompts label solve@v3 production --require-run runs/solve-v3 --gate max_drop:correct=0.02`
+	return cmd
+}
+
+// newLabelCmd is the label command of a kind of registry file.
+func newLabelCmd(env *Env, kind registryKind, runF func(context.Context, *Env, *promptsLabelOptions) error) *cobra.Command {
+	opts := &promptsLabelOptions{kind: kind}
+	cmd := &cobra.Command{
+		Use:               "label NAME@VERSION LABEL [--note N] [--by WHO] [--require-run RUN --gate KIND[:JUDGE]=VALUE ...]",
 		Args:              cobra.ExactArgs(2),
-		ValidArgsFunction: completePromptRefs(false),
+		ValidArgsFunction: completeRefs(kind, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.dir, opts.ref, opts.label = promptsDirFlag(cmd), args[0], args[1]
+			what := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 			if !strings.Contains(opts.ref, "@") {
-				return withExitCode(fmt.Errorf("prompts label: %q: name the version to label as NAME@VERSION", opts.ref), ExitError)
+				return withExitCode(fmt.Errorf("%s: %q: name the version to label as NAME@VERSION", what, opts.ref), ExitError)
 			}
 			if !cmd.Flags().Changed("by") {
 				opts.by = promptUser(env)
@@ -590,9 +729,9 @@ run id is recorded next to the move in the history.`,
 				return withExitCode(err, ExitError)
 			}
 			if opts.promotion.set() {
-				opts.check = opts.promotion.check(env)
+				opts.check = opts.promotion.check(env, kind)
 			} else if opts.promotion.anyGate() {
-				return withExitCode(fmt.Errorf("prompts label: gates need --require-run RUN, the run they are checked on"), ExitError)
+				return withExitCode(fmt.Errorf("%s: gates need --require-run RUN, the run they are checked on", what), ExitError)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), env, opts)
@@ -613,24 +752,24 @@ func runPromptsLabel(ctx context.Context, env *Env, opts *promptsLabelOptions) e
 	if err != nil {
 		return err
 	}
-	candidate, err := r.Resolve(opts.ref)
+	candidate, err := opts.kind.resolve(r, opts.ref)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	p, err := r.Prompt(candidate.Name)
+	_, labels, err := opts.kind.versions(r, candidate.Name)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	prev := p.Labels[opts.label]
+	prev := labels[opts.label]
 	if prev == candidate.Version {
 		_, err := fmt.Fprintf(env.Stdout, "%s@%s already points at %s\n", candidate.Name, opts.label, candidate.Ref())
 		return err
 	}
 	move := prompts.Move{By: opts.by, Note: opts.note, Now: env.Now}
 	if opts.check != nil {
-		var current *prompts.Resolved
+		var current *labelVersion
 		if prev != "" {
-			if current, err = r.Resolve(candidate.Name + "@" + prev); err != nil {
+			if current, err = opts.kind.resolve(r, candidate.Name+"@"+prev); err != nil {
 				return withExitCode(err, ExitError)
 			}
 		}
@@ -638,7 +777,7 @@ func runPromptsLabel(ctx context.Context, env *Env, opts *promptsLabelOptions) e
 			return withExitCode(err, ExitError)
 		}
 	}
-	m, err := r.MoveLabel(candidate.Name, candidate.Version, opts.label, move)
+	m, err := opts.kind.move(r, candidate.Name, candidate.Version, opts.label, move)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
@@ -650,9 +789,10 @@ func runPromptsLabel(ctx context.Context, env *Env, opts *promptsLabelOptions) e
 	return err
 }
 
-// promptsHistoryOptions are what gavel prompts history's flags and
-// argument say.
+// promptsHistoryOptions are what gavel prompts history's (or gavel
+// prompts config history's) flags and argument say.
 type promptsHistoryOptions struct {
+	kind   registryKind
 	dir    string
 	name   string
 	format string
@@ -661,12 +801,17 @@ type promptsHistoryOptions struct {
 // newPromptsHistoryCmd is gavel prompts history. RunE fills opts, then
 // calls runF (runPromptsHistory when nil).
 func newPromptsHistoryCmd(env *Env, runF func(context.Context, *Env, *promptsHistoryOptions) error) *cobra.Command {
-	opts := &promptsHistoryOptions{format: "text"}
+	return newHistoryCmd(env, promptKind(), runF)
+}
+
+// newHistoryCmd is the history command of a kind of registry file.
+func newHistoryCmd(env *Env, kind registryKind, runF func(context.Context, *Env, *promptsHistoryOptions) error) *cobra.Command {
+	opts := &promptsHistoryOptions{kind: kind, format: "text"}
 	cmd := &cobra.Command{
 		Use:               "history NAME [--format text|json]",
-		Short:             "Show a prompt's label moves, oldest first",
+		Short:             "Show a " + kind.noun + "'s label moves, oldest first",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completePromptRefs(false),
+		ValidArgsFunction: completeRefs(kind, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.dir, opts.name = promptsDirFlag(cmd), args[0]
 			if runF != nil {
@@ -685,7 +830,7 @@ func runPromptsHistory(_ context.Context, env *Env, opts *promptsHistoryOptions)
 	if err != nil {
 		return err
 	}
-	h, err := r.History(opts.name)
+	h, err := opts.kind.history(r, opts.name)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}

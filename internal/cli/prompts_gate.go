@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gavel-eval/gavel/eval/results"
-	"github.com/gavel-eval/gavel/prompts"
 	"github.com/gavel-eval/gavel/report"
 )
 
-// promotionFlags are gavel prompts label's --require-run and its gates.
+// promotionFlags are the --require-run and gates of gavel prompts label
+// and gavel prompts config label.
 type promotionFlags struct {
 	run   string
 	gate  []string // KIND[:JUDGE]=VALUE
@@ -75,13 +75,15 @@ type errGateRefused struct{ msg string }
 
 func (e errGateRefused) Error() string { return e.msg }
 
-// check is the label move's check: the stored run must hold a variant
-// whose prompt is candidate and, when the label points somewhere now, one
-// whose prompt is current, both with the registry's content hashes; the
-// gates (the flags', and the run's spec's unless --no-spec-gates) of the
-// candidate against current must pass. It returns the run id.
-func (p *promotionFlags) check(env *Env) func(context.Context, *prompts.Resolved, *prompts.Resolved) (string, error) {
-	return func(_ context.Context, current, candidate *prompts.Resolved) (string, error) {
+// check is the label move's check for a kind of registry file: the
+// stored run must hold a variant that ran candidate (its prompt, or its
+// config, as kind.ran finds it) and, when the label points somewhere
+// now, one that ran current, both with the registry's content hashes;
+// the gates (the flags', and the run's spec's unless --no-spec-gates) of
+// the candidate's variant against current's must pass. It returns the
+// run id.
+func (p *promotionFlags) check(env *Env, kind registryKind) func(context.Context, *labelVersion, *labelVersion) (string, error) {
+	return func(_ context.Context, current, candidate *labelVersion) (string, error) {
 		m, err := results.ReadManifest(p.run)
 		if err != nil {
 			return "", withExitCode(fmt.Errorf("--require-run: %w", err), ExitError)
@@ -89,25 +91,7 @@ func (p *promotionFlags) check(env *Env) func(context.Context, *prompts.Resolved
 		if m.Status != results.RunCompleted {
 			return "", withExitCode(fmt.Errorf("--require-run %s: the run is %s, not completed: a promotion needs a whole evaluation", p.run, m.Status), ExitError)
 		}
-		find := func(r *prompts.Resolved) (string, error) {
-			var names []string
-			for _, v := range m.Variants {
-				pm := v.Prompt
-				if pm == nil || pm.Name != r.Name || pm.Version != r.Version {
-					continue
-				}
-				if pm.Hash != r.Hash {
-					return "", withExitCode(fmt.Errorf("--require-run %s: variant %s ran %s with content hash %s, but the registry's %s has %s: the run did not evaluate this text", p.run, v.Name, r.Ref(), pm.Hash, r.Ref(), r.Hash), ExitError)
-				}
-				names = append(names, v.Name)
-			}
-			if len(names) == 0 {
-				return "", withExitCode(fmt.Errorf("--require-run %s: no variant ran %s (the run's variants: %s)", p.run, r.Ref(), variantPrompts(m)), ExitError)
-			}
-			sort.Strings(names)
-			return names[0], nil
-		}
-		b, err := find(candidate)
+		b, err := p.findVariant(m, kind, candidate)
 		if err != nil {
 			return "", err
 		}
@@ -122,7 +106,7 @@ func (p *promotionFlags) check(env *Env) func(context.Context, *prompts.Resolved
 		var r *report.Report
 		against := "alone (the label is new)"
 		if current != nil {
-			a, err := find(current)
+			a, err := p.findVariant(m, kind, current)
 			if err != nil {
 				return "", err
 			}
@@ -154,18 +138,41 @@ func (p *promotionFlags) check(env *Env) func(context.Context, *prompts.Resolved
 	}
 }
 
-// variantPrompts lists a run's variants with the prompts they ran.
-func variantPrompts(m *results.Manifest) string {
+// findVariant returns the first variant (by name) of run m that ran lv,
+// with the registry's content hash.
+func (p *promotionFlags) findVariant(m *results.Manifest, kind registryKind, lv *labelVersion) (string, error) {
+	var names []string
+	for _, v := range m.Variants {
+		ran, ok := kind.ran(v)
+		if !ok || ran.Name != lv.Name || ran.Version != lv.Version {
+			continue
+		}
+		if ran.Hash != lv.Hash {
+			return "", withExitCode(fmt.Errorf("--require-run %s: variant %s ran %s with content hash %s, but the registry's %s has %s: the run did not evaluate this %s", p.run, v.Name, lv.Ref(), ran.Hash, lv.Ref(), lv.Hash, kind.content), ExitError)
+		}
+		names = append(names, v.Name)
+	}
+	if len(names) == 0 {
+		return "", withExitCode(fmt.Errorf("--require-run %s: no variant ran %s (the run's variants: %s)", p.run, lv.Ref(), variantsRan(m, kind)), ExitError)
+	}
+	sort.Strings(names)
+	return names[0], nil
+}
+
+// variantsRan lists a run's variants with the prompts (or configs) they
+// ran.
+func variantsRan(m *results.Manifest, kind registryKind) string {
 	var parts []string
 	for _, v := range m.Variants {
 		s := v.Name + " = "
+		ran, ok := kind.ran(v)
 		switch {
-		case v.Prompt == nil:
-			s += "no prompt"
-		case v.Prompt.Name != "":
-			s += v.Prompt.Name + "@" + v.Prompt.Version
+		case !ok:
+			s += "no " + kind.noun
+		case ran.Name != "":
+			s += ran.Ref()
 		default:
-			s += "an inline prompt"
+			s += "an inline " + kind.noun
 		}
 		parts = append(parts, s)
 	}

@@ -160,7 +160,7 @@ func TestPromptsErrors(t *testing.T) {
 // versions, can refuse the move, and its run id lands in the history.
 func TestPromptsLabelCheck(t *testing.T) {
 	dir := promptsDir(t)
-	run := func(check func(context.Context, *prompts.Resolved, *prompts.Resolved) (string, error)) error {
+	run := func(check func(context.Context, *labelVersion, *labelVersion) (string, error)) error {
 		env, _, _ := testEnv()
 		cmd := newPromptsLabelCmd(env, func(ctx context.Context, env *Env, opts *promptsLabelOptions) error {
 			opts.check = check
@@ -173,7 +173,7 @@ func TestPromptsLabelCheck(t *testing.T) {
 		return cmd.ExecuteContext(context.Background())
 	}
 	refused := errors.New("solve@v2 is worse on correct")
-	if err := run(func(_ context.Context, cur, cand *prompts.Resolved) (string, error) {
+	if err := run(func(_ context.Context, cur, cand *labelVersion) (string, error) {
 		if cur.Ref() != "solve@v1" || cand.Ref() != "solve@v2" {
 			t.Errorf("check saw %s -> %s", cur.Ref(), cand.Ref())
 		}
@@ -185,7 +185,7 @@ func TestPromptsLabelCheck(t *testing.T) {
 	if h, _ := r.History("solve"); len(h) != 0 {
 		t.Fatalf("a refused move was written: %+v", h)
 	}
-	if err := run(func(context.Context, *prompts.Resolved, *prompts.Resolved) (string, error) { return "run-7", nil }); err != nil {
+	if err := run(func(context.Context, *labelVersion, *labelVersion) (string, error) { return "run-7", nil }); err != nil {
 		t.Fatal(err)
 	}
 	r, _ = prompts.Load(dir)
