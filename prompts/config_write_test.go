@@ -14,10 +14,7 @@ import (
 // registry the cases before it left, the file after them as a golden file.
 func TestConfigWrites(t *testing.T) {
 	t.Parallel()
-	r, dir := sampleRegistry(t)
-	if err := os.WriteFile(filepath.Join(dir, "configs", "fast.yaml"), []byte("# Fast and cheap.\n"+fastFile), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := writeRegistry(t, map[string]string{"solve.yaml": solveFile, "configs/fast.yaml": "# Fast and cheap.\n" + fastFile})
 	r, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -232,6 +232,15 @@ func completeRefs(kind registryKind, both bool) func(*cobra.Command, []string, s
 	}
 }
 
+// completeRefFlag completes a flag's value as completeRefs completes an
+// argument, whatever the arguments before it.
+func completeRefFlag(kind registryKind) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	complete := completeRefs(kind, false)
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return complete(cmd, nil, toComplete)
+	}
+}
+
 // completePromptRefs completes prompt references (see completeRefs).
 func completePromptRefs(both bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return completeRefs(promptKind(), both)
@@ -615,7 +624,7 @@ atomically, keeping its comments. Prints the new version.`,
 	f.StringVar(&opts.config, "config", "", "use the model config `ref` (NAME or NAME@REF of configs/)")
 	f.StringVar(&opts.note, "note", "", "what the version changes")
 	f.StringVar(&opts.author, "author", "", "who wrote it (default $GAVEL_USER, else $USER)")
-	_ = cmd.RegisterFlagCompletionFunc("from", completePromptRefs(false))
+	_ = cmd.RegisterFlagCompletionFunc("from", completeRefFlag(promptKind()))
 	return cmd
 }
 

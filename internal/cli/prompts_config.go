@@ -329,8 +329,8 @@ Prints the new version.`,
 	f.StringVar(&opts.extends, "extends", "", "build on the config `ref` (NAME or NAME@REF): its model and provider unless given, its params under these")
 	f.StringVar(&opts.note, "note", "", "what the version changes")
 	f.StringVar(&opts.author, "author", "", "who wrote it (default $GAVEL_USER, else $USER)")
-	_ = cmd.RegisterFlagCompletionFunc("from", completeRefs(configKind(), false))
-	_ = cmd.RegisterFlagCompletionFunc("extends", completeRefs(configKind(), false))
+	_ = cmd.RegisterFlagCompletionFunc("from", completeRefFlag(configKind()))
+	_ = cmd.RegisterFlagCompletionFunc("extends", completeRefFlag(configKind()))
 	return cmd
 }
 

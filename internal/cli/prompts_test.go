@@ -203,6 +203,7 @@ func TestPromptsCompletion(t *testing.T) {
 		{[]string{"show", "so"}, []string{"solve"}},
 		{[]string{"show", "solve@"}, []string{"solve@production", "solve@v1", "solve@v2"}},
 		{[]string{"diff", "solve@v1", "solve@p"}, []string{"solve@production"}},
+		{[]string{"new", "solve", "--from", "solve@v"}, []string{"solve@v1", "solve@v2"}},
 	} {
 		env, stdout, stderr := testEnv()
 		args := append([]string{"__complete", "prompts", "--dir", dir}, tt.args...)
