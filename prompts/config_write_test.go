@@ -270,3 +270,28 @@ func TestParseParam(t *testing.T) {
 		t.Errorf("ParseParams of a list: %v", err)
 	}
 }
+
+// TestConfigLabelCycleRefused: a label move that would close a cycle of
+// extends through another config is refused, and nothing is written.
+func TestConfigLabelCycleRefused(t *testing.T) {
+	t.Parallel()
+	dir := writeRegistry(t, map[string]string{
+		"configs/fast.yaml":  "name: fast\nversions:\n  - {version: v1, model: m}\n  - {version: v2, extends: other@v1}\nlabels: {production: v1}\n",
+		"configs/other.yaml": "name: other\nversions:\n  - {version: v1, extends: fast@production}\n",
+	})
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "configs", "fast.yaml"))
+	if _, err := r.MoveConfigLabel("fast", "v2", "production", Move{Now: fixed}); err == nil || !strings.Contains(err.Error(), "a cycle of config references") {
+		t.Fatalf("a move closing a cycle: %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "configs", "fast.yaml"))
+	if string(before) != string(after) {
+		t.Error("a refused move changed the file")
+	}
+	if c, err := r.ResolveConfig("fast@production"); err != nil || c.Version != "v1" {
+		t.Errorf("after the refused move: %+v, %v", c, err)
+	}
+}

@@ -28,7 +28,8 @@ with model configs in configs/NAME.yaml. Each file holds immutable
 versions (v1, v2, ...) with content hashes, labels such as production
 that point at a version, and the history of label moves. A prompt is
 referred to as NAME (its last version), NAME@VERSION or NAME@LABEL.
-See docs/prompts.md for the file format.`,
+gavel prompts config has the same commands for the model configs. See
+docs/prompts.md for the file format.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
