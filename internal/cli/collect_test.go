@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/otlp"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -272,5 +274,28 @@ func TestScoreTraces(t *testing.T) {
 	env, _, stderr = testEnv()
 	if code := Main(context.Background(), []string{"score", "--traces", spans, "--spec", spec, "--span-name", "nope"}, env); code != ExitError || !strings.Contains(stderr.String(), "no span matches") {
 		t.Fatalf("no match: %d %s", code, stderr)
+	}
+}
+
+// gavel run --otlp-endpoint sends the run's traces after it; a collector
+// that is down leaves the run stored with a warning.
+func TestRunOTLPEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := otlp.NewSink(dir, otlp.SinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(otlp.Handler(sink, otlp.HandlerOptions{}))
+	defer srv.Close()
+	env, _, stderr := testEnv()
+	if code := Main(context.Background(), []string{"run", "../../examples/arithmetic/gavel.yaml", "--out", filepath.Join(t.TempDir(), "run"), "--limit", "2", "--otlp-endpoint", srv.URL}, env); code != ExitOK {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	if sink.Spans() == 0 || !strings.Contains(stderr.String(), "gavel: export:") {
+		t.Fatalf("%d spans received; stderr %s", sink.Spans(), stderr)
+	}
+	env, _, stderr = testEnv()
+	if code := Main(context.Background(), []string{"run", "../../examples/arithmetic/gavel.yaml", "--out", filepath.Join(t.TempDir(), "run"), "--limit", "1", "--otlp-endpoint", "http://127.0.0.1:1"}, env); code != ExitOK || !strings.Contains(stderr.String(), "warning: the run is stored") {
+		t.Fatalf("collector down: %d %s", code, stderr)
 	}
 }

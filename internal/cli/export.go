@@ -123,3 +123,15 @@ func runExport(ctx context.Context, env *Env, opts *exportOptions) error {
 	fmt.Fprintf(env.Stderr, "gavel: export: %d spans and %d scores of %s sent to %s\n", sent, nscores, opts.run, url)
 	return nil
 }
+
+// exportAfterRun sends a finished run's traces to --otlp-endpoint, or to
+// OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) when set. The run is
+// stored whatever happens: a failed export is a warning.
+func exportAfterRun(ctx context.Context, env *Env, endpoint, dir string) {
+	if endpoint == "" && env.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" && env.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
+		return
+	}
+	if err := runExport(ctx, env, &exportOptions{run: dir, endpoint: endpoint}); err != nil {
+		fmt.Fprintf(env.Stderr, "gavel: warning: the run is stored, but %v\n", err)
+	}
+}

@@ -58,7 +58,9 @@ func defaultPlan() planOptions {
 		test: report.PlanMcNemar, format: "text"}
 }
 
-func defaultScore() scoreOptions { return scoreOptions{check: defaultCheck()} }
+func defaultScore() scoreOptions {
+	return scoreOptions{check: defaultCheck(), traces: traceSelection{sample: 1}}
+}
 
 // TestFlagsFillOptions: each command turns its flags and arguments into
 // its options (or a usage error, before its run function), so that what
@@ -135,8 +137,16 @@ func TestFlagsFillOptions(t *testing.T) {
 				o.check.formats, o.check.baseline = []string{"junit=j.xml"}, "runs/b"
 				return &o
 			}()},
-			{name: "nothing to score", args: nil, wantErr: "give either --input FILE (with --spec) or --run RUN_DIR"},
-			{name: "input and run", args: []string{"--input", "o.jsonl", "--run", "runs/r"}, wantErr: "give either --input FILE (with --spec) or --run RUN_DIR"},
+			{name: "nothing to score", args: nil, wantErr: "give either --input FILE (with --spec), --run RUN_DIR or --traces DIR"},
+			{name: "input and run", args: []string{"--input", "o.jsonl", "--run", "runs/r"}, wantErr: "give either --input FILE (with --spec), --run RUN_DIR or --traces DIR"},
+			{name: "traces", args: []string{"--traces", "spans", "--spec", "s.yaml", "--span-kind", "llm", "--sample-rate", "0.25"}, want: func() *scoreOptions {
+				o := defaultScore()
+				o.spec, o.traces = "s.yaml", traceSelection{dir: "spans", kind: "llm", sample: 0.25}
+				return &o
+			}()},
+			{name: "traces and input", args: []string{"--traces", "spans", "--input", "o.jsonl", "--spec", "s.yaml"}, wantErr: "--traces scores collected spans: give it instead of --input or --run"},
+			{name: "traces without spec", args: []string{"--traces", "spans"}, wantErr: "--traces needs --spec: the spec says which judges to run"},
+			{name: "bad sample rate", args: []string{"--traces", "spans", "--spec", "s.yaml", "--sample-rate", "0"}, wantErr: "--sample-rate must be in (0, 1]"},
 			{name: "input without spec", args: []string{"--input", "o.jsonl"},
 				wantErr: "--input needs --spec: the spec says which fields hold the outputs and which judges to run"},
 			{name: "negative concurrency", args: []string{"--run", "runs/r", "-c", "-1"}, wantErr: "--concurrency and --limit must not be negative"},

@@ -158,11 +158,13 @@ type checkFlags struct {
 	stats    statFlags
 	baseline string
 	mde      report.MDEMethod // report.MDEPairedT or report.MDENormal
+	otlp     string           // --otlp-endpoint: export the run's traces there
 }
 
 func (c *checkFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.baseline, "baseline", "", "compare with this stored run `dir` (each variant with the one of the same name) and check the gates against it")
 	f.Var(formatsValue{&c.formats}, "format", "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
+	f.StringVar(&c.otlp, "otlp-endpoint", "", "after the run, send its traces and scores to this OTLP/HTTP `URL` (as gavel export; default $OTEL_EXPORTER_OTLP_ENDPOINT when set)")
 	// --max-cost is gavel run's budget, so the cost gate is --gate-max-cost.
 	c.gates.registerAs(f, "gate-max-cost")
 	registerMDEMethod(f, &c.mde)

@@ -200,6 +200,7 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 	if err := finishRun(env, out, runErr); err != nil {
 		return err
 	}
+	exportAfterRun(ctx, env, opts.check.otlp, out.Dir)
 	return opts.check.gateRun(env, spec, out.Dir)
 }
 

@@ -154,6 +154,7 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 	if err := finishRun(env, out, err); err != nil {
 		return err
 	}
+	exportAfterRun(ctx, env, opts.check.otlp, out.Dir)
 	// Without --spec the gates are the stored spec's, which report.RunGates
 	// keeps to the judges the new run has.
 	return opts.check.gateRun(env, selectedGates(spec, opts.judges), out.Dir)
