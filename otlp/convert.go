@@ -192,6 +192,11 @@ func kindOf(name string, attrs map[string]any) traces.Kind {
 		return traces.Kind(k) // a span gavel exported
 	}
 	if k, ok := openInferenceKinds[strings.ToUpper(str(attrs["openinference.span.kind"]))]; ok {
+		// OpenInference has no parser kind: LangChain's output parsers
+		// (StrOutputParser, JsonOutputParser, ...) come as chains.
+		if k == traces.KindChain && strings.HasSuffix(name, "OutputParser") {
+			return traces.KindParser
+		}
 		return k
 	}
 	if k, ok := genAIOperations[strings.ToLower(str(attrs["gen_ai.operation.name"]))]; ok {

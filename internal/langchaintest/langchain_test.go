@@ -152,6 +152,13 @@ func TestLangChainAppTracesArrive(t *testing.T) {
 				t.Errorf("span %s: service %q", s.Name, s.Variant)
 			}
 		}
+		kinds := map[string]traces.Kind{}
+		for _, s := range tr {
+			kinds[s.Name] = s.Kind
+		}
+		if kinds["ChatPromptTemplate"] != traces.KindTemplate || llm.Status == traces.StatusOK && kinds["StrOutputParser"] != traces.KindParser {
+			t.Errorf("kinds %v", kinds)
+		}
 		if root.Kind != traces.KindChain || llm.ParentID != root.SpanID {
 			t.Errorf("root %s (%s), llm parent %s", root.Name, root.Kind, llm.ParentID)
 		}
