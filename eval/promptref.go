@@ -90,19 +90,12 @@ func fromPin(p *PromptSpec, q *results.Prompt) {
 	}
 	p.Source, p.Ref, p.Name, p.Version, p.Label, p.Hash, p.File = PromptSource(q.Source), q.Ref, q.Name, q.Version, q.Label, q.Hash, q.File
 	p.ConfigRef = q.ConfigRef
-	p.Config = nil
-	if q.Config != nil {
-		c := &prompts.Config{}
-		c.Model, _ = q.Config["model"].(string)
-		c.Provider, _ = q.Config["provider"].(string)
-		c.Params, _ = q.Config["params"].(map[string]any)
-		p.Config = c
-	}
+	p.Config = prompts.ConfigFromMap(q.Config)
 }
 
-// registryDir returns the prompt registry's directory for the spec at
-// file, given the spec's top-level mapping.
-func registryDir(file string, top *yaml.Node) string {
+// registryDir returns the prompt registry's directory for a spec in
+// specDir, given the spec's top-level mapping.
+func registryDir(specDir string, top *yaml.Node) string {
 	dir := mappingValue(top, "prompts_dir")
 	if dir == "" {
 		dir = DefaultPromptsDir
@@ -110,11 +103,7 @@ func registryDir(file string, top *yaml.Node) string {
 	if filepath.IsAbs(dir) {
 		return dir
 	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		abs = file
-	}
-	return filepath.Join(filepath.Dir(abs), dir)
+	return filepath.Join(specDir, dir)
 }
 
 // registry loads the prompt registry once. A directory that does not
@@ -231,11 +220,7 @@ func (d *decoder) fromRegistry(p *PromptSpec, reg *prompts.Registry, n *yaml.Nod
 // relative returns path relative to the spec's directory when it is
 // inside it, else as it is: manifests name files as the spec does.
 func (d *decoder) relative(path string) string {
-	abs, err := filepath.Abs(d.file)
-	if err != nil {
-		return path
-	}
-	rel, err := filepath.Rel(filepath.Dir(abs), path)
+	rel, err := filepath.Rel(d.dir, path)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return path
 	}
@@ -248,11 +233,7 @@ func (d *decoder) relative(path string) string {
 func (d *decoder) fromFile(p *PromptSpec, n *yaml.Node, path, file string) error {
 	full := file
 	if !filepath.IsAbs(full) {
-		abs, err := filepath.Abs(d.file)
-		if err != nil {
-			abs = d.file
-		}
-		full = filepath.Join(filepath.Dir(abs), file)
+		full = filepath.Join(d.dir, file)
 	}
 	data, err := os.ReadFile(full)
 	if err != nil {
@@ -272,9 +253,7 @@ func (d *decoder) fromFile(p *PromptSpec, n *yaml.Node, path, file string) error
 			return d.errf(n, path, "prompt file %s: no messages", file)
 		}
 		for i, m := range msgs {
-			switch m.Role {
-			case "system", "user", "assistant", "developer":
-			default:
+			if !slices.Contains(messageRoles, m.Role) {
 				return d.errf(n, path, "prompt file %s: message %d: role %q: want system, user, assistant or developer", file, i+1, m.Role)
 			}
 			if _, err := prompts.Parse(fmt.Sprintf("%s message %d", file, i+1), m.Content); err != nil {
@@ -458,7 +437,7 @@ func (s *Spec) checkPromptsUnchanged() error {
 				return fmt.Errorf("prompt %s@%s (%s) changed during the run (hash %s when the run started, %s at its end)", p.Name, p.Version, p.File, p.Hash, r.Hash)
 			}
 		case PromptFile:
-			d := &decoder{file: s.Path}
+			d := &decoder{file: s.Path, dir: s.Dir}
 			var now PromptSpec
 			if err := d.fromFile(&now, nil, "prompt", p.File); err != nil {
 				return fmt.Errorf("prompt file %s changed during the run: %w", p.File, err)

@@ -113,7 +113,7 @@ func (g *schemaGen) promptDef() {
 	}
 	msg := map[string]any{"type": "object", "required": []any{"role", "content"}, "additionalProperties": false,
 		"properties": map[string]any{
-			"role":    map[string]any{"enum": []any{"system", "user", "assistant", "developer"}},
+			"role":    map[string]any{"enum": anys(messageRoles)},
 			"content": map[string]any{"type": "string", "description": "a template"},
 		}}
 	g.defs["prompt"] = map[string]any{
@@ -215,12 +215,21 @@ func (g *schemaGen) judge(cat judges.Catalog) map[string]any {
 
 // schemaEnums are the closed sets the decoder accepts, by Type.key.
 var schemaEnums = map[string][]any{
-	"DatasetSpec.format":    {"jsonl", "csv", "parquet"},
-	"ProviderSpec.type":     {"openai"},
-	"GateSpec.alternative":  {"two-sided", "greater", "less"},
-	"GateSpec.errors_as":    {"skip", "fail"},
-	"judgeCommon.aggregate": {"majority", "mean"},
+	"DatasetSpec.format":    anys(datasetFormats),
+	"ProviderSpec.type":     anys(providerTypes),
+	"GateSpec.alternative":  anys(gateAlternatives),
+	"GateSpec.errors_as":    anys(gateErrorsAs),
+	"judgeCommon.aggregate": anys(judgeAggregates),
 	"judgeCommon.scale":     {"binary", "ordinal", "continuous"},
+}
+
+// anys is ss as JSON values.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // schemaDescriptions are short descriptions of the main keys (docs/spec.md

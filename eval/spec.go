@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,9 +157,9 @@ func (p *PromptSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 			return err
 		}
 		for i, m := range msgs {
-			switch m.Role {
-			case "system", "user", "assistant", "developer":
-			case "":
+			switch {
+			case slices.Contains(messageRoles, m.Role):
+			case m.Role == "":
 				return d.errf(n.Content[i], fmt.Sprintf("%s[%d].role", path, i), "missing role (system, user or assistant)")
 			default:
 				return d.errf(n.Content[i], fmt.Sprintf("%s[%d].role", path, i), "unknown role %q (system, user, assistant or developer)", m.Role)
@@ -356,9 +357,7 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	if c.Repeats < 0 || c.Repeats > 100 {
 		return d.errf(valueNode(n, "repeats"), yamlstrict.Join(path, "repeats"), "must be between 1 and 100, got %d", c.Repeats)
 	}
-	switch c.Aggregate {
-	case "", "majority", "mean":
-	default:
+	if c.Aggregate != "" && !slices.Contains(judgeAggregates, c.Aggregate) {
 		return d.errf(valueNode(n, "aggregate"), yamlstrict.Join(path, "aggregate"), "unknown aggregate %q (majority or mean)", c.Aggregate)
 	}
 	scale, err := judges.ParseScale(c.Scale)
@@ -452,18 +451,18 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 	if err := dec.Decode(&root); err != nil {
 		return nil, &FieldError{File: path, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	d := &decoder{file: path, catalog: cat, custom: opts.Steps, pins: opts.Pinned}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: path, dir: filepath.Dir(abs), catalog: cat, custom: opts.Steps, pins: opts.Pinned}
 	top := &root
 	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
 		top = top.Content[0]
 	}
-	d.promptsDir = registryDir(path, top)
+	d.promptsDir = registryDir(d.dir, top)
 	s := &Spec{}
 	if err := d.decode(&root, s, ""); err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
 		return nil, err
 	}
 	s.Path = path
@@ -504,6 +503,17 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 	return s, nil
 }
 
+// The closed sets of values the spec accepts (besides empty, the
+// default), shared with its JSON Schema.
+var (
+	messageRoles     = []string{"system", "user", "assistant", "developer"}
+	datasetFormats   = []string{"jsonl", "csv", "parquet"}
+	providerTypes    = []string{"openai"}
+	gateAlternatives = []string{"two-sided", "greater", "less"}
+	gateErrorsAs     = []string{"skip", "fail"}
+	judgeAggregates  = []string{"majority", "mean"}
+)
+
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func (s *Spec) validate(d *decoder, root *yaml.Node) error {
@@ -520,9 +530,7 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 	if s.Dataset.Path == "" && s.Score == nil {
 		return d.errf(at("dataset"), "dataset.path", "missing: the dataset file (JSONL, CSV or Parquet), relative to the spec")
 	}
-	switch s.Dataset.Format {
-	case "", "jsonl", "csv", "parquet":
-	default:
+	if s.Dataset.Format != "" && !slices.Contains(datasetFormats, s.Dataset.Format) {
 		return d.errf(at("dataset"), "dataset.format", "unknown format %q (jsonl, csv or parquet)", s.Dataset.Format)
 	}
 	if s.Dataset.Limit < 0 || s.Dataset.Sample < 0 {
@@ -541,7 +549,7 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 		if p.BaseURL == "" {
 			return d.errf(at("providers"), "providers."+name+".base_url", "missing")
 		}
-		if p.Type != "" && p.Type != "openai" {
+		if p.Type != "" && !slices.Contains(providerTypes, p.Type) {
 			return d.errf(at("providers"), "providers."+name+".type", "unknown type %q (openai)", p.Type)
 		}
 	}
@@ -624,14 +632,10 @@ func (s *Spec) validate(d *decoder, root *yaml.Node) error {
 		} else if g.MinPassRate != nil || g.MinMean != nil {
 			return d.errf(n, p+".judge", "missing: min_pass_rate and min_mean are thresholds of one judge")
 		}
-		switch g.Alternative {
-		case "", "two-sided", "greater", "less":
-		default:
+		if g.Alternative != "" && !slices.Contains(gateAlternatives, g.Alternative) {
 			return d.errf(n, p+".alternative", "%q: want two-sided, greater or less", g.Alternative)
 		}
-		switch g.ErrorsAs {
-		case "", "skip", "fail":
-		default:
+		if g.ErrorsAs != "" && !slices.Contains(gateErrorsAs, g.ErrorsAs) {
 			return d.errf(n, p+".errors_as", "%q: want skip or fail", g.ErrorsAs)
 		}
 	}

@@ -53,6 +53,7 @@ type nodeDecoder interface {
 // mismatches are errors naming the field path and its position.
 type decoder struct {
 	file    string
+	dir     string // the spec's directory, absolute: relative paths start there
 	catalog judges.Catalog
 	custom  map[string]StepFunc
 

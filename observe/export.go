@@ -27,12 +27,10 @@ const TracesFile = "traces.parquet"
 // file is written under a temporary name and appears when Shutdown
 // completes it.
 type DirExporter struct {
-	dir, runID string
+	runID string
 
 	mu   sync.Mutex
-	f    *os.File
-	w    *traces.Writer
-	tmp  string
+	file *otlp.SpanFile
 	done bool
 }
 
@@ -46,17 +44,11 @@ func NewDirExporter(dir, runID string) (*DirExporter, error) {
 	if _, err := os.Stat(final); err == nil {
 		return nil, fmt.Errorf("observe: %s already exists: choose another directory", final)
 	}
-	tmp := filepath.Join(dir, "."+TracesFile+".partial")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := otlp.CreateSpanFile(final, false)
 	if err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}
-	w, err := traces.NewWriter(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &DirExporter{dir: dir, runID: runID, f: f, w: w, tmp: tmp}, nil
+	return &DirExporter{runID: runID, file: f}, nil
 }
 
 // ExportSpans writes spans (sdktrace.SpanExporter).
@@ -66,11 +58,12 @@ func (e *DirExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySp
 	if e.done {
 		return fmt.Errorf("observe: exporter shut down")
 	}
-	for _, sp := range spans {
-		rec := recordOf(sp, e.runID)
-		if err := e.w.Write(rec.RunID, rec.Variant, rec.ExampleID, 0, []traces.Span{rec.Span}); err != nil {
-			return fmt.Errorf("observe: %w", err)
-		}
+	recs := make([]traces.Record, len(spans))
+	for i, sp := range spans {
+		recs[i] = recordOf(sp, e.runID)
+	}
+	if err := e.file.Write(recs); err != nil {
+		return fmt.Errorf("observe: %w", err)
 	}
 	return nil
 }
@@ -83,17 +76,7 @@ func (e *DirExporter) Shutdown(context.Context) error {
 		return nil
 	}
 	e.done = true
-	err := e.w.Close()
-	if err == nil {
-		err = e.f.Sync()
-	}
-	if cerr := e.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(e.tmp, filepath.Join(e.dir, TracesFile))
-	}
-	if err != nil {
+	if err := e.file.Close(); err != nil {
 		return fmt.Errorf("observe: %w", err)
 	}
 	return nil

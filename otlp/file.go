@@ -33,12 +33,9 @@ func ReadFile(path string) ([]ptrace.Traces, error) {
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		line := 1 + bytes.Count(data[:start], []byte("\n"))
-		if off := start; off < int64(len(data)) {
-			// The request starts at its first non-blank byte.
-			trimmed := bytes.TrimLeft(data[off:], " \t\r\n")
-			line = 1 + bytes.Count(data[:int64(len(data))-int64(len(trimmed))], []byte("\n"))
-		}
+		// The request starts at its first non-blank byte.
+		rest := bytes.TrimLeft(data[start:], " \t\r\n")
+		line := 1 + bytes.Count(data[:len(data)-len(rest)], []byte("\n"))
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: invalid JSON: %w", path, line, err)
 		}

@@ -32,10 +32,7 @@ type Sink struct {
 	opts SinkOptions
 
 	mu     sync.Mutex
-	f      *os.File
-	w      *traces.Writer
-	tmp    string
-	final  string
+	file   *SpanFile // the open file, nil between files
 	opened time.Time
 	seq    int
 	files  []string
@@ -71,30 +68,16 @@ func (s *Sink) Write(recs []traces.Record) error {
 	if s.closed {
 		return fmt.Errorf("span sink: closed")
 	}
-	if s.w == nil {
+	if s.file == nil {
 		if err := s.open(); err != nil {
 			return err
 		}
 	}
-	// Consecutive spans of one run, variant, example and epoch go in one
-	// call.
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && recs[j].RunID == recs[i].RunID && recs[j].Variant == recs[i].Variant &&
-			recs[j].ExampleID == recs[i].ExampleID && recs[j].Epoch == recs[i].Epoch {
-			j++
-		}
-		spans := make([]traces.Span, 0, j-i)
-		for _, r := range recs[i:j] {
-			spans = append(spans, r.Span)
-		}
-		if err := s.w.Write(recs[i].RunID, recs[i].Variant, recs[i].ExampleID, recs[i].Epoch, spans); err != nil {
-			return fmt.Errorf("span sink %s: %w", s.tmp, err)
-		}
-		i = j
+	if err := s.file.Write(recs); err != nil {
+		return fmt.Errorf("span sink %w", err)
 	}
 	s.spans += int64(len(recs))
-	if s.w.Rows() >= s.opts.MaxRows || s.opts.Now().Sub(s.opened) >= s.opts.MaxAge {
+	if s.file.Rows() >= s.opts.MaxRows || s.opts.Now().Sub(s.opened) >= s.opts.MaxAge {
 		return s.roll()
 	}
 	return nil
@@ -105,7 +88,7 @@ func (s *Sink) Write(recs []traces.Record) error {
 func (s *Sink) Tick() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.w != nil && s.opts.Now().Sub(s.opened) >= s.opts.MaxAge {
+	if s.file != nil && s.opts.Now().Sub(s.opened) >= s.opts.MaxAge {
 		return s.roll()
 	}
 	return nil
@@ -136,53 +119,33 @@ func (s *Sink) Spans() int64 {
 
 func (s *Sink) open() error {
 	s.opened = s.opts.Now()
+	var final string
 	for {
 		s.seq++
 		name := fmt.Sprintf("spans-%s-%04d.parquet", s.opened.UTC().Format("20060102T150405Z"), s.seq)
-		s.final = filepath.Join(s.dir, name)
-		if _, err := os.Stat(s.final); os.IsNotExist(err) {
+		final = filepath.Join(s.dir, name)
+		if _, err := os.Stat(final); os.IsNotExist(err) {
 			break
 		}
 	}
-	s.tmp = filepath.Join(s.dir, "."+filepath.Base(s.final)+".partial")
-	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := CreateSpanFile(final, true)
 	if err != nil {
 		return fmt.Errorf("span sink: %w", err)
 	}
-	w, err := traces.NewWriter(f)
-	if err != nil {
-		f.Close()
-		os.Remove(s.tmp)
-		return err
-	}
-	s.f, s.w = f, w
+	s.file = f
 	return nil
 }
 
-// roll completes the open file, if any: footer, sync, rename.
+// roll completes the open file, if any.
 func (s *Sink) roll() error {
-	if s.w == nil {
+	if s.file == nil {
 		return nil
 	}
-	w, f := s.w, s.f
-	s.w, s.f = nil, nil
-	err := w.Close()
-	if err == nil {
-		err = f.Sync()
+	f := s.file
+	s.file = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("span sink %w", err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(s.tmp, s.final)
-	}
-	if err != nil {
-		return fmt.Errorf("span sink %s: %w", s.final, err)
-	}
-	if d, err := os.Open(s.dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	s.files = append(s.files, s.final)
+	s.files = append(s.files, f.Path())
 	return nil
 }

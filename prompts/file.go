@@ -550,12 +550,14 @@ func (d *fileDecoder) knownVersion(n *yaml.Node, path string) string {
 	return path
 }
 
-// promptVersion decodes one version of a prompt.
-func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]int) (*Version, error) {
+// versionHead reads what every version of a file starts with: its keys
+// (of known, checked), keyed by name, and its name, checked unique against
+// seen; it makes the version the one errors name.
+func (d *fileDecoder) versionHead(n *yaml.Node, path string, known []string, seen map[string]int) ([][2]*yaml.Node, map[string]*yaml.Node, string, error) {
 	path = d.knownVersion(n, path)
-	pairs, err := d.pairs(n, path, promptVersionKeys)
+	pairs, err := d.pairs(n, path, known)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	fields := map[string]*yaml.Node{}
 	for _, kv := range pairs {
@@ -563,16 +565,25 @@ func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]i
 	}
 	vn, ok := fields["version"]
 	if !ok {
-		return nil, d.errf(n, path, "no version: give it a name such as v1")
+		return nil, nil, "", d.errf(n, path, "no version: give it a name such as v1")
 	}
 	name, err := d.ident(vn, yamlstrict.Join(path, "version"))
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if err := d.checkVersionName(vn, yamlstrict.Join(path, "version"), name, seen); err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	d.version = name
+	return pairs, fields, name, nil
+}
+
+// promptVersion decodes one version of a prompt.
+func (d *fileDecoder) promptVersion(n *yaml.Node, path string, seen map[string]int) (*Version, error) {
+	_, fields, name, err := d.versionHead(n, path, promptVersionKeys, seen)
+	if err != nil {
+		return nil, err
+	}
 	v := &Version{Version: name, Line: n.Line, Column: n.Column}
 	tn, hasText := fields["text"]
 	mn, hasMessages := fields["messages"]
@@ -777,27 +788,10 @@ func parseConfig(path string, raw []byte) (*ModelConfig, *rawFile, error) {
 
 // configVersion decodes one version of a model config.
 func (d *fileDecoder) configVersion(n *yaml.Node, path string, seen map[string]int) (*ConfigVersion, error) {
-	path = d.knownVersion(n, path)
-	pairs, err := d.pairs(n, path, configVersionKeys)
+	pairs, fields, name, err := d.versionHead(n, path, configVersionKeys, seen)
 	if err != nil {
 		return nil, err
 	}
-	fields := map[string]*yaml.Node{}
-	for _, kv := range pairs {
-		fields[kv[0].Value] = kv[1]
-	}
-	nn, ok := fields["version"]
-	if !ok {
-		return nil, d.errf(n, path, "no version: give it a name such as v1")
-	}
-	name, err := d.ident(nn, yamlstrict.Join(path, "version"))
-	if err != nil {
-		return nil, err
-	}
-	if err := d.checkVersionName(nn, yamlstrict.Join(path, "version"), name, seen); err != nil {
-		return nil, err
-	}
-	d.version = name
 	v := &ConfigVersion{Version: name, Line: n.Line, Column: n.Column}
 	for _, kv := range pairs {
 		switch kv[0].Value {

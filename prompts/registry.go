@@ -39,6 +39,20 @@ type Config struct {
 	Params   map[string]any `json:"params,omitempty"`
 }
 
+// ConfigFromMap reads a config back from its JSON-like form
+// ({"model": ..., "provider": ..., "params": {...}}, as a run's manifest
+// records it); nil for a nil map.
+func ConfigFromMap(m map[string]any) *Config {
+	if m == nil {
+		return nil
+	}
+	c := &Config{}
+	c.Model, _ = m["model"].(string)
+	c.Provider, _ = m["provider"].(string)
+	c.Params, _ = m["params"].(map[string]any)
+	return c
+}
+
 // clone returns a copy of c whose params map can be changed freely.
 func (c *Config) clone() *Config {
 	if c == nil {

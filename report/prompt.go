@@ -38,21 +38,12 @@ func promptName(p *results.Prompt) string {
 func resolvedOf(p *results.Prompt) *prompts.Resolved {
 	r := &prompts.Resolved{Name: p.Name, Version: p.Version, Hash: p.Hash}
 	if r.Name == "" {
-		r.Name, r.Version = promptName(p), "-"
-		if p.File != "" {
-			r.Name = p.File
-		}
+		r.Name, r.Version = promptName(p), "-" // the file, or "inline"
 	}
 	for _, m := range p.Messages {
 		r.Messages = append(r.Messages, prompts.Message{Role: m.Role, Content: m.Content})
 	}
-	if c := p.Config; c != nil {
-		rc := &prompts.Config{}
-		rc.Model, _ = c["model"].(string)
-		rc.Provider, _ = c["provider"].(string)
-		rc.Params, _ = c["params"].(map[string]any)
-		r.Config = rc
-	}
+	r.Config = prompts.ConfigFromMap(p.Config)
 	return r
 }
 

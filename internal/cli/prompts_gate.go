@@ -70,11 +70,6 @@ func (p *promotionFlags) parse() error {
 	return err
 }
 
-// errGateRefused is the refusal of a promotion whose gates failed: exit 1.
-type errGateRefused struct{ msg string }
-
-func (e errGateRefused) Error() string { return e.msg }
-
 // check is the label move's check for a kind of registry file: the
 // stored run must hold a variant that ran candidate (its prompt, or its
 // config, as kind.ran finds it) and, when the label points somewhere
@@ -132,7 +127,7 @@ func (p *promotionFlags) check(env *Env, kind registryKind) func(context.Context
 			fmt.Fprintf(env.Stdout, "gate %s  %s: %s\n", verdict, g.Gate, g.Detail)
 		}
 		if failed > 0 {
-			return "", withExitCode(errGateRefused{fmt.Sprintf("the label stays where it is: %d gate(s) of run %s failed for %s", failed, m.RunID, candidate.Ref())}, ExitGateFailed)
+			return "", withExitCode(fmt.Errorf("the label stays where it is: %d gate(s) of run %s failed for %s", failed, m.RunID, candidate.Ref()), ExitGateFailed)
 		}
 		return m.RunID, nil
 	}

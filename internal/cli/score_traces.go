@@ -60,7 +60,7 @@ func extractTraces(sel traceSelection, tmp string) (string, int, error) {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && filepath.Ext(p) == ".parquet" && (filepath.Base(p) == "traces.parquet" || !isRunFile(filepath.Base(p))) && filepath.Base(p)[0] != '.' {
+		if base := filepath.Base(p); !d.IsDir() && filepath.Ext(base) == ".parquet" && !isRunFile(base) && base[0] != '.' {
 			files = append(files, p)
 		}
 		return nil
