@@ -422,3 +422,38 @@ func TestToTracesCarriesScores(t *testing.T) {
 		t.Error("ftp accepted")
 	}
 }
+
+// Two receivers on one directory, opening files in the same second, take
+// different names: neither refuses a batch, and both files are whole.
+func TestTwoSinksOnOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	clock := func() time.Time { return t0 }
+	a, err := otlp.NewSink(dir, otlp.SinkOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := otlp.NewSink(dir, otlp.SinkOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := otlp.Records(appTraces(), "r")
+	if err := a.Write(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Write(recs); err != nil {
+		t.Fatalf("the second receiver refused a batch: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := append(a.Files(), b.Files()...)
+	if len(files) != 2 || files[0] == files[1] {
+		t.Fatalf("files %v", files)
+	}
+	if n := len(readSpans(t, files)); n != 16 {
+		t.Fatalf("%d spans read back, want 16", n)
+	}
+}

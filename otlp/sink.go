@@ -1,7 +1,9 @@
 package otlp
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -119,21 +121,25 @@ func (s *Sink) Spans() int64 {
 
 func (s *Sink) open() error {
 	s.opened = s.opts.Now()
-	var final string
-	for {
+	// Another receiver writing into the same directory may take a name
+	// first (its temporary file, or the complete one): take the next.
+	for tries := 0; ; tries++ {
 		s.seq++
 		name := fmt.Sprintf("spans-%s-%04d.parquet", s.opened.UTC().Format("20060102T150405Z"), s.seq)
-		final = filepath.Join(s.dir, name)
-		if _, err := os.Stat(final); os.IsNotExist(err) {
-			break
+		final := filepath.Join(s.dir, name)
+		if _, err := os.Stat(final); err == nil {
+			continue
 		}
+		f, err := CreateSpanFile(final, true)
+		if errors.Is(err, fs.ErrExist) && tries < 10_000 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("span sink: %w", err)
+		}
+		s.file = f
+		return nil
 	}
-	f, err := CreateSpanFile(final, true)
-	if err != nil {
-		return fmt.Errorf("span sink: %w", err)
-	}
-	s.file = f
-	return nil
 }
 
 // roll completes the open file, if any.

@@ -90,6 +90,7 @@ func runCollect(ctx context.Context, env *Env, opts *collectOptions) error {
 	tick := time.NewTicker(min(opts.rollEvery, time.Minute))
 	defer tick.Stop()
 	var serveErr error
+	shutdown := false
 loop:
 	for {
 		select {
@@ -103,6 +104,11 @@ loop:
 				fmt.Fprintln(env.Stderr, "gavel: collect:", err)
 			}
 		case <-ctx.Done():
+			shutdown = true
+		case <-env.Drain: // the first Ctrl-C or SIGTERM
+			shutdown = true
+		}
+		if shutdown {
 			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			err := srv.Shutdown(shut)
 			cancel()

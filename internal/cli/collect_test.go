@@ -299,3 +299,35 @@ func TestRunOTLPEndpoint(t *testing.T) {
 		t.Fatalf("collector down: %d %s", code, stderr)
 	}
 }
+
+// The first Ctrl-C or SIGTERM (env.Drain, as cmd/gavel closes it) stops
+// gavel collect and completes its file, as a cancelled context does.
+func TestCollectStopsOnInterrupt(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "traces")
+	env, stdout, stderr := testEnv()
+	drain := make(chan struct{})
+	env.Drain = drain
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runCollect(context.Background(), env, &collectOptions{addr: "127.0.0.1:0", out: out, maxBody: 1 << 20, rollRows: 1000, rollEvery: time.Hour, ready: func(u string) { urls <- u }})
+	}()
+	url := <-urls
+	resp, err := http.Post(url+"/v1/traces", "application/json", bytes.NewReader(otlpRequest(t, 1)))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("post: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	close(drain)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("collect: %v\n%s", err, stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("collect did not stop on an interrupt")
+	}
+	if files := strings.Fields(stdout.String()); len(files) != 1 {
+		t.Fatalf("files %q, stderr %s", stdout, stderr)
+	}
+}

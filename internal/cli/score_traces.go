@@ -112,7 +112,7 @@ func extractTraces(sel traceSelection, tmp string) (string, int, error) {
 			return enc.Encode(row)
 		})
 		if err != nil {
-			return "", 0, fmt.Errorf("--traces: %s: %w", file, err)
+			return "", 0, fmt.Errorf("--traces: %w", err) // the error names the file
 		}
 	}
 	if err := w.Flush(); err != nil {
