@@ -114,15 +114,18 @@ func NewRunID(now time.Time) string {
 
 // runner holds the state of one run.
 type runner struct {
-	spec     *Spec
-	opts     Options
-	runID    string
-	now      func() time.Time
-	variants []*variantPlan
-	judges   []*judgePlan
-	dsOpts   datasets.Options
-	repeat   int
-	expected *prompts.Template // dataset.expected
+	spec *Spec
+	opts Options
+	// tracesDir is the directory of collected spans being scored
+	// (gavel score --traces), recorded in the manifest.
+	tracesDir string
+	runID     string
+	now       func() time.Time
+	variants  []*variantPlan
+	judges    []*judgePlan
+	dsOpts    datasets.Options
+	repeat    int
+	expected  *prompts.Template // dataset.expected
 
 	mode      Mode
 	router    *llm.Router // nil when Options.Model replaces it

@@ -29,6 +29,7 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 		Dataset: results.Dataset{
 			Path: r.dsOpts.Path, Format: info.Format, Fingerprint: info.Fingerprint, IDTemplate: r.dsOpts.ID,
 			Examples: info.Count, Limit: r.dsOpts.Limit, Sample: r.dsOpts.Sample, Seed: r.dsOpts.Seed,
+			Traces: r.tracesDir,
 		},
 		Repeat:      r.repeat,
 		Concurrency: r.opts.Concurrency,

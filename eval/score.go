@@ -42,6 +42,9 @@ type ScoreOptions struct {
 	Run string
 	// Judges, when set, runs only these judges (by name).
 	Judges []string
+	// Traces names the directory of collected spans that Input was
+	// extracted from (gavel score --traces); the manifest records it.
+	Traces string
 	// Strict makes a row whose output field is missing or null an error of
 	// the whole input, found before any judge runs. By default such a row
 	// becomes a result with status error and the reason, like a failed
@@ -88,6 +91,12 @@ func newScorer(spec *Spec, opts ScoreOptions) (*runner, error) {
 	r, err := newRunner(&sc, opts.Options, ModeScore)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Traces != "" {
+		r.tracesDir = opts.Traces
+		if abs, err := filepath.Abs(opts.Traces); err == nil {
+			r.tracesDir = abs
+		}
 	}
 	vars := spec.Score.Variants
 	if len(vars) == 0 {

@@ -88,6 +88,8 @@ type htmlDoc struct {
 	MaxText  int    `json:"max_text"`
 	// Index lists runs (the viewer's home page).
 	Index []IndexEntry `json:"index,omitempty"`
+	// Traffic is the traffic page's data (mode traffic).
+	Traffic *htmlTraffic `json:"traffic,omitempty"`
 }
 
 // htmlSide is one column of the comparison: a variant of a run.
@@ -203,6 +205,9 @@ type IndexEntry struct {
 	Errors    int64             `json:"errors"`
 	CostUSD   float64           `json:"cost_usd"`
 	Error     string            `json:"error,omitempty"` // why the run could not be read
+	// Files is, for a directory of collected spans (Mode "traffic"), how
+	// many span files it holds.
+	Files int `json:"files,omitempty"`
 }
 
 // buildHTMLDoc reads, for every side of r, its rows, scores and (unless
@@ -444,43 +449,82 @@ func relative(ts []timedSpan) []htmlSpan {
 // ErrNoTrace is returned for a trace id a run does not hold.
 var ErrNoTrace = errors.New("no such trace")
 
-// TraceIndex locates the rows of each trace in a run's traces.parquet, so
-// one trace is read on demand without decoding the whole file (the
-// viewer's trace endpoint). It is built with one pass over the file and
-// holds only ids and row numbers. It is safe for concurrent use.
+// TraceIndex locates the rows of each trace in span files — a run's
+// traces.parquet, collected span files, or both — so one trace is read on
+// demand without decoding the whole files (the viewer's trace endpoint).
+// It is built with one pass over each file and holds only ids and row
+// numbers. It is safe for concurrent use once built.
 type TraceIndex struct {
-	path    string
+	paths   []string
 	maxText int
 	ranges  map[string][]rowRange
 }
 
-type rowRange struct{ start, n int64 }
+// rowRange is n consecutive rows of one file, from row start.
+type rowRange struct {
+	file     int
+	start, n int64
+}
 
 // NewTraceIndex indexes the traces of the run in runDir. maxText is the
 // longest text kept of a span's input, output or error (default 20,000).
 func NewTraceIndex(runDir string, maxText int) (*TraceIndex, error) {
+	path := filepath.Join(runDir, results.TracesFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return NewSpanIndex(nil, maxText) // a run scored without LLM judges records no traces
+	}
+	return NewSpanIndex([]string{path}, maxText)
+}
+
+// NewSpanIndex indexes every trace of the span files (see NewTraceIndex
+// for maxText).
+func NewSpanIndex(files []string, maxText int) (*TraceIndex, error) {
 	if maxText <= 0 {
 		maxText = 20000
 	}
-	x := &TraceIndex{path: filepath.Join(runDir, results.TracesFile), maxText: maxText, ranges: map[string][]rowRange{}}
-	if _, err := os.Stat(x.path); errors.Is(err, fs.ErrNotExist) {
-		return x, nil // a run scored without LLM judges records no traces
+	x := &TraceIndex{maxText: maxText, ranges: map[string][]rowRange{}}
+	for _, f := range files {
+		if err := x.add(f, false); err != nil {
+			return nil, err
+		}
 	}
+	return x, nil
+}
+
+// Join adds the spans of files whose traces the index already holds: an
+// application's collected spans that continue a run's traces (a chain
+// step passed them its traceparent) then show in the run's timelines,
+// under the step's span.
+func (x *TraceIndex) Join(files []string) error {
+	for _, f := range files {
+		if err := x.add(f, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *TraceIndex) add(path string, known bool) error {
+	file := len(x.paths)
+	x.paths = append(x.paths, path)
 	var row int64
-	err := traces.ReadFile(x.path, func(rec traces.Record) error {
-		rs := x.ranges[rec.TraceID]
-		if n := len(rs); n > 0 && rs[n-1].start+rs[n-1].n == row {
+	err := traces.ReadFile(path, func(rec traces.Record) error {
+		defer func() { row++ }()
+		rs, ok := x.ranges[rec.TraceID]
+		if known && !ok {
+			return nil
+		}
+		if n := len(rs); n > 0 && rs[n-1].file == file && rs[n-1].start+rs[n-1].n == row {
 			rs[n-1].n++
 		} else {
-			x.ranges[rec.TraceID] = append(rs, rowRange{row, 1})
+			x.ranges[rec.TraceID] = append(rs, rowRange{file, row, 1})
 		}
-		row++
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("indexing traces: %w", err)
+		return fmt.Errorf("indexing traces: %w", err)
 	}
-	return x, nil
+	return nil
 }
 
 // Traces is the number of traces indexed.
@@ -494,9 +538,12 @@ func (x *TraceIndex) SpansJSON(traceID string) ([]byte, error) {
 		return nil, fmt.Errorf("trace %q: %w", traceID, ErrNoTrace)
 	}
 	ts := []timedSpan{}
+	seen := map[string]bool{}
 	for _, r := range rs {
-		err := traces.ReadRows(x.path, r.start, r.n, func(rec traces.Record) error {
-			if rec.TraceID == traceID {
+		err := traces.ReadRows(x.paths[r.file], r.start, r.n, func(rec traces.Record) error {
+			// A span exported twice (a retried OTLP batch) is shown once.
+			if rec.TraceID == traceID && (rec.SpanID == "" || !seen[rec.SpanID]) {
+				seen[rec.SpanID] = true
 				ts = append(ts, timedSpan{rec.Start, spanOf(rec, x.maxText)})
 			}
 			return nil

@@ -89,6 +89,9 @@ type heldTrace struct {
 	// resultErr is that row's error.
 	resultFailed bool
 	resultErr    string
+	// header, when set, replaces variant, example and epoch in the
+	// trace's header line (a collected trace has none of them).
+	header []string
 }
 
 // traceCollector keeps, from a stream of spans, the spans of the traces

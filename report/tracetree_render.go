@@ -115,9 +115,19 @@ func (tw *treeWriter) trace(t *heldTrace) int {
 		status = treePart{"error", treeRed}
 	}
 	// The trace id comes last: it is the part a narrow terminal can lose.
-	tw.line(treePart{t.variant, treeBold}, treePart{" · ", treePlain}, treePart{t.example, treeBold},
-		treePart{fmt.Sprintf(" · epoch %d · ", t.epoch), treePlain}, treePart{treeDuration(last.Sub(first)), treeDim},
-		treePart{" · ", treePlain}, status, treePart{" · trace " + t.id, treePlain})
+	if t.header != nil {
+		var parts []treePart
+		for _, h := range t.header {
+			parts = append(parts, treePart{h, treeBold}, treePart{" · ", treePlain})
+		}
+		parts = append(parts, treePart{treeDuration(last.Sub(first)), treeDim}, treePart{" · ", treePlain}, status,
+			treePart{" · trace " + t.id, treePlain})
+		tw.line(parts...)
+	} else {
+		tw.line(treePart{t.variant, treeBold}, treePart{" · ", treePlain}, treePart{t.example, treeBold},
+			treePart{fmt.Sprintf(" · epoch %d · ", t.epoch), treePlain}, treePart{treeDuration(last.Sub(first)), treeDim},
+			treePart{" · ", treePlain}, status, treePart{" · trace " + t.id, treePlain})
+	}
 	if t.resultFailed && !failed {
 		// No span says why the result failed: its row does.
 		msg := t.resultErr

@@ -111,6 +111,9 @@ type Dataset struct {
 	Limit       int    `json:"limit,omitempty"`
 	Sample      int    `json:"sample,omitempty"`
 	Seed        int64  `json:"seed,omitempty"`
+	// Traces is the directory of collected spans a run of gavel score
+	// --traces judged (absolute); Path is then the extract it scored.
+	Traces string `json:"traces,omitempty"`
 }
 
 // Variant is one variant's fully resolved configuration.

@@ -38,8 +38,9 @@ var allowed = map[string][]string{
 	"llm/llmtest":            {},                                   // test helpers (a fault-injecting OpenAI-compatible server); speaks the wire format, imports nothing of ours
 	"judges":                 {"llm", "traces", "prompts", "internal/redact", "internal/tmpl", "internal/yamlstrict"},
 	"eval":                   {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
-	"report":                 {"eval/results", "report/stats", "traces", "prompts", "internal/redact"},
-	"report/view":            {"report", "eval/results", "report/stats", "traces", "internal/redact"},
+	"report/traffic":         {"traces", "eval/results", "report/stats"}, // collected traffic: trace table and dashboard figures from span files
+	"report":                 {"eval/results", "report/stats", "report/traffic", "traces", "prompts", "internal/redact"},
+	"report/view":            {"report", "report/traffic", "eval/results", "report/stats", "traces", "internal/redact"},
 	"otlp":                   {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
 	"observe":                {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
 	"internal/browsertest":   {},

@@ -145,7 +145,7 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 			Getenv: env.Getenv, Now: env.Now, Progress: newProgress(env),
 			Tool: results.Tool{Name: "gavel", Version: env.Version, Commit: env.Commit},
 		},
-		Input: opts.input, Run: opts.run, Judges: opts.judges, Strict: opts.strict,
+		Input: opts.input, Run: opts.run, Judges: opts.judges, Strict: opts.strict, Traces: opts.traces.dir,
 	}
 	if so.Tool.Version == "" {
 		so.Tool.Version = "(devel)"

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/gavel-eval/gavel/eval"
+	"github.com/gavel-eval/gavel/report/traffic"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -55,23 +55,10 @@ func keepTrace(traceID string, rate float64) bool {
 // sel.dir (collected spans-*.parquet files or a run's traces.parquet) to
 // a JSONL file in tmp, and returns its path and row count.
 func extractTraces(sel traceSelection, tmp string) (string, int, error) {
-	var files []string
-	err := filepath.WalkDir(sel.dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if base := filepath.Base(p); !d.IsDir() && filepath.Ext(base) == ".parquet" && !isRunFile(base) && base[0] != '.' {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := traffic.SpanFiles(sel.dir)
 	if err != nil {
 		return "", 0, fmt.Errorf("--traces %s: %w", sel.dir, err)
 	}
-	if len(files) == 0 {
-		return "", 0, fmt.Errorf("--traces %s: no span files (*.parquet) in it", sel.dir)
-	}
-	sort.Strings(files)
 	path := filepath.Join(tmp, "spans.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
@@ -122,12 +109,6 @@ func extractTraces(sel traceSelection, tmp string) (string, int, error) {
 		return "", 0, fmt.Errorf("--traces %s: no span matches the selection", sel.dir)
 	}
 	return path, n, f.Close()
-}
-
-// isRunFile reports whether name is one of a run's files other than its
-// traces.
-func isRunFile(name string) bool {
-	return name == "results.parquet" || name == "scores.parquet"
 }
 
 // traceSpec prepares spec for scoring extracted spans: the output is the

@@ -34,13 +34,22 @@ func newViewCmd(env *Env, runF func(context.Context, *Env, *viewOptions) error) 
 	opts := &viewOptions{}
 	cmd := &cobra.Command{
 		Use:   "view [RUN_DIR ...]",
-		Short: "Browse stored runs in a local web viewer: trace tables, timelines, architecture, comparisons",
+		Short: "Browse stored runs and collected traces in a local web viewer: trace tables, timelines, dashboards, comparisons",
 		Long: `View serves the HTML report's interface from a local HTTP server: the list of
 every run found in or under the given directories (default: runs, or the
 current directory when there is none), each run's trace table, timelines
 and architecture, and the comparison of any two runs or variants. Pages
 are built from the runs' Parquet files when asked for, and a trace's spans
 are read when it is opened.
+
+Directories of collected spans (gavel collect --out, gavel import --out,
+observe's Dir) are listed too: each has a trace table with user,
+session, service, model and status filters, timelines, and a dashboard of
+the traffic per hour or day (traces, error rate, tokens, cost, latency
+percentiles, the mean scores of the gavel score --traces runs of that
+directory found beside it). An application's spans that continue a
+run's traces (an http or exec step passed them its traceparent) show in
+that run's timelines, under the step.
 
 The viewer is read-only and serves nothing outside the given directories
 (a run file that is a symbolic link leading out of them is refused); pages
@@ -84,7 +93,11 @@ func runView(ctx context.Context, env *Env, opts *viewOptions) error {
 			args = []string{"runs"}
 		}
 	}
-	srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: opts.maxText, AllowHosts: opts.allowHosts})
+	cost, err := priceTable("")
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	srv, err := view.New(args, view.Options{Generator: generator(env), MaxText: opts.maxText, AllowHosts: opts.allowHosts, Cost: cost})
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
@@ -122,10 +135,23 @@ func runView(ctx context.Context, env *Env, opts *viewOptions) error {
 			}
 		}()
 	}
-	n := len(srv.Runs())
+	n, dirs := 0, 0
+	for _, e := range srv.Runs() {
+		if e.Files > 0 {
+			dirs++
+		} else {
+			n++
+		}
+	}
 	runs := fmt.Sprintf("%d runs", n)
 	if n == 1 {
 		runs = "1 run"
+	}
+	switch {
+	case dirs == 1:
+		runs += " and 1 directory of collected traces"
+	case dirs > 1:
+		runs += fmt.Sprintf(" and %d directories of collected traces", dirs)
 	}
 	err = srv.Serve(ctx, listen, func(url string) {
 		fmt.Fprintf(env.Stdout, "gavel: serving %s in %s at %s (Ctrl-C stops)\n", runs, strings.Join(args, ", "), url)

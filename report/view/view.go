@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report"
+	"github.com/gavel-eval/gavel/report/traffic"
 )
 
 // DefaultAddr is where the viewer listens unless told otherwise: the
@@ -51,6 +51,9 @@ type Options struct {
 	// at, and, reached over loopback, "localhost", "127.0.0.1" or "[::1]",
 	// always with the listening port; anything else is refused with 403.
 	AllowHosts []string
+	// Cost prices the model calls of collected spans that carry tokens
+	// but no cost (nil: they add none).
+	Cost traffic.CostFunc
 }
 
 // Server serves the runs found under its roots. Create it with New.
@@ -110,8 +113,10 @@ func New(roots []string, o Options) (*Server, error) {
 //	/run?run=KEY                       one run's report
 //	/compare?a=KEY&b=KEY               run b compared with run a
 //	/compare?run=KEY&va=V&vb=V         variant vb compared with va
+//	/traffic?dir=KEY[&user=U&session=S&service=N&model=M&errors=1]
+//	                                   the trace table and dashboard of a directory of collected spans
 //	/api/runs                          the runs, as JSON
-//	/api/trace?run=KEY&trace=ID        one trace's spans, as JSON
+//	/api/trace?run=KEY&trace=ID        one trace's spans, as JSON (KEY a run or a traffic directory)
 //
 // A run's KEY is the index of its root and its path below it
 // ("0/nightly/2026-11-20"); keys that leave their root are refused, and so
@@ -127,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/{$}", s.handleIndex)
 	mux.HandleFunc("/run", s.handleRun)
 	mux.HandleFunc("/compare", s.handleCompare)
+	mux.HandleFunc("/traffic", s.handleTraffic)
 	mux.HandleFunc("/api/runs", s.handleRunsJSON)
 	mux.HandleFunc("/api/trace", s.handleTrace)
 	return s.addressed(readOnly(mux))
@@ -202,6 +208,10 @@ func (s *Server) Runs() []report.IndexEntry {
 				return filepath.SkipDir
 			}
 			if _, err := os.Lstat(filepath.Join(p, results.ManifestFile)); err != nil {
+				if n := spanFileCount(p); n > 0 {
+					out = append(out, report.IndexEntry{Key: keyOf(i, rel), Dir: s.showPath(p), Name: filepath.Base(p),
+						Mode: trafficMode, Variants: []string{}, Files: n})
+				}
 				return nil
 			}
 			out = append(out, s.entry(keyOf(i, rel), root, p))
@@ -261,27 +271,9 @@ var errOutside = errors.New("no run with that key under the served directories")
 // after: someone able to replace a run's files while the viewer reads
 // them can make it read elsewhere, but no request can.
 func (s *Server) resolve(key string) (string, error) {
-	if key == "" || strings.ContainsAny(key, "\\\x00") {
-		return "", errOutside
-	}
-	idx, rel, _ := strings.Cut(key, "/")
-	i, err := strconv.Atoi(idx)
-	if err != nil || i < 0 || i >= len(s.roots) || strconv.Itoa(i) != idx {
-		return "", errOutside
-	}
-	if rel == "" {
-		rel = "."
-	}
-	if path.IsAbs(rel) || path.Clean(rel) != rel || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", errOutside
-	}
-	root := s.roots[i]
-	dir, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
+	root, dir, err := s.resolveDir(key)
 	if err != nil {
-		return "", errOutside
-	}
-	if !within(root, dir) {
-		return "", errOutside
+		return "", err
 	}
 	if _, err := os.Lstat(filepath.Join(dir, results.ManifestFile)); err != nil {
 		return "", errOutside
@@ -380,6 +372,9 @@ func (s *Server) page(w http.ResponseWriter, rep *report.Report, keys map[string
 func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	dir, err := s.resolve(q.Get("run"))
+	if errors.Is(err, errOutside) {
+		dir, err = s.resolveTraffic(q.Get("run"))
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
@@ -412,7 +407,7 @@ func (s *Server) traceIndex(dir string) (*report.TraceIndex, error) {
 		return x, nil
 	}
 	s.mu.Unlock()
-	x, err := report.NewTraceIndex(dir, s.opts.MaxText)
+	x, err := s.buildIndex(dir)
 	if err != nil {
 		return nil, err
 	}

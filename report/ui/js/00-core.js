@@ -260,7 +260,7 @@ async function loadSpans(row) {
   return spans;
 }
 
-const KINDS = ['chain', 'llm', 'tool', 'retriever', 'parser', 'template', 'judge'];
+const KINDS = ['chain', 'llm', 'tool', 'retriever', 'parser', 'template', 'judge', 'embedding', 'agent'];
 
 // kindClass is the CSS class colouring a span kind (kind-other for kinds
 // gavel does not know).
@@ -363,7 +363,7 @@ function renderHeader(header) {
     doc.live && doc.mode !== 'index' ? el('a', { class: 'home', href: '/' }, '← all runs') : null,
     el('span', { class: 'generator' }, doc.generator || ''));
   header.appendChild(top);
-  if (doc.mode === 'index') return;
+  if (doc.mode === 'index' || doc.mode === 'traffic') return;
   const runs = el('div', { class: 'runs' });
   for (const r of rep.runs || []) {
     runs.appendChild(el('span', { class: ['run', 'status-' + r.status] },

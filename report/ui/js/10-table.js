@@ -25,7 +25,7 @@ let tb_timer = 0;
 registerView({
   id: 'table',
   label: 'Traces',
-  available: () => doc.mode !== 'index',
+  available: () => doc.mode !== 'index' && doc.mode !== 'traffic',
   render: tb_render,
 });
 

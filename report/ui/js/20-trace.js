@@ -8,7 +8,7 @@ registerView({
   label: 'Trace',
   tab: false,
   parent: 'table',
-  available: () => doc.mode !== 'index',
+  available: () => doc.mode !== 'index' && doc.mode !== 'traffic',
   render: tl_render,
 });
 

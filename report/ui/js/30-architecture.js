@@ -291,7 +291,7 @@ function ar_legend() {
 registerView({
   id: 'architecture',
   label: 'Architecture',
-  available: () => doc.mode !== 'index',
+  available: () => doc.mode !== 'index' && doc.mode !== 'traffic',
   render(section) {
     if (!doc.runs || !doc.runs.length) {
       section.appendChild(el('p', { class: 'empty' }, 'No run recorded its architecture.'));

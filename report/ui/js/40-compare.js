@@ -601,7 +601,7 @@ async function cmp_open(section, p, j, ri, items) {
 registerView({
   id: 'compare',
   label: 'Compare',
-  available: () => doc.mode !== 'index' && cmp_comparisons().length > 0,
+  available: () => doc.mode !== 'index' && doc.mode !== 'traffic' && cmp_comparisons().length > 0,
   async render(section, args) {
     const { p, j, r } = cmp_args(args);
     const c = cmp_comparisons()[p];

@@ -756,6 +756,6 @@ function ch_render(section) {
 registerView({
   id: 'charts',
   label: 'Charts',
-  available: () => doc.mode !== 'index',
+  available: () => doc.mode !== 'index' && doc.mode !== 'traffic',
   render(section) { ch_render(section); },
 });

@@ -6,7 +6,28 @@
 const IX_STATUSES = ['completed', 'running', 'interrupted', 'failed'];
 
 // ix_runs returns the index entries (never null).
-function ix_runs() { return Array.isArray(doc.index) ? doc.index : []; }
+function ix_runs() { return Array.isArray(doc.index) ? doc.index.filter((r) => r.mode !== 'traffic') : []; }
+
+// ix_traffic returns the directories of collected spans.
+function ix_traffic() { return Array.isArray(doc.index) ? doc.index.filter((r) => r.mode === 'traffic') : []; }
+
+// ix_trafficList: the directories of collected spans, each a link to its
+// trace table and dashboard.
+function ix_trafficList(dirs) {
+  const body = el('tbody');
+  for (const d of dirs) {
+    body.appendChild(el('tr', { class: 'traffic-item', 'data-key': d.key },
+      el('td', { class: 'ix-name' }, el('a', { class: 'traffic-link', href: 'traffic?dir=' + encodeURIComponent(d.key), title: 'open the traces of ' + (d.dir || d.key) },
+        el('span', { class: 'ix-run-name' }, d.name || d.dir || d.key))),
+      el('td', { class: 'num' }, fmtNum(d.files)),
+      el('td', { class: 'ix-dir', title: d.dir || '' }, d.dir || '')));
+  }
+  const head = el('tr', null, el('th', null, 'Traces'), el('th', { class: 'num' }, 'Span files'), el('th', null, 'Directory'));
+  return el('div', { class: 'ix-traffic' },
+    el('div', { class: 'ix-head' }, el('h2', null, 'Collected traces'),
+      el('span', { class: 'ix-count muted', id: 'traffic-dir-count' }, dirs.length === 1 ? '1 directory' : fmtNum(dirs.length) + ' directories')),
+    el('div', { class: 'ix-table-wrap' }, el('table', { id: 'traffic-list', class: 'ix-table' }, el('thead', null, head), body)));
+}
 
 // ix_started formats an RFC 3339 time compactly ("2026-11-20 14:03 UTC").
 function ix_started(s) {
@@ -117,6 +138,8 @@ function ix_compareRuns(runs) {
 
 function ix_render(section) {
   const runs = ix_runs();
+  const dirs = ix_traffic();
+  if (dirs.length) section.appendChild(ix_trafficList(dirs));
   section.appendChild(el('div', { class: 'ix-head' },
     el('h2', null, 'Runs'),
     el('span', { class: 'ix-count muted', id: 'run-count', 'data-count': runs.length }, runs.length === 1 ? '1 run' : fmtNum(runs.length) + ' runs')));
