@@ -47,6 +47,10 @@ type TreeOptions struct {
 	// Limit, telling the reader how to see them (default: "raise the
 	// limit to see them").
 	MoreHint string
+	// Join are span files (collected traffic) whose spans of the printed
+	// traces are drawn with them: an application's spans continuing a
+	// run's trace sit under the step that called it.
+	Join []string
 }
 
 // TraceTreeStats counts what WriteTraceTrees found and printed.
@@ -124,6 +128,9 @@ func WriteTraceTrees(w io.Writer, runDir string, f TraceFilter, o TreeOptions) (
 		}
 	}
 	list := c.sorted()
+	if err := joinSpans(list, o.Join); err != nil {
+		return st, err
+	}
 	if err := addResultErrors(runDir, list); err != nil {
 		return st, err
 	}
@@ -161,6 +168,36 @@ func WriteTraceTrees(w io.Writer, runDir string, f TraceFilter, o TreeOptions) (
 		return st, fmt.Errorf("writing traces: %w", tw.ew.err)
 	}
 	return st, nil
+}
+
+// joinSpans adds to the held traces their spans in files, each span once.
+func joinSpans(list []*heldTrace, files []string) error {
+	if len(files) == 0 || len(list) == 0 {
+		return nil
+	}
+	byID := make(map[string]*heldTrace, len(list))
+	seen := map[string]bool{}
+	for _, t := range list {
+		byID[t.id] = t
+		for _, s := range t.spans {
+			seen[t.id+"/"+s.SpanID] = true
+		}
+	}
+	for _, f := range files {
+		err := traces.ReadFile(f, func(r traces.Record) error {
+			t := byID[r.TraceID]
+			if t == nil || r.SpanID != "" && seen[r.TraceID+"/"+r.SpanID] {
+				return nil
+			}
+			seen[r.TraceID+"/"+r.SpanID] = true
+			t.spans = append(t.spans, r.Span)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("joining spans: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkTraceVariants returns an error naming the first of want that is not in

@@ -204,6 +204,11 @@ func moduleFiles(t *testing.T) []goFile {
 			if path != "../.." && (name == "testdata" || name == "node_modules" || name == "testapps" || strings.HasPrefix(name, ".")) {
 				return filepath.SkipDir
 			}
+			// A nested module (an example application) is another
+			// program, not a part of gavel.
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != "../.." {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		if !strings.HasSuffix(rel, ".go") {

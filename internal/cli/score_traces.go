@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 
@@ -51,6 +52,15 @@ func keepTrace(traceID string, rate float64) bool {
 	return float64(binary.BigEndian.Uint64(h[:8])>>11)/float64(1<<53) < rate
 }
 
+// spanKey identifies a span of a trace in 8 bytes.
+func spanKey(traceID, spanID string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(traceID))
+	h.Write([]byte{0})
+	h.Write([]byte(spanID))
+	return h.Sum64()
+}
+
 // extractTraces writes the selected spans of every Parquet file under
 // sel.dir (collected spans-*.parquet files or a run's traces.parquet) to
 // a JSONL file in tmp, and returns its path and row count.
@@ -58,6 +68,29 @@ func extractTraces(sel traceSelection, tmp string) (string, int, error) {
 	files, err := traffic.SpanFiles(sel.dir)
 	if err != nil {
 		return "", 0, fmt.Errorf("--traces %s: %w", sel.dir, err)
+	}
+	// A root is a span without a parent, or whose parent was not
+	// collected: an application's spans that continue a caller's trace
+	// (a gavel run's step) have their root in the caller.
+	var present map[uint64]struct{}
+	if sel.kind == "" && sel.name == "" {
+		present = map[uint64]struct{}{}
+		for _, file := range files {
+			err := traces.ReadHeads(file, func(h traces.SpanHead) error {
+				present[spanKey(h.TraceID, h.SpanID)] = struct{}{}
+				return nil
+			})
+			if err != nil {
+				return "", 0, fmt.Errorf("--traces: %w", err)
+			}
+		}
+	}
+	isRoot := func(r traces.Record) bool {
+		if r.ParentID == "" {
+			return true
+		}
+		_, ok := present[spanKey(r.TraceID, r.ParentID)]
+		return !ok
 	}
 	path := filepath.Join(tmp, "spans.jsonl")
 	f, err := os.Create(path)
@@ -75,7 +108,7 @@ func extractTraces(sel traceSelection, tmp string) (string, int, error) {
 			switch {
 			case sel.kind != "" && string(r.Kind) != sel.kind,
 				sel.name != "" && r.Name != sel.name,
-				sel.kind == "" && sel.name == "" && r.ParentID != "",
+				sel.kind == "" && sel.name == "" && !isRoot(r),
 				!keepTrace(r.TraceID, sel.sample):
 				return nil
 			}

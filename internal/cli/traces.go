@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gavel-eval/gavel/report"
+	"github.com/gavel-eval/gavel/report/traffic"
 )
 
 // tracesOptions are what gavel traces's flags and argument say.
@@ -31,6 +33,7 @@ type tracesOptions struct {
 	pricesFile                    string
 	format                        string
 	html                          string
+	join                          []string
 }
 
 // newTracesCmd is gavel traces. RunE fills opts and checks them, then
@@ -48,7 +51,9 @@ siblings by start time: name, kind, duration and status; model calls add
 the model, tokens (prompt→completion, "~" when estimated), cost, retries
 and cache hits; judges, which are roots of their own in the trace, add the
 judge type, score, pass or fail and label. A failed span prints its error
-on the next line. --full adds each span's input and output.
+on the next line. --full adds each span's input and output. --join DIR
+adds the spans collected from an application (gavel collect) that
+continue these traces, under the http or exec step that called it.
 
 Without --example, the first --limit matching traces are printed and a
 last line says how many more matched. Every text read from the run is
@@ -117,6 +122,7 @@ every directory of spans it finds.`,
 	fl.StringArrayVar(&opts.scores, "scores", nil, "join the scores of this `run` (gavel score --traces) to the traces it judged (repeatable)")
 	fl.StringVar(&opts.pricesFile, "prices-file", "", "price model calls that carry tokens but no cost from this `file` (LiteLLM's JSON layout) before the built-in prices")
 	fl.StringVar(&opts.format, "format", "text", "collected traffic and --dashboard: text or json")
+	fl.StringArrayVar(&opts.join, "join", nil, "draw the spans in this `dir` of collected traffic that continue the run's traces, under the steps that called them (repeatable)")
 	fl.StringVar(&opts.html, "html", "", "write the traffic's HTML report to `file` (\"-\": standard output): trace table, timelines and dashboard")
 	return cmd
 }
@@ -134,7 +140,16 @@ func runTraces(ctx context.Context, env *Env, opts *tracesOptions) error {
 	if opts.example != "" && !opts.limitSet {
 		f.Limit = 0 // one example: all its variants and epochs
 	}
+	var join []string
+	for _, d := range opts.join {
+		files, err := traffic.SpanFiles(d)
+		if err != nil {
+			return withExitCode(fmt.Errorf("--join: %w", err), ExitError)
+		}
+		join = append(join, files...)
+	}
 	o := report.TreeOptions{
+		Join:     join,
 		Full:     opts.full,
 		Width:    opts.width,
 		Color:    env.StdoutTTY && env.Getenv("NO_COLOR") == "",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,6 +73,9 @@ func runTraffic(ctx context.Context, env *Env, opts *tracesOptions) error {
 		if _, err := os.Stat(filepath.Join(opts.run, results.ManifestFile)); err != nil {
 			return withExitCode(fmt.Errorf("%s is not a run (no %s): --example, --variant and --epoch select a run's traces; collected traffic is filtered with --user, --session, --service and --model", opts.run, results.ManifestFile), ExitError)
 		}
+	}
+	if _, err := os.Stat(opts.run); errors.Is(err, fs.ErrNotExist) {
+		return withExitCode(fmt.Errorf("%s does not exist: give a run (a directory holding %s) or a directory of collected spans", opts.run, results.ManifestFile), ExitError)
 	}
 	files, err := traffic.SpanFiles(opts.run)
 	if err != nil {

@@ -8,6 +8,7 @@ package langchaintest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/gavel-eval/gavel/otlp"
+	"github.com/gavel-eval/gavel/report/traffic"
+	"github.com/gavel-eval/gavel/report/view"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -180,5 +183,53 @@ func TestLangChainAppTracesArrive(t *testing.T) {
 	}
 	if good != 1 || bad != 1 {
 		t.Errorf("%d answered and %d failed chain calls, want 1 and 1", good, bad)
+	}
+
+	// The trace table and the viewer show the same traffic.
+	sum, err := traffic.Read(context.Background(), sink.Files(), traffic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Traces != 2 || sum.Errors != 1 || len(sum.Table) != 2 {
+		t.Fatalf("traffic: %d traces, %d errors", sum.Traces, sum.Errors)
+	}
+	for _, row := range sum.Table {
+		if !row.Root || row.Kind != string(traces.KindChain) || row.Service != "langchain-app" || row.Status == "ok" && row.PromptTokens != 12 {
+			t.Errorf("trace table row %+v", row)
+		}
+	}
+	srvView, err := view.New([]string{spanDir}, view.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := httptest.NewServer(srvView.Handler())
+	defer viewer.Close()
+	for id, tr := range byTrace {
+		resp, err := http.Get(viewer.URL + "/api/trace?run=0&trace=" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []struct {
+			ID     string `json:"id"`
+			Parent string `json:"p"`
+			Kind   string `json:"k"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || len(got) != len(tr) {
+			t.Fatalf("viewer trace %s: %d, %d spans (%v), want %d", id, resp.StatusCode, len(got), err, len(tr))
+		}
+		want := map[string]traces.Record{}
+		for _, s := range tr {
+			want[s.SpanID] = s
+		}
+		for _, g := range got {
+			if w := want[g.ID]; w.ParentID != g.Parent || string(w.Kind) != g.Kind {
+				t.Errorf("viewer span %s: parent %q kind %q, want %q %q", g.ID, g.Parent, g.Kind, w.ParentID, w.Kind)
+			}
+		}
+	}
+	if resp, err := http.Get(viewer.URL + "/traffic?dir=0"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("viewer traffic page: %v %v", resp, err)
 	}
 }

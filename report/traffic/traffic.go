@@ -51,8 +51,9 @@ func (f Filter) keeps(s *state) bool {
 	return true
 }
 
-// CostFunc prices a model call from its tokens; ok is false for a model
-// it does not know. Read uses it for llm spans that carry tokens but no
+// CostFunc prices a model call from its tokens; model is
+// "provider/model" when the span names its provider (gen_ai.provider.name,
+// gen_ai.system, llm.provider); ok is false for a model it does not know. Read uses it for llm spans that carry tokens but no
 // cost_usd attribute (what other SDKs send).
 type CostFunc func(model string, promptTokens, completionTokens int64) (usd float64, ok bool)
 
@@ -193,6 +194,8 @@ type state struct {
 	id                     string
 	start, end             int64 // unix ns over the trace's non-judge spans
 	rootStart              int64
+	rootFile               int32 // where the root span is: file index and row
+	rootRow                int64
 	name, kind             string
 	root                   bool
 	service, user, session string
@@ -281,8 +284,10 @@ func Read(ctx context.Context, files []string, o Options) (*Summary, error) {
 		Models: []Count{}, Judges: []string{}, Table: []Trace{}}
 	byID := map[string]*state{}
 	in := interner{}
-	for _, file := range files {
+	for fi, file := range files {
+		var row int64
 		err := traces.ReadFile(file, func(r traces.Record) error {
+			defer func() { row++ }()
 			if sum.Spans%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -297,7 +302,9 @@ func Read(ctx context.Context, files []string, o Options) (*Summary, error) {
 				s = &state{id: strings.Clone(r.TraceID), start: math.MaxInt64, end: math.MinInt64, rootStart: math.MaxInt64}
 				byID[s.id] = s
 			}
-			addSpan(s, &r, in, o.Cost)
+			if addSpan(s, &r, in, o.Cost) {
+				s.rootFile, s.rootRow = int32(fi), row
+			}
 			return nil
 		})
 		if err != nil {
@@ -336,7 +343,9 @@ func Read(ctx context.Context, files []string, o Options) (*Summary, error) {
 	return sum, nil
 }
 
-func addSpan(s *state, r *traces.Record, in interner, cost CostFunc) {
+// addSpan adds r to its trace's state, reporting whether r now stands
+// as the trace's root.
+func addSpan(s *state, r *traces.Record, in interner, cost CostFunc) (root bool) {
 	start, end := r.Start.UnixNano(), r.End.UnixNano()
 	s.spans++
 	if start < s.start {
@@ -353,6 +362,7 @@ func addSpan(s *state, r *traces.Record, in interner, cost CostFunc) {
 		s.rootStart = start
 		s.name, s.kind = in.get(r.Name), in.get(string(r.Kind))
 		s.service = in.get(r.Variant)
+		root = true
 	}
 	if s.service == "" {
 		s.service = in.get(r.Variant)
@@ -371,7 +381,7 @@ func addSpan(s *state, r *traces.Record, in interner, cost CostFunc) {
 		s.failed = true
 	}
 	if r.Kind != traces.KindLLM && r.Kind != traces.KindEmbedding {
-		return
+		return root
 	}
 	p, _ := attrFloat(a, "prompt_tokens")
 	c, _ := attrFloat(a, "completion_tokens")
@@ -393,10 +403,19 @@ func addSpan(s *state, r *traces.Record, in interner, cost CostFunc) {
 	if usd, ok := attrFloat(a, "cost_usd"); ok {
 		s.cost += usd
 	} else if cost != nil && model != "" && p+c > 0 {
-		if usd, ok := cost(model, int64(p), int64(c)); ok {
+		// Prices belong to a model as a provider serves it
+		// ("openai/gpt-4o-mini"); a call that names no provider is
+		// looked up by its model alone, which the built-in table
+		// leaves unpriced rather than guess the provider.
+		name := model
+		if prov := strings.ToLower(attrString(a, "provider")); !strings.Contains(model, "/") && prov != "" {
+			name = prov + "/" + model
+		}
+		if usd, ok := cost(name, int64(p), int64(c)); ok {
 			s.cost += usd
 		}
 	}
+	return root
 }
 
 // joinScores adds the scores of the scored runs to the traces they name.
@@ -500,29 +519,16 @@ func (sum *Summary) row(s *state) Trace {
 }
 
 // fillTexts reads the input and output of the root spans of the traces
-// in table, whose states are shown.
+// in table, whose states are shown: one row of one file each.
 func fillTexts(ctx context.Context, files []string, table []Trace, shown []*state, maxText int) error {
-	if len(shown) == 0 {
-		return nil
-	}
-	at := make(map[string]int, len(shown))
 	for i, s := range shown {
-		at[s.id] = i
-	}
-	for _, file := range files {
-		err := traces.ReadFile(file, func(r traces.Record) error {
-			i, ok := at[r.TraceID]
-			if !ok {
-				return nil
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := traces.ReadRows(files[s.rootFile], s.rootRow, 1, func(r traces.Record) error {
+			if r.TraceID == s.id {
+				table[i].Input, table[i].Output = excerpt(r.Input, maxText), excerpt(r.Output, maxText)
 			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			s, t := shown[i], &table[i]
-			if r.Kind == traces.KindJudge || r.Start.UnixNano() != s.rootStart || (r.ParentID == "") != s.root || r.Name != s.name {
-				return nil
-			}
-			t.Input, t.Output = excerpt(r.Input, maxText), excerpt(r.Output, maxText)
 			return nil
 		})
 		if err != nil {

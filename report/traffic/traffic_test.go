@@ -68,7 +68,7 @@ func sample(t *testing.T) string {
 	failed.Status, failed.Error = traces.StatusError, "index offline"
 	writeSpans(t, dir, "spans-2.parquet", "faq",
 		failed,
-		span("c", "c2", "elsewhere", "chat", traces.KindLLM, 2*time.Hour, ms(30), map[string]any{"model": "m-priced", "prompt_tokens": 1000.0, "completion_tokens": 500.0}),
+		span("c", "c2", "elsewhere", "chat", traces.KindLLM, 2*time.Hour, ms(30), map[string]any{"model": "m-priced", "provider": "Acme", "prompt_tokens": 1000.0, "completion_tokens": 500.0}),
 		span("c", "c3", "c2", "parse", traces.KindParser, 2*time.Hour+ms(30), ms(2), nil),
 	)
 	// A scored run beside the traces is not read as spans.
@@ -99,7 +99,7 @@ func read(t *testing.T, dir string, o traffic.Options) *traffic.Summary {
 func TestTable(t *testing.T) {
 	dir := sample(t)
 	cost := func(model string, p, c int64) (float64, bool) {
-		if model != "m-priced" {
+		if model != "acme/m-priced" {
 			return 0, false
 		}
 		return float64(p)*1e-6 + float64(c)*2e-6, true

@@ -232,7 +232,7 @@ function tf_bucketTable(d) {
   const body = el('tbody');
   for (const s of d.series || []) {
     for (const b of s.buckets) {
-      body.appendChild(el('tr', { class: 'tf-bucket' }, el('td', null, excerpt(s.group, 40)), el('td', { class: 'mono' }, tf_time(b.start).slice(0, d.per === 'day' ? 10 : 16)),
+      body.appendChild(el('tr', { class: 'tf-bucket' }, el('td', { title: s.group }, excerpt(s.group, 40)), el('td', { class: 'mono' }, tf_time(b.start).slice(0, d.per === 'day' ? 10 : 16)),
         el('td', { class: 'num' }, fmtNum(b.traces)), el('td', { class: ['num', b.errors ? 'bad' : ''] }, fmtPct(b.error_rate)),
         el('td', { class: 'num' }, fmtNum(b.prompt_tokens)), el('td', { class: 'num' }, fmtNum(b.completion_tokens)),
         el('td', { class: 'num' }, b.cost_usd ? fmtCost(b.cost_usd) : '–'),
