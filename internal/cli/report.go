@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gavel-eval/gavel/eval"
+	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/report"
 	"github.com/gavel-eval/gavel/report/stats"
@@ -159,16 +160,39 @@ type checkFlags struct {
 	baseline string
 	mde      report.MDEMethod // report.MDEPairedT or report.MDENormal
 	otlp     string           // --otlp-endpoint: export the run's traces there
+	prices   string           // --prices-file: more prices, LiteLLM's layout
 }
 
 func (c *checkFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.baseline, "baseline", "", "compare with this stored run `dir` (each variant with the one of the same name) and check the gates against it")
 	f.Var(formatsValue{&c.formats}, "format", "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
+	f.StringVar(&c.prices, "prices-file", "", "price models the spec does not price from this `file` (LiteLLM's JSON layout, like the spec's prices_file)")
 	f.StringVar(&c.otlp, "otlp-endpoint", "", "after the run, send its traces and scores to this OTLP/HTTP `URL` (as gavel export; default $OTEL_EXPORTER_OTLP_ENDPOINT when set)")
 	// --max-cost is gavel run's budget, so the cost gate is --gate-max-cost.
 	c.gates.registerAs(f, "gate-max-cost")
 	registerMDEMethod(f, &c.mde)
 	c.stats.register(f)
+}
+
+// addPrices adds the prices of the --prices-file to spec: under the ones
+// the spec sets (prices, prices_file), over the built-in table.
+func (c *checkFlags) addPrices(spec *eval.Spec) error {
+	if c.prices == "" || spec == nil {
+		return nil
+	}
+	table, err := llm.ReadPricesFile(c.prices)
+	if err != nil {
+		return fmt.Errorf("--prices-file: %w", err)
+	}
+	if spec.Prices == nil {
+		spec.Prices = map[string]llm.Price{}
+	}
+	for k, v := range table {
+		if _, ok := spec.Prices[k]; !ok {
+			spec.Prices[k] = v
+		}
+	}
+	return nil
 }
 
 // preflight checks, before any work, what the flags name: the baseline

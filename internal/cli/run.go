@@ -106,6 +106,9 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 		if spec, err = eval.LoadSpec(opts.spec, eval.LoadOptions{}); err != nil {
 			return withExitCode(err, ExitError)
 		}
+		if err := opts.check.addPrices(spec); err != nil {
+			return withExitCode(err, ExitError)
+		}
 	}
 	// Everything the flags name is checked before the first call.
 	judgeSpec := spec

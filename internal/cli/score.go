@@ -112,6 +112,9 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 		if spec, err = eval.LoadSpec(opts.spec, eval.LoadOptions{}); err != nil {
 			return withExitCode(err, ExitError)
 		}
+		if err := opts.check.addPrices(spec); err != nil {
+			return withExitCode(err, ExitError)
+		}
 	}
 	if opts.traces.dir != "" {
 		tmp, err := os.MkdirTemp("", "gavel-traces-")
