@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gavel-eval/gavel/eval"
-	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/eval/results"
+	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/report"
 	"github.com/gavel-eval/gavel/report/stats"
 )
