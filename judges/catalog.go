@@ -11,6 +11,7 @@ const (
 	KindOverlap   Kind = "overlap"   // reference overlap: BLEU, chrF, ROUGE, SQuAD, edit distance
 	KindTask      Kind = "task"      // task answers: a final number, a choice letter
 	KindRun       Kind = "run"       // run facts: latency, cost, tokens
+	KindTools     Kind = "tools"     // tool calls and trajectories
 	KindMeaning   Kind = "meaning"   // embedding similarity
 	KindCustom    Kind = "custom"    // a program of the user's
 	KindLLM       Kind = "llm"       // a judge model
@@ -77,6 +78,20 @@ func Builtin() Catalog {
 		factory(KindStructure, "json_equals",
 			"passes when the output is JSON equal to the expected JSON, ignoring key order, whitespace and number formatting",
 			NewJSONEquals),
+
+		// tools
+		factory(KindTools, "tool_call_match",
+			"passes when the tool calls made are the expected ones: names and arguments as JSON values (BFCL's AST rules), in any or exact order",
+			NewToolCallMatch),
+		factory(KindTools, "tool_call_f1",
+			"scores the tool calls by F1 of precision and recall against the expected calls; also a micro-averaged corpus F1",
+			NewToolCallF1),
+		factory(KindTools, "trajectory",
+			"compares the sequence of tools called with the expected one: exact, in order, or in any order",
+			NewTrajectory),
+		factory(KindTools, "tool_args_schema",
+			"passes when every tool call names a tool offered and has arguments valid against its JSON Schema",
+			NewToolArgsSchema),
 
 		// overlap
 		factory(KindOverlap, "levenshtein",

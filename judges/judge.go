@@ -32,6 +32,10 @@ type Input struct {
 	PromptTokens     int
 	CompletionTokens int
 	CostUSD          *float64
+	// ToolCalls are the tool calls the chain's model made, in order (an
+	// agent's over all its turns); Tools the tools it was offered.
+	ToolCalls []llm.ToolCall
+	Tools     []llm.Tool
 }
 
 // Verdict is a judge's decision on one output.

@@ -7,16 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gavel-eval/gavel/llm"
 )
 
 // JSONSchemaConfig holds the options of a `json_schema` judge. Exactly one
@@ -346,4 +350,121 @@ func pointerToPath(tokens []string, doc any) string {
 		b.WriteString(jsonPathKey(tok))
 	}
 	return b.String()
+}
+
+// compileToolSchema compiles the JSON Schema of a tool's parameters
+// (draft 2020-12 unless it says otherwise; nothing is fetched).
+func compileToolSchema(name string, params json.RawMessage) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(params))
+	if err != nil {
+		return nil, fmt.Errorf("tool %s: parameters are not JSON: %w", name, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.UseLoader(localSchemaLoader{})
+	c.DefaultDraft(jsonschema.Draft2020)
+	loc := "gavel-tool-" + url.PathEscape(name) + ".json"
+	if err := c.AddResource(loc, doc); err != nil {
+		return nil, fmt.Errorf("tool %s: %w", name, err)
+	}
+	sch, err := c.Compile(loc)
+	if err != nil {
+		return nil, fmt.Errorf("tool %s: parameters: %s", name, schemaCompileError(err, doc))
+	}
+	return sch, nil
+}
+
+// validateAgainst parses text as JSON and validates it against sch; it
+// returns "" when valid, or what is wrong.
+func validateAgainst(sch *jsonschema.Schema, text string) string {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	if err != nil {
+		return fmt.Sprintf("arguments are not valid JSON (%v): %s", err, quote(text))
+	}
+	err = sch.Validate(doc)
+	if err == nil {
+		return ""
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	return "arguments are not valid against the tool's schema: " + describeValidation(ve, doc)
+}
+
+// ToolArgsSchema passes when every tool call of a result names a tool it
+// was offered and has arguments that are a JSON value valid against that
+// tool's parameters schema. Its score is the share of valid calls (1 with
+// no call); the reason lists the invalid ones.
+type ToolArgsSchema struct {
+	mu    sync.Mutex
+	cache map[string]*jsonschema.Schema // tool name + schema text -> compiled
+}
+
+var _ Judge = (*ToolArgsSchema)(nil)
+
+// ToolArgsSchemaConfig holds the options of a tool_args_schema judge:
+// none, the schemas are the tools'.
+type ToolArgsSchemaConfig struct {
+	_ bool // not zero-sized: each configuration is its own value
+}
+
+// NewToolArgsSchema returns a tool_args_schema judge.
+func NewToolArgsSchema(ToolArgsSchemaConfig) (*ToolArgsSchema, error) {
+	return &ToolArgsSchema{cache: map[string]*jsonschema.Schema{}}, nil
+}
+
+func (j *ToolArgsSchema) schema(t llm.Tool) (*jsonschema.Schema, error) {
+	params := t.Parameters
+	if len(params) == 0 {
+		params = json.RawMessage(`{"type": "object"}`)
+	}
+	key := t.Name + "\x00" + string(params)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if s, ok := j.cache[key]; ok {
+		return s, nil
+	}
+	s, err := compileToolSchema(t.Name, params)
+	if err != nil {
+		return nil, err
+	}
+	j.cache[key] = s
+	return s, nil
+}
+
+// Judge validates every call's arguments.
+func (j *ToolArgsSchema) Judge(_ context.Context, in Input) (Verdict, error) {
+	tools := map[string]llm.Tool{}
+	for _, t := range in.Tools {
+		tools[t.Name] = t
+	}
+	var bad []string
+	for i, c := range in.ToolCalls {
+		t, ok := tools[c.Name]
+		if !ok {
+			bad = append(bad, fmt.Sprintf("call %d: %s is not one of the tools offered", i+1, quote(c.Name)))
+			continue
+		}
+		sch, err := j.schema(t)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("tool_args_schema: %w", err)
+		}
+		text := c.Arguments
+		if strings.TrimSpace(text) == "" {
+			text = "{}"
+		}
+		if why := validateAgainst(sch, text); why != "" {
+			bad = append(bad, fmt.Sprintf("call %d (%s): %s", i+1, c.Name, why))
+		}
+	}
+	n := len(in.ToolCalls)
+	v := shareVerdict(n-len(bad), n, fmt.Sprintf("all %d calls have valid arguments", n))
+	if n == 0 {
+		v.Reason = "no tool was called"
+	}
+	if len(bad) > 0 {
+		v.Reason = fmt.Sprintf("%d of %d calls invalid: %s", len(bad), n, strings.Join(bad, "; "))
+	}
+	v.Details = map[string]any{"calls": n, "invalid": len(bad)}
+	return v, nil
 }
