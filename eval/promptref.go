@@ -442,7 +442,7 @@ func (s *Spec) checkPromptsUnchanged() error {
 			if err := d.fromFile(&now, nil, "prompt", p.File); err != nil {
 				return fmt.Errorf("prompt file %s changed during the run: %w", p.File, err)
 			}
-			if !slices.Equal(now.Messages, p.Messages) {
+			if !slices.EqualFunc(now.Messages, p.Messages, func(a, b llm.Message) bool { return a.Role == b.Role && a.Content == b.Content }) {
 				return fmt.Errorf("prompt file %s changed during the run: its text is not the one the run used", p.File)
 			}
 		}

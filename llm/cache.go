@@ -60,8 +60,9 @@ func CacheKey(req Request) string {
 		Model    string    `json:"model"`
 		Messages []Message `json:"messages"`
 		Params   Params    `json:"params"`
+		Tools    []Tool    `json:"tools,omitempty"`
 		Epoch    *int      `json:"epoch,omitempty"`
-	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: req.Params}
+	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: req.Params, Tools: req.Tools}
 	if req.Params.Temperature != nil && *req.Params.Temperature > 0 {
 		e := req.Epoch
 		canon.Epoch = &e

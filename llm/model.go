@@ -19,6 +19,51 @@ import (
 type Message struct {
 	Role    string `json:"role" yaml:"role"`
 	Content string `json:"content" yaml:"content"`
+	// Parts, when set, is the message's content as parts — text and
+	// images — and Content is ignored (OpenAI's array content).
+	Parts []Part `json:"parts,omitempty" yaml:"-"`
+	// ToolCalls are the tool calls an assistant message asked for, in a
+	// conversation that carries on after them (an agent's loop).
+	ToolCalls []ToolCall `json:"tool_calls,omitempty" yaml:"-"`
+	// ToolCallID is, for a message of role "tool", the call whose result
+	// it holds.
+	ToolCallID string `json:"tool_call_id,omitempty" yaml:"-"`
+}
+
+// Part is one part of a message's content.
+type Part struct {
+	// Type is "text" or "image_url".
+	Type string `json:"type"`
+	// Text is a text part's text.
+	Text string `json:"text,omitempty"`
+	// ImageURL is an image part's image: an http(s) URL, or a data URL
+	// (data:image/png;base64,...).
+	ImageURL string `json:"image_url,omitempty"`
+	// Detail is an image part's detail level ("low", "high", "auto").
+	Detail string `json:"detail,omitempty"`
+}
+
+// Part types.
+const (
+	PartText  = "text"
+	PartImage = "image_url"
+)
+
+// Text returns the message's text: Content, or its text parts joined.
+func (m Message) Text() string {
+	if len(m.Parts) == 0 {
+		return m.Content
+	}
+	var b []byte
+	for _, p := range m.Parts {
+		if p.Type == PartText {
+			if len(b) > 0 {
+				b = append(b, '\n')
+			}
+			b = append(b, p.Text...)
+		}
+	}
+	return string(b)
 }
 
 // Params are the sampling parameters of a call. Nil fields are left to the
@@ -31,6 +76,13 @@ type Params struct {
 	Stop             []string `json:"stop,omitempty" yaml:"stop"`
 	PresencePenalty  *float64 `json:"presence_penalty,omitempty" yaml:"presence_penalty"`
 	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty" yaml:"frequency_penalty"`
+	// ToolChoice says whether and which tool the model must call: "auto",
+	// "none", "required", or {type: function, function: {name: NAME}}
+	// (OpenAI's tool_choice). Nil leaves it to the server.
+	ToolChoice any `json:"tool_choice,omitempty" yaml:"tool_choice"`
+	// ParallelToolCalls lets the model ask for several tool calls in one
+	// reply (nil: the server's default).
+	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty" yaml:"parallel_tool_calls"`
 	// ResponseFormat asks for JSON output: a JSON object conforming to a
 	// JSON Schema ("json_schema", OpenAI's structured outputs) or any JSON
 	// object ("json_object"). Nil leaves the format to the server.
@@ -103,6 +155,12 @@ func (p Params) Merge(over Params) Params {
 	if over.FrequencyPenalty != nil {
 		out.FrequencyPenalty = over.FrequencyPenalty
 	}
+	if over.ToolChoice != nil {
+		out.ToolChoice = over.ToolChoice
+	}
+	if over.ParallelToolCalls != nil {
+		out.ParallelToolCalls = over.ParallelToolCalls
+	}
 	if over.ResponseFormat != nil {
 		out.ResponseFormat = over.ResponseFormat
 	}
@@ -124,6 +182,8 @@ type Request struct {
 	Model    string    `json:"model"`
 	Messages []Message `json:"messages"`
 	Params   Params    `json:"params"`
+	// Tools are the functions the model may call.
+	Tools []Tool `json:"tools,omitempty"`
 	// Name names the call's llm span (for example the chain step or judge
 	// making the call); empty means the model name. It is not part of the
 	// request's content and is never sent to the model.
@@ -156,6 +216,9 @@ type Response struct {
 	// (OpenAI's message.refusal, with structured outputs); Content is then
 	// usually empty.
 	Refusal string `json:"refusal,omitempty"`
+	// ToolCalls are the tool calls the reply asks for (FinishReason
+	// "tool_calls"), in order; Content is then usually empty.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 	// Choices holds the content of every choice, in order, when the
 	// request asked for more than one (Params.N > 1) and the server sent
 	// more than one; Content is then Choices[0]. Nil otherwise.

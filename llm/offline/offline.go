@@ -18,7 +18,7 @@ import (
 const Type = "offline"
 
 // Models are the offline models, sorted.
-func Models() []string { return []string{"calc", "echo", "embed", "judge"} }
+func Models() []string { return []string{"calc", "echo", "embed", "judge", "tools"} }
 
 // embedModel is the offline embedding model; the others are chat models.
 const embedModel = "embed"
@@ -44,6 +44,9 @@ const embedModel = "embed"
 //     key (see judgeReply). It does not judge anything: its verdict
 //     comes from the word overlap of the output and the reference it finds
 //     in the prompt, or else from a hash of the request.
+//   - tools: calls the tools named in the last user message, with the
+//     arguments written there, turn by turn, then answers with their
+//     results (see toolsReply), so that agents run with no key.
 //   - embed: an embedding model (Embed only): a hashed bag of words (see
 //     embedText), which places texts sharing words close together and
 //     knows nothing of meaning.
@@ -78,6 +81,9 @@ func (p Provider) Chat(ctx context.Context, model string, req llm.Request) (llm.
 	}
 	if model == embedModel {
 		return llm.Response{}, fmt.Errorf("offline/%s is an embedding model: it answers embeddings requests, not chat", model)
+	}
+	if model == toolsModel {
+		return toolsReply(req), nil
 	}
 	n := 1
 	if req.Params.N != nil {
