@@ -52,16 +52,19 @@ var ErrNotCached = fmt.Errorf("not in the cache (replay mode makes no model call
 // CacheKey is the content address of a chat request: a SHA-256 of its
 // canonical form — the provider and model, the messages, the sampling
 // parameters (seed included) and, when the temperature is above 0, the
-// epoch — and never the API key or the endpoint's address. Two calls with
-// the same key are the same call.
+// epoch — and never the API key or the endpoint's address, nor whether
+// the reply is streamed (Params.Stream), which changes how it travels, not
+// what it says. Two calls with the same key are the same call.
 func CacheKey(req Request) string {
+	params := req.Params
+	params.Stream = nil
 	canon := struct {
 		Kind     string    `json:"kind"`
 		Model    string    `json:"model"`
 		Messages []Message `json:"messages"`
 		Params   Params    `json:"params"`
 		Epoch    *int      `json:"epoch,omitempty"`
-	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: req.Params}
+	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: params}
 	if req.Params.Temperature != nil && *req.Params.Temperature > 0 {
 		e := req.Epoch
 		canon.Epoch = &e
