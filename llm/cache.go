@@ -52,9 +52,12 @@ var ErrNotCached = fmt.Errorf("not in the cache (replay mode makes no model call
 // CacheKey is the content address of a chat request: a SHA-256 of its
 // canonical form — the provider and model, the messages, the sampling
 // parameters (seed included) and, when the temperature is above 0, the
-// epoch — and never the API key or the endpoint's address. Two calls with
-// the same key are the same call.
+// epoch — and never the API key or the endpoint's address, nor whether
+// the reply is streamed (Params.Stream), which changes how it travels, not
+// what it says. Two calls with the same key are the same call.
 func CacheKey(req Request) string {
+	params := req.Params
+	params.Stream = nil
 	canon := struct {
 		Kind     string    `json:"kind"`
 		Model    string    `json:"model"`
@@ -62,7 +65,7 @@ func CacheKey(req Request) string {
 		Params   Params    `json:"params"`
 		Tools    []Tool    `json:"tools,omitempty"`
 		Epoch    *int      `json:"epoch,omitempty"`
-	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: req.Params, Tools: req.Tools}
+	}{Kind: "chat", Model: req.Model, Messages: req.Messages, Params: params, Tools: req.Tools}
 	if req.Params.Temperature != nil && *req.Params.Temperature > 0 {
 		e := req.Epoch
 		canon.Epoch = &e

@@ -106,8 +106,13 @@ var permanentCodes = map[string]bool{
 }
 
 // IsRetryable reports whether err is, or wraps, an *APIError whose
-// Retryable method reports true.
+// Retryable method reports true — unless it is a *StreamError: a stream
+// that broke off after its first token is not retried.
 func IsRetryable(err error) bool {
+	var se *StreamError
+	if errors.As(err, &se) {
+		return false
+	}
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && apiErr.Retryable()
 }

@@ -96,7 +96,17 @@ type Params struct {
 	// N asks for that many choices (see Response.Choices). Servers that do
 	// not support it answer with one.
 	N *int `json:"n,omitempty" yaml:"n"`
+	// Stream asks for the reply as a stream of server-sent events
+	// (OpenAI's stream: true, with stream_options.include_usage), which
+	// the client assembles into the same Response, and which gives the
+	// call a time to first token (Response.TTFTMS). It changes how the
+	// reply travels, not what it says: a streamed call and the same call
+	// unstreamed share a cache entry (see CacheKey).
+	Stream *bool `json:"stream,omitempty" yaml:"stream"`
 }
+
+// Streaming reports whether p asks for a streamed reply.
+func (p Params) Streaming() bool { return p.Stream != nil && *p.Stream }
 
 // Response format types.
 const (
@@ -173,6 +183,9 @@ func (p Params) Merge(over Params) Params {
 	if over.N != nil {
 		out.N = over.N
 	}
+	if over.Stream != nil {
+		out.Stream = over.Stream
+	}
 	return out
 }
 
@@ -233,6 +246,15 @@ type Response struct {
 	// (stored with its reply; 0 for an entry stored without one), as it
 	// keeps that call's Usage and CostUSD.
 	LatencyMS float64 `json:"latency_ms,omitempty"`
+	// TTFTMS is, for a streamed call (Params.Stream), the time to its
+	// first token in milliseconds: from the start of the call (as
+	// LatencyMS, retries and rate-limit waits included) to the first
+	// chunk carrying content; for a stream that ended without any, its
+	// end. Nil for a call that was not streamed, and for a cache hit: a
+	// reply from the cache arrives whole, and the cache does not store
+	// the figure. A local provider's streamed call (the offline models)
+	// has 0, as its latency is 0.
+	TTFTMS *float64 `json:"-"`
 	// Cached is true when no request was made for this reply: it came from
 	// the cache, or from an identical call made at the same time. It is
 	// never stored.

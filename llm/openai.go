@@ -60,6 +60,11 @@ func (p *openAIProvider) chat(ctx context.Context, model string, req Request) (R
 		patch.next = p.httpClient
 		doer = patch
 	}
+	if req.Params.Streaming() {
+		watch := &sseWatch{next: doer}
+		capture := &respCapture{next: watch}
+		return p.chatStream(ctx, p.client(capture), capture, watch, creq, req)
+	}
 	capture := &respCapture{next: doer}
 	client := p.client(capture)
 
@@ -90,17 +95,163 @@ func (p *openAIProvider) chat(ctx context.Context, model string, req Request) (R
 		}
 		completion = strings.Join(resp.Choices, "")
 	}
-	u := cresp.Usage
-	if u.PromptTokens == 0 && u.CompletionTokens == 0 && u.TotalTokens == 0 {
-		resp.Usage = EstimateUsage(req.Messages, completion)
-		resp.Estimated = true
-	} else {
-		resp.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
-	}
+	resp.Usage, resp.Estimated = serverUsage(&cresp.Usage, req.Messages, completion)
 	// The reply is redacted here, before anything caches, records or
 	// returns it: a model that repeats a key it saw does not get it
 	// stored.
 	return redactResponse(p.secrets, resp), nil
+}
+
+// serverUsage is the usage the server reported (u, nil when it sent
+// none), or, when it reported none or only zeros, the estimate of
+// EstimateUsage for the messages and the completion, marked estimated.
+func serverUsage(u *openai.Usage, messages []Message, completion string) (Usage, bool) {
+	if u == nil || (u.PromptTokens == 0 && u.CompletionTokens == 0 && u.TotalTokens == 0) {
+		return EstimateUsage(messages, completion), true
+	}
+	return Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}, false
+}
+
+// chatStream makes a streamed chat completion call (stream: true, with
+// stream_options.include_usage) and assembles the reply from its chunks:
+// each choice's content, refusal and log probabilities from its deltas,
+// its finish reason, and the usage of the final chunk (estimated, as for
+// a call that is not streamed, when the server sends none). At the first
+// chunk carrying content it calls the context's first-token function. A
+// failure before that is an attempt's error like any other; after it, a
+// *StreamError holding what arrived. A body that ends with neither
+// "data: [DONE]" nor a finish reason for every choice was cut short.
+func (p *openAIProvider) chatStream(ctx context.Context, client *openai.Client, capture *respCapture, watch *sseWatch, creq openai.ChatCompletionRequest, req Request) (Response, error) {
+	creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	stream, err := client.CreateChatCompletionStream(ctx, creq)
+	if err != nil {
+		if pe := p.paramError(err); pe != nil {
+			return Response{}, pe
+		}
+		return Response{}, p.convertError(ctx, err, capture)
+	}
+	defer stream.Close()
+	var asm streamAssembly
+	for {
+		chunk, rerr := stream.Recv()
+		if errors.Is(rerr, io.EOF) {
+			if watch.done() || asm.finished() {
+				break
+			}
+			rerr = errStreamUnfinished
+		}
+		if rerr != nil {
+			err := p.convertError(ctx, rerr, capture)
+			if !asm.started {
+				return Response{}, err
+			}
+			return Response{}, &StreamError{Partial: redactResponse(p.secrets, asm.response(req)), Err: err}
+		}
+		if asm.add(chunk) {
+			firstToken(ctx)
+		}
+	}
+	return redactResponse(p.secrets, asm.response(req)), nil
+}
+
+// streamAssembly collects the chunks of a streamed reply.
+type streamAssembly struct {
+	started bool // a chunk carried content
+	choices map[int]*streamChoice
+	usage   *openai.Usage
+}
+
+// streamChoice is one choice of a streamed reply, as far as it came.
+type streamChoice struct {
+	content, refusal strings.Builder
+	finish           string
+	logprobs         []TokenLogprob
+}
+
+// add adds a chunk and reports whether it carried the reply's first
+// content.
+func (a *streamAssembly) add(chunk openai.ChatCompletionStreamResponse) bool {
+	first := false
+	for _, ch := range chunk.Choices {
+		if a.choices == nil {
+			a.choices = map[int]*streamChoice{}
+		}
+		c := a.choices[ch.Index]
+		if c == nil {
+			c = &streamChoice{}
+			a.choices[ch.Index] = c
+		}
+		if ch.Delta.Content != "" || ch.Delta.Refusal != "" {
+			if !a.started {
+				a.started, first = true, true
+			}
+			c.content.WriteString(ch.Delta.Content)
+			c.refusal.WriteString(ch.Delta.Refusal)
+		}
+		if ch.FinishReason != "" {
+			c.finish = string(ch.FinishReason)
+		}
+		if ch.Logprobs != nil {
+			c.logprobs = append(c.logprobs, convertStreamLogprobs(ch.Logprobs.Content)...)
+		}
+	}
+	if chunk.Usage != nil {
+		u := *chunk.Usage
+		a.usage = &u
+	}
+	return first
+}
+
+// finished reports whether every choice seen has its finish reason.
+func (a *streamAssembly) finished() bool {
+	for _, c := range a.choices {
+		if c.finish == "" {
+			return false
+		}
+	}
+	return len(a.choices) > 0
+}
+
+// response is the reply assembled so far, as a call that is not
+// streamed would have returned it.
+func (a *streamAssembly) response(req Request) Response {
+	idx := make([]int, 0, len(a.choices))
+	for i := range a.choices {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	var resp Response
+	if len(idx) > 0 {
+		c := a.choices[idx[0]]
+		resp.Content, resp.Refusal, resp.FinishReason = c.content.String(), c.refusal.String(), c.finish
+		resp.Logprobs = c.logprobs
+	}
+	completion := resp.Content
+	if len(idx) > 1 {
+		resp.Choices = make([]string, len(idx))
+		for i, k := range idx {
+			resp.Choices[i] = a.choices[k].content.String()
+		}
+		completion = strings.Join(resp.Choices, "")
+	}
+	resp.Usage, resp.Estimated = serverUsage(a.usage, req.Messages, completion)
+	return resp
+}
+
+// convertStreamLogprobs maps the token log probabilities of a chunk to
+// ours.
+func convertStreamLogprobs(lp []openai.ChatCompletionTokenLogprob) []TokenLogprob {
+	out := make([]TokenLogprob, len(lp))
+	for i, t := range lp {
+		out[i] = TokenLogprob{Token: t.Token, Logprob: t.Logprob}
+		if len(t.TopLogprobs) > 0 {
+			out[i].Top = make([]TopLogprob, len(t.TopLogprobs))
+			for j, alt := range t.TopLogprobs {
+				out[i].Top[j] = TopLogprob{Token: alt.Token, Logprob: alt.Logprob}
+			}
+		}
+	}
+	return out
 }
 
 // convertLogprobs maps go-openai's token log probabilities to ours; nil

@@ -385,6 +385,15 @@ func (r *Router) providerNames() []string {
 // ("attempts", "retries") as attributes; a failed call ends the span with
 // its error. The response's CostUSD comes from the price table (for a
 // cache hit, the one stored with the reply).
+//
+// With Params.Stream the provider is asked for a stream, assembled into
+// the same Response, and the span also has "ttft_ms" and
+// "tokens_per_second" (see Response.TTFTMS; a cache hit has neither).
+// A stream that fails before its first token is retried like any failed
+// attempt; one that breaks off after it is not (see StreamError): Chat
+// then returns what arrived — its content, estimated usage, latency, time
+// to first token and cost — with the error, and the span records it as
+// its output, with "stream_incomplete": true.
 func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err error) {
 	ctx, span := startCall(ctx, req.Name, req.Model, req.Messages)
 	defer func() { span.End(err) }()
@@ -404,6 +413,8 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 	if r.cache.uses(p) {
 		key = CacheKey(req)
 	}
+	stream := req.Params.Streaming()
+	var broken *StreamError
 	resp, hit, err := r.cache.through(ctx, span, p, req.Model, key, func() (Response, error) {
 		lim := r.limits.get(r.limits.key(prov, model))
 		estimate := EstimateUsage(req.Messages, "").PromptTokens
@@ -415,21 +426,67 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		}
 		var resp Response
 		start := r.clock.Now()
-		err := r.withRetries(ctx, span, lim, estimate, id, func(actx context.Context) (int, error) {
+		var first time.Time
+		cctx := ctx
+		if stream {
+			cctx = withFirstToken(ctx, func() {
+				if first.IsZero() {
+					first = r.clock.Now()
+				}
+			})
+		}
+		// finish times and prices a reply: a whole one, or what arrived of
+		// a stream that broke off.
+		finish := func(resp *Response) {
+			if !isLocal(p) {
+				resp.LatencyMS = ms(r.clock.Now().Sub(start))
+			}
+			if stream {
+				switch {
+				case isLocal(p):
+					if resp.TTFTMS == nil {
+						zero := 0.0
+						resp.TTFTMS = &zero
+					}
+				case !first.IsZero():
+					t := ms(first.Sub(start))
+					resp.TTFTMS = &t
+				default:
+					// No chunk carried content: the first token, if
+					// any, came with the end.
+					t := resp.LatencyMS
+					resp.TTFTMS = &t
+				}
+			}
+			resp.CostUSD = r.callCost(p, req.Model, resp.Usage)
+		}
+		err := r.withRetries(cctx, span, lim, estimate, id, func(actx context.Context) (int, error) {
 			var aerr error
 			resp, aerr = p.chat(actx, model, req)
+			if errors.As(aerr, &broken) {
+				return broken.Partial.Usage.PromptTokens + broken.Partial.Usage.CompletionTokens, aerr
+			}
 			return resp.Usage.PromptTokens + resp.Usage.CompletionTokens, aerr
 		})
 		if err != nil {
+			if broken != nil {
+				finish(&broken.Partial)
+			}
 			return Response{}, fmt.Errorf("model %q: %w", req.Model, err)
 		}
-		if !isLocal(p) {
-			resp.LatencyMS = float64(r.clock.Now().Sub(start).Microseconds()) / 1000
-		}
-		resp.CostUSD = r.callCost(p, req.Model, resp.Usage)
+		finish(&resp)
 		return resp, nil
 	})
 	if err != nil {
+		if broken != nil && errors.Is(err, broken) {
+			// What arrived of the stream is the call's output, and its
+			// tokens were spent.
+			part := broken.Partial.clone()
+			span.SetOutput(part.Content)
+			span.SetAttr("stream_incomplete", true)
+			r.callAttrs(span, part)
+			return part, err
+		}
 		return Response{}, err
 	}
 	if hit {
@@ -437,6 +494,9 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 		// redacted on the way out.
 		resp = redactResponse(r.secrets, resp)
 		resp.Cached = true
+		// A reply from the cache arrives whole: it has no time to first
+		// token.
+		resp.TTFTMS = nil
 		resp.CostUSD = r.hitCost(p, req.Model, resp.Usage, resp.CostUSD)
 		if resp.CostUSD != nil {
 			span.SetAttr("cost_usd_saved", *resp.CostUSD)
@@ -456,16 +516,30 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 	if len(resp.Logprobs) > 0 {
 		span.SetAttr("logprobs_tokens", len(resp.Logprobs))
 	}
+	r.callAttrs(span, resp)
+	if resp.FinishReason != "" {
+		span.SetAttr("finish_reason", resp.FinishReason)
+	}
+	return resp, nil
+}
+
+// callAttrs records a chat reply's figures on its span: the tokens, the
+// cost and, for a streamed call, the time to first token ("ttft_ms") and
+// the completion tokens per second after it ("tokens_per_second", absent
+// when no time passed after the first token).
+func (r *Router) callAttrs(span *traces.ActiveSpan, resp Response) {
 	span.SetAttr("prompt_tokens", resp.Usage.PromptTokens)
 	span.SetAttr("completion_tokens", resp.Usage.CompletionTokens)
 	span.SetAttr("tokens_estimated", resp.Estimated)
 	if resp.CostUSD != nil {
 		span.SetAttr("cost_usd", *resp.CostUSD)
 	}
-	if resp.FinishReason != "" {
-		span.SetAttr("finish_reason", resp.FinishReason)
+	if resp.TTFTMS != nil {
+		span.SetAttr("ttft_ms", *resp.TTFTMS)
+		if after := resp.LatencyMS - *resp.TTFTMS; after > 0 {
+			span.SetAttr("tokens_per_second", float64(resp.Usage.CompletionTokens)/(after/1000))
+		}
 	}
-	return resp, nil
 }
 
 // callCost is the cost of a call that was made: 0 for a free provider,
@@ -533,6 +607,9 @@ func (p Params) attrs() map[string]any {
 	}
 	if p.N != nil {
 		m["n"] = *p.N
+	}
+	if p.Stream != nil {
+		m["stream"] = *p.Stream
 	}
 	return m
 }

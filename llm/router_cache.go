@@ -203,6 +203,10 @@ func (r Response) clone() Response {
 		c := *r.CostUSD
 		r.CostUSD = &c
 	}
+	if r.TTFTMS != nil {
+		t := *r.TTFTMS
+		r.TTFTMS = &t
+	}
 	r.Choices = slices.Clone(r.Choices)
 	if r.Logprobs != nil {
 		lp := make([]TokenLogprob, len(r.Logprobs))

@@ -1,5 +1,11 @@
 // Package llmtest holds test helpers for code that calls language models
 // through package llm: an OpenAI-compatible server that injects faults.
+// It answers plain and streamed chat completions: a request with
+// "stream": true gets server-sent events as OpenAI sends them — "data:
+// {json}" chunks whose choices carry deltas (the role, then the reply a
+// word at a time, then the finish reason), a final chunk with the usage
+// when "stream_options": {"include_usage": true} asks for it, then "data:
+// [DONE]".
 //
 // The server binds 127.0.0.1 only (it is an httptest.Server) and needs no
 // network access and no API key; it accepts any Authorization header.
@@ -36,10 +42,12 @@ const (
 	Fault429 Fault = "429"
 	// FaultMalformed answers 200 with a body that is not valid JSON (the
 	// start of a chat completion followed by HTML, with a matching
-	// Content-Length).
+	// Content-Length); a stream with an event that is not JSON after its
+	// first content chunk.
 	FaultMalformed Fault = "malformed"
 	// FaultTruncated answers 200 declaring a Content-Length longer than
-	// the body it writes, then closes the connection.
+	// the body it writes, then closes the connection; a stream ends after
+	// its first content chunk, without its last event.
 	FaultTruncated Fault = "truncated"
 	// FaultHang answers nothing until the client gives up (the request's
 	// context ends), the server closes, or FaultOptions.MaxHang passes.
@@ -47,9 +55,16 @@ const (
 	// FaultReset reads the request and closes the connection without a
 	// response (a TCP reset where the platform allows it).
 	FaultReset Fault = "reset"
+	// FaultStreamCut answers a streamed request with its first chunks
+	// (the role and the first word of the reply) and then breaks the
+	// connection, without the stream's end; a request that is not
+	// streamed gets a truncated body, as with FaultTruncated.
+	FaultStreamCut Fault = "stream_cut"
 )
 
-// AllFaults lists every fault but OK, in a fixed order.
+// AllFaults lists every fault but OK, in a fixed order, and but
+// FaultStreamCut, which only streams have (a request that is not
+// streamed gets FaultTruncated): the faults that Probability draws from.
 var AllFaults = []Fault{Fault500, Fault429, FaultMalformed, FaultTruncated, FaultHang, FaultReset}
 
 // FaultOptions configure a FaultServer. The zero value answers every
@@ -63,7 +78,7 @@ type FaultOptions struct {
 	// Probability gives each fault's probability per request (at most 1
 	// in total). Faults are drawn once per request: one uniform number,
 	// compared against the faults' cumulative probabilities in the order
-	// of AllFaults.
+	// of AllFaults (FaultStreamCut is only scripted).
 	Probability map[Fault]float64
 	// Script fixes the fault of the first len(Script) requests, numbered
 	// from 0 in arrival order ("" or OK: no fault); later requests draw
@@ -79,6 +94,13 @@ type FaultOptions struct {
 	RetryAfterMS bool
 	// MaxHang bounds a hang (default 30s).
 	MaxHang time.Duration
+	// FirstTokenDelay holds back the first content chunk of a streamed
+	// answer (after its role chunk, which is sent at once): a slow first
+	// token.
+	FirstTokenDelay time.Duration
+	// NoStreamUsage makes streamed answers leave out the usage chunk even
+	// when the request asks for it, as some servers do.
+	NoStreamUsage bool
 	// Reply computes the content of a correct answer; nil means
 	// DefaultReply.
 	Reply func(ChatRequest) string
@@ -88,6 +110,12 @@ type FaultOptions struct {
 type ChatRequest struct {
 	Model    string    `json:"model"`
 	Messages []Message `json:"messages"`
+	// Stream is true for a streamed request; IncludeUsage when it asks
+	// for the usage chunk (stream_options.include_usage).
+	Stream        bool `json:"stream"`
+	StreamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 	// Raw is the whole body, decoded.
 	Raw map[string]any `json:"-"`
 }
@@ -295,6 +323,10 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.reset(w)
 	default:
 		reply := s.opts.Reply(req)
+		if req.Stream {
+			s.stream(w, r, req, reply, fault)
+			return
+		}
 		out := completion(req, reply)
 		switch fault {
 		case FaultMalformed:
@@ -304,7 +336,7 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 			w.WriteHeader(http.StatusOK)
 			w.Write(out)
-		case FaultTruncated:
+		case FaultTruncated, FaultStreamCut:
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Length", strconv.Itoa(len(out)+64))
 			w.WriteHeader(http.StatusOK)
@@ -317,6 +349,101 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 			w.Write(out)
 		}
 	}
+}
+
+// stream answers a streamed request with server-sent events (see the
+// package documentation), after FirstTokenDelay for the first content
+// chunk. FaultStreamCut breaks the connection after that chunk, and
+// FaultTruncated ends the body there, cleanly but without the stream's
+// end; FaultMalformed sends an event that is not JSON in place of the
+// second content chunk (a reply of one word is sent whole).
+func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatRequest, reply string, fault Fault) {
+	pt, ct := Usage(req, reply)
+	n := 1
+	if v, ok := req.Raw["n"].(float64); ok && v > 1 {
+		n = int(v)
+	}
+	id := fmt.Sprintf("chatcmpl-llmtest-%d", idSeq.Add(1))
+	flusher, _ := w.(http.Flusher)
+	send := func(choices []map[string]any, usage any) {
+		chunk := map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": 1741569952, "model": req.Model,
+			"system_fingerprint": "fp_llmtest", "choices": choices,
+		}
+		if req.StreamOptions.IncludeUsage {
+			chunk["usage"] = usage // null but in the last chunk, as OpenAI sends it
+		}
+		b, err := json.Marshal(chunk)
+		if err != nil {
+			panic(err) // only strings and numbers
+		}
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	delta := func(d map[string]any, finish any) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			out[i] = map[string]any{"index": i, "delta": d, "logprobs": nil, "finish_reason": finish}
+		}
+		return out
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	send(delta(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil), nil)
+	if d := s.opts.FirstTokenDelay; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-s.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	for i, piece := range Pieces(reply) {
+		if i == 1 && fault == FaultMalformed {
+			fmt.Fprint(w, "data: {\"choices\": <html>upstream hiccup</html>\n\n")
+			return
+		}
+		send(delta(map[string]any{"content": piece}, nil), nil)
+		if i == 0 {
+			switch fault {
+			case FaultStreamCut:
+				// The connection breaks: no chunk's end, no [DONE].
+				panic(http.ErrAbortHandler)
+			case FaultTruncated:
+				return
+			}
+		}
+	}
+	send(delta(map[string]any{}, "stop"), nil)
+	if req.StreamOptions.IncludeUsage && !s.opts.NoStreamUsage {
+		send([]map[string]any{}, map[string]any{"prompt_tokens": pt, "completion_tokens": ct * n, "total_tokens": pt + ct*n})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// Pieces splits a reply into the contents of its stream's chunks: a word
+// at a time, each with the spaces before it ("echo: hi there" → "echo:",
+// " hi", " there"). An empty reply has no pieces.
+func Pieces(reply string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(reply); i++ {
+		if reply[i] == ' ' && reply[i-1] != ' ' {
+			out = append(out, reply[start:i])
+			start = i
+		}
+	}
+	if start < len(reply) {
+		out = append(out, reply[start:])
+	}
+	return out
 }
 
 // reset closes the connection under the request without answering.

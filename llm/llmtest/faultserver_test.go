@@ -170,3 +170,100 @@ func TestHangEndsOnClose(t *testing.T) {
 		t.Error("the hung request did not end when the server closed")
 	}
 }
+
+// postStream sends one streamed chat request and returns the response and
+// its body, read until it ends or breaks.
+func postStream(t *testing.T, s *llmtest.FaultServer, includeUsage bool) (*http.Response, string, error) {
+	t.Helper()
+	body := `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"What is 9 * 2?"}]}`
+	if includeUsage {
+		body = `{"model":"tiny","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"What is 9 * 2?"}]}`
+	}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Post(s.URL()+"/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+// streamChunk is the part of a chat.completion.chunk the tests read.
+type streamChunk struct {
+	Object  string `json:"object"`
+	Choices []struct {
+		Index        int     `json:"index"`
+		Delta        struct{ Role, Content string }
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// events splits a body of server-sent events into their data.
+func events(t *testing.T, body string) []string {
+	t.Helper()
+	var out []string
+	for _, ev := range strings.Split(strings.TrimSuffix(body, "\n\n"), "\n\n") {
+		data, ok := strings.CutPrefix(ev, "data: ")
+		if !ok {
+			t.Fatalf("event %q is not a data line", ev)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+func TestStreamOnTheWire(t *testing.T) {
+	s := llmtest.NewFaultServer(t, llmtest.FaultOptions{Script: []llmtest.Fault{"", "", llmtest.FaultStreamCut, llmtest.Fault500}})
+	for _, usage := range []bool{true, false} {
+		resp, body, err := postStream(t, s, usage)
+		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("stream: %v %v", resp, err)
+		}
+		evs := events(t, body)
+		if evs[len(evs)-1] != "[DONE]" {
+			t.Errorf("last event %q, want [DONE]", evs[len(evs)-1])
+		}
+		var content strings.Builder
+		var finish []string
+		sawUsage := false
+		for i, ev := range evs[:len(evs)-1] {
+			var c streamChunk
+			if err := json.Unmarshal([]byte(ev), &c); err != nil || c.Object != "chat.completion.chunk" {
+				t.Fatalf("event %d %q: %v", i, ev, err)
+			}
+			if i == 0 && (len(c.Choices) != 1 || c.Choices[0].Delta.Role != "assistant") {
+				t.Errorf("first chunk %q: want the role", ev)
+			}
+			for _, ch := range c.Choices {
+				content.WriteString(ch.Delta.Content)
+				if ch.FinishReason != nil {
+					finish = append(finish, *ch.FinishReason)
+				}
+			}
+			if c.Usage != nil {
+				sawUsage = true
+				if len(c.Choices) != 0 || c.Usage.PromptTokens != 8 || c.Usage.CompletionTokens != 5 || i != len(evs)-2 {
+					t.Errorf("usage chunk %d %q", i, ev)
+				}
+			}
+		}
+		if content.String() != "echo: What is 9 * 2?" || fmt.Sprint(finish) != "[stop]" || sawUsage != usage {
+			t.Errorf("include_usage %v: content %q finish %v usage %v", usage, content.String(), finish, sawUsage)
+		}
+	}
+	// A stream cut after its first content chunk: the body breaks.
+	_, body, err := postStream(t, s, true)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(body, "[DONE]") || !strings.Contains(body, `"content":"echo:"`) {
+		t.Errorf("cut stream: %v %q", err, body)
+	}
+	// A 500 before any chunk is a plain error response.
+	resp, body, _ := postStream(t, s, true)
+	if resp.StatusCode != 500 || !strings.Contains(body, "server_error") {
+		t.Errorf("500: %d %s", resp.StatusCode, body)
+	}
+}

@@ -57,6 +57,9 @@ const embedModel = "embed"
 // hashed verdicts can differ between choices).
 //
 // Token usage is estimated (see llm.EstimateUsage) and the calls are free.
+// A request with Params.Stream gets the same reply, which arrives whole
+// and at once: the Router records its time to first token as 0, as it
+// records the latency of these models as 0.
 type Provider struct{}
 
 var _ llm.Provider = Provider{}
