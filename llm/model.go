@@ -197,6 +197,10 @@ type Request struct {
 	Params   Params    `json:"params"`
 	// Tools are the functions the model may call.
 	Tools []Tool `json:"tools,omitempty"`
+	// KeepImages records the images of the messages on the call's span as
+	// they were sent; by default a data URL is recorded as its media
+	// type, size and SHA-256 only. It is not part of the request.
+	KeepImages bool `json:"-"`
 	// Name names the call's llm span (for example the chain step or judge
 	// making the call); empty means the model name. It is not part of the
 	// request's content and is never sent to the model.

@@ -86,8 +86,9 @@ func (p *openAIProvider) chat(ctx context.Context, model string, req Request) (R
 		FinishReason: string(choice.FinishReason),
 		Refusal:      choice.Message.Refusal,
 		Logprobs:     convertLogprobs(choice.LogProbs),
+		ToolCalls:    convertToolCalls(choice.Message.ToolCalls),
 	}
-	completion := resp.Content
+	completion := resp.Content + toolCallsText(resp.ToolCalls)
 	if len(choices) > 1 {
 		resp.Choices = make([]string, len(choices))
 		for i, c := range choices {
@@ -166,6 +167,15 @@ type streamChoice struct {
 	content, refusal strings.Builder
 	finish           string
 	logprobs         []TokenLogprob
+	// calls are the tool calls by their index in the reply, their
+	// arguments arriving in pieces.
+	calls map[int]*streamCall
+}
+
+// streamCall is a tool call as far as it came.
+type streamCall struct {
+	id, name string
+	args     strings.Builder
 }
 
 // add adds a chunk and reports whether it carried the reply's first
@@ -187,6 +197,30 @@ func (a *streamAssembly) add(chunk openai.ChatCompletionStreamResponse) bool {
 			}
 			c.content.WriteString(ch.Delta.Content)
 			c.refusal.WriteString(ch.Delta.Refusal)
+		}
+		for k, tc := range ch.Delta.ToolCalls {
+			if !a.started {
+				a.started, first = true, true
+			}
+			idx := k
+			if tc.Index != nil {
+				idx = *tc.Index
+			}
+			if c.calls == nil {
+				c.calls = map[int]*streamCall{}
+			}
+			call := c.calls[idx]
+			if call == nil {
+				call = &streamCall{}
+				c.calls[idx] = call
+			}
+			if tc.ID != "" {
+				call.id = tc.ID
+			}
+			if tc.Function.Name != "" {
+				call.name = tc.Function.Name
+			}
+			call.args.WriteString(tc.Function.Arguments)
 		}
 		if ch.FinishReason != "" {
 			c.finish = string(ch.FinishReason)
@@ -225,8 +259,17 @@ func (a *streamAssembly) response(req Request) Response {
 		c := a.choices[idx[0]]
 		resp.Content, resp.Refusal, resp.FinishReason = c.content.String(), c.refusal.String(), c.finish
 		resp.Logprobs = c.logprobs
+		calls := make([]int, 0, len(c.calls))
+		for k := range c.calls {
+			calls = append(calls, k)
+		}
+		sort.Ints(calls)
+		for _, k := range calls {
+			sc := c.calls[k]
+			resp.ToolCalls = append(resp.ToolCalls, ToolCall{ID: sc.id, Name: sc.name, Arguments: sc.args.String()})
+		}
 	}
-	completion := resp.Content
+	completion := resp.Content + toolCallsText(resp.ToolCalls)
 	if len(idx) > 1 {
 		resp.Choices = make([]string, len(idx))
 		for i, k := range idx {
@@ -236,6 +279,27 @@ func (a *streamAssembly) response(req Request) Response {
 	}
 	resp.Usage, resp.Estimated = serverUsage(a.usage, req.Messages, completion)
 	return resp
+}
+
+// convertToolCalls maps a reply's tool calls to ours.
+func convertToolCalls(calls []openai.ToolCall) []ToolCall {
+	var out []ToolCall
+	for _, c := range calls {
+		out = append(out, ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments})
+	}
+	return out
+}
+
+// toolCallsText is the text of tool calls for a usage estimate: their
+// names and arguments.
+func toolCallsText(calls []ToolCall) string {
+	var b strings.Builder
+	for _, c := range calls {
+		b.WriteString(c.Name)
+		b.WriteByte(' ')
+		b.WriteString(c.Arguments)
+	}
+	return b.String()
 }
 
 // convertStreamLogprobs maps the token log probabilities of a chunk to
@@ -339,10 +403,37 @@ func buildChatRequest(model string, req Request) (openai.ChatCompletionRequest, 
 	creq := openai.ChatCompletionRequest{Model: model}
 	patch := &bodyPatch{fields: map[string]any{}}
 	for _, m := range req.Messages {
-		creq.Messages = append(creq.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
-		if m.Content == "" {
+		cm := openai.ChatCompletionMessage{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID}
+		if len(m.Parts) > 0 {
+			cm.Content = ""
+			for _, part := range m.Parts {
+				switch part.Type {
+				case PartText:
+					cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: part.Text})
+				case PartImage:
+					cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL,
+						ImageURL: &openai.ChatMessageImageURL{URL: part.ImageURL, Detail: openai.ImageURLDetail(part.Detail)}})
+				default:
+					return creq, nil, fmt.Errorf("message content part of type %q: want text or image_url", part.Type)
+				}
+			}
+		}
+		for _, c := range m.ToolCalls {
+			cm.ToolCalls = append(cm.ToolCalls, openai.ToolCall{ID: c.ID, Type: openai.ToolTypeFunction,
+				Function: openai.FunctionCall{Name: c.Name, Arguments: c.Arguments}})
+		}
+		creq.Messages = append(creq.Messages, cm)
+		if len(m.Parts) == 0 && m.Content == "" {
 			patch.emptyContent = true
 		}
+	}
+	for _, t := range req.Tools {
+		var params any = json.RawMessage(`{"type": "object", "properties": {}}`)
+		if len(t.Parameters) > 0 {
+			params = t.Parameters
+		}
+		creq.Tools = append(creq.Tools, openai.Tool{Type: openai.ToolTypeFunction,
+			Function: &openai.FunctionDefinition{Name: t.Name, Description: t.Description, Strict: t.Strict, Parameters: params}})
 	}
 	prm := req.Params
 	float := func(name string, v *float64, dst *float32) {
@@ -396,6 +487,15 @@ func buildChatRequest(model string, req Request) (openai.ChatCompletionRequest, 
 		if creq.TopLogProbs == 0 {
 			patch.fields["top_logprobs"] = 0
 		}
+	}
+	if prm.ToolChoice != nil {
+		if len(req.Tools) == 0 {
+			return creq, nil, errors.New("tool_choice is set but the request offers no tools")
+		}
+		creq.ToolChoice = prm.ToolChoice
+	}
+	if prm.ParallelToolCalls != nil {
+		creq.ParallelToolCalls = *prm.ParallelToolCalls
 	}
 	if prm.ResponseFormat != nil {
 		rf, err := buildResponseFormat(*prm.ResponseFormat)

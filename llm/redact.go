@@ -12,6 +12,13 @@ func redactResponse(s *redact.Secrets, resp Response) Response {
 	}
 	resp.Content = s.String(resp.Content)
 	resp.Refusal = s.String(resp.Refusal)
+	if resp.ToolCalls != nil {
+		calls := make([]ToolCall, len(resp.ToolCalls))
+		for i, c := range resp.ToolCalls {
+			calls[i] = ToolCall{ID: c.ID, Name: s.String(c.Name), Arguments: s.String(c.Arguments)}
+		}
+		resp.ToolCalls = calls
+	}
 	if resp.Choices != nil {
 		choices := make([]string, len(resp.Choices))
 		for i, c := range resp.Choices {

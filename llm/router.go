@@ -395,10 +395,17 @@ func (r *Router) providerNames() []string {
 // to first token and cost — with the error, and the span records it as
 // its output, with "stream_incomplete": true.
 func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err error) {
-	ctx, span := startCall(ctx, req.Name, req.Model, req.Messages)
+	ctx, span := startCall(ctx, req.Name, req.Model, spanMessages(req))
 	defer func() { span.End(err) }()
 	if params := req.Params.attrs(); len(params) > 0 {
 		span.SetAttr("params", params)
+	}
+	if len(req.Tools) > 0 {
+		names := make([]string, len(req.Tools))
+		for i, t := range req.Tools {
+			names[i] = t.Name
+		}
+		span.SetAttr("tools", names)
 	}
 
 	p, model, prov, err := r.resolveCall(span, req.Model)
@@ -512,6 +519,12 @@ func (r *Router) Chat(ctx context.Context, req Request) (resp Response, err erro
 	}
 	if resp.Refusal != "" {
 		span.SetAttr("refusal", resp.Refusal)
+	}
+	if len(resp.ToolCalls) > 0 {
+		span.SetAttr("tool_calls", resp.ToolCalls)
+		if resp.Content == "" && len(resp.Choices) <= 1 {
+			span.SetOutput(resp.ToolCalls)
+		}
 	}
 	if len(resp.Logprobs) > 0 {
 		span.SetAttr("logprobs_tokens", len(resp.Logprobs))

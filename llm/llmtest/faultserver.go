@@ -104,6 +104,26 @@ type FaultOptions struct {
 	// Reply computes the content of a correct answer; nil means
 	// DefaultReply.
 	Reply func(ChatRequest) string
+	// ToolCalls, when set and returning calls, makes a correct answer
+	// ask for those tool calls instead of a content (finish_reason
+	// "tool_calls"), in OpenAI's wire form: several calls are parallel
+	// calls, and Arguments are sent as they are, malformed or not. A
+	// streamed answer sends each call's id and name in one chunk and its
+	// arguments a piece at a time in the next ones.
+	ToolCalls func(ChatRequest) []ToolCall
+}
+
+// ToolCall is a tool call the server answers with.
+type ToolCall struct {
+	ID, Name, Arguments string
+}
+
+func (c ToolCall) wire(index int, withIndex bool) map[string]any {
+	m := map[string]any{"id": c.ID, "type": "function", "function": map[string]any{"name": c.Name, "arguments": c.Arguments}}
+	if withIndex {
+		m["index"] = index
+	}
+	return m
 }
 
 // ChatRequest is a chat completions request as the server decoded it.
@@ -122,8 +142,59 @@ type ChatRequest struct {
 
 // Message is one chat message of a request.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role string `json:"role"`
+	// Content is the text of the message: its content string, or the text
+	// of its text parts joined with newlines.
+	Content string `json:"-"`
+	// Parts are the parts of an array content, as sent.
+	Parts []map[string]any `json:"-"`
+	// ToolCalls are an assistant message's tool calls, ToolCallID a tool
+	// message's call.
+	ToolCalls  []ToolCall `json:"-"`
+	ToolCallID string     `json:"tool_call_id"`
+}
+
+// UnmarshalJSON reads a message whose content is a string, an array of
+// parts or null, with its tool calls.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Role       string          `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		ToolCallID string          `json:"tool_call_id"`
+		ToolCalls  []struct {
+			ID       string `json:"id"`
+			Function struct {
+				Name      string `json:"name"`
+				Arguments string `json:"arguments"`
+			} `json:"function"`
+		} `json:"tool_calls"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*m = Message{Role: raw.Role, ToolCallID: raw.ToolCallID}
+	for _, c := range raw.ToolCalls {
+		m.ToolCalls = append(m.ToolCalls, ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments})
+	}
+	switch c := bytes.TrimSpace(raw.Content); {
+	case len(c) == 0 || string(c) == "null":
+	case c[0] == '[':
+		if err := json.Unmarshal(c, &m.Parts); err != nil {
+			return fmt.Errorf("content: %w", err)
+		}
+		var texts []string
+		for _, p := range m.Parts {
+			if t, ok := p["text"].(string); ok && p["type"] == "text" {
+				texts = append(texts, t)
+			}
+		}
+		m.Content = strings.Join(texts, "\n")
+	default:
+		if err := json.Unmarshal(c, &m.Content); err != nil {
+			return fmt.Errorf("content: %w", err)
+		}
+	}
+	return nil
 }
 
 // LastUser returns the content of the last user message, or "".
@@ -323,11 +394,18 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.reset(w)
 	default:
 		reply := s.opts.Reply(req)
+		var calls []ToolCall
+		if s.opts.ToolCalls != nil {
+			calls = s.opts.ToolCalls(req)
+		}
+		if len(calls) > 0 {
+			reply = ""
+		}
 		if req.Stream {
-			s.stream(w, r, req, reply, fault)
+			s.stream(w, r, req, reply, calls, fault)
 			return
 		}
-		out := completion(req, reply)
+		out := completion(req, reply, calls)
 		switch fault {
 		case FaultMalformed:
 			cut := bytes.Index(out, []byte(`"choices":`)) + len(`"choices":`)
@@ -357,8 +435,8 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 // FaultTruncated ends the body there, cleanly but without the stream's
 // end; FaultMalformed sends an event that is not JSON in place of the
 // second content chunk (a reply of one word is sent whole).
-func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatRequest, reply string, fault Fault) {
-	pt, ct := Usage(req, reply)
+func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatRequest, reply string, calls []ToolCall, fault Fault) {
+	pt, ct := Usage(req, reply+callsText(calls))
 	n := 1
 	if v, ok := req.Raw["n"].(float64); ok && v > 1 {
 		n = int(v)
@@ -405,6 +483,25 @@ func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatReq
 		case <-t.C:
 		}
 	}
+	if len(calls) > 0 {
+		for k, c := range calls {
+			head := c.wire(k, true)
+			head["function"] = map[string]any{"name": c.Name, "arguments": ""}
+			send(delta(map[string]any{"tool_calls": []any{head}}, nil), nil)
+			if k == 0 && fault == FaultStreamCut {
+				panic(http.ErrAbortHandler)
+			}
+			for _, piece := range Pieces(c.Arguments) {
+				send(delta(map[string]any{"tool_calls": []any{map[string]any{"index": k, "function": map[string]any{"arguments": piece}}}}, nil), nil)
+			}
+		}
+		send(delta(map[string]any{}, "tool_calls"), nil)
+		if req.StreamOptions.IncludeUsage && !s.opts.NoStreamUsage {
+			send([]map[string]any{}, map[string]any{"prompt_tokens": pt, "completion_tokens": ct * n, "total_tokens": pt + ct*n})
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+		return
+	}
 	for i, piece := range Pieces(reply) {
 		if i == 1 && fault == FaultMalformed {
 			fmt.Fprint(w, "data: {\"choices\": <html>upstream hiccup</html>\n\n")
@@ -426,6 +523,15 @@ func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatReq
 		send([]map[string]any{}, map[string]any{"prompt_tokens": pt, "completion_tokens": ct * n, "total_tokens": pt + ct*n})
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// callsText is the text of tool calls for the usage count.
+func callsText(calls []ToolCall) string {
+	var b strings.Builder
+	for _, c := range calls {
+		b.WriteString(c.Name + " " + c.Arguments)
+	}
+	return b.String()
 }
 
 // Pieces splits a reply into the contents of its stream's chunks: a word
@@ -466,19 +572,28 @@ var idSeq atomic.Int64
 
 // completion encodes a chat completion answering req with reply, in
 // OpenAI's wire format.
-func completion(req ChatRequest, reply string) []byte {
-	pt, ct := Usage(req, reply)
+func completion(req ChatRequest, reply string, calls []ToolCall) []byte {
+	pt, ct := Usage(req, reply+callsText(calls))
 	n := 1
 	if v, ok := req.Raw["n"].(float64); ok && v > 1 {
 		n = int(v)
 	}
 	choices := make([]map[string]any, n)
 	for i := range choices {
+		msg := map[string]any{"role": "assistant", "content": reply, "refusal": nil}
+		finish := "stop"
+		if len(calls) > 0 {
+			wire := make([]any, len(calls))
+			for k, c := range calls {
+				wire[k] = c.wire(k, false)
+			}
+			msg["content"], msg["tool_calls"], finish = nil, wire, "tool_calls"
+		}
 		choices[i] = map[string]any{
 			"index":         i,
-			"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil},
+			"message":       msg,
 			"logprobs":      nil,
-			"finish_reason": "stop",
+			"finish_reason": finish,
 		}
 	}
 	out, err := json.Marshal(map[string]any{
