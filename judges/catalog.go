@@ -10,7 +10,7 @@ const (
 	KindStructure Kind = "structure" // JSON validity, equality and schemas
 	KindOverlap   Kind = "overlap"   // reference overlap: BLEU, chrF, ROUGE, SQuAD, edit distance
 	KindTask      Kind = "task"      // task answers: a final number, a choice letter
-	KindRun       Kind = "run"       // run facts: latency, cost, tokens
+	KindRun       Kind = "run"       // run facts: latency, ttft, cost, tokens
 	KindTools     Kind = "tools"     // tool calls and trajectories
 	KindMeaning   Kind = "meaning"   // embedding similarity
 	KindCustom    Kind = "custom"    // a program of the user's
@@ -131,6 +131,9 @@ func Builtin() Catalog {
 		factory(KindRun, "latency",
 			"passes when the chain's latency is at most max_ms",
 			NewLatency),
+		factory(KindRun, "ttft",
+			"passes when the chain's time to first token (of a streamed model call) is at most max_ms",
+			NewTTFT),
 		factory(KindRun, "cost",
 			"passes when the chain's cost is at most max_usd",
 			NewCost),

@@ -12,7 +12,7 @@ func TestBuiltinTypes(t *testing.T) {
 	want := strings.Fields(`bleu choice chrf classify closed_qa contains contains_all contains_any cost
 		equals exact_match exec f1 factuality g_eval icontains json_equals json_schema json_valid latency
 		length levenshtein llm_rubric not_contains numeric_match pairwise panel regex rouge_1 rouge_2 rouge_l
-		similar starts_with tokens tool_args_schema tool_call_f1 tool_call_match trajectory word_count`)
+		similar starts_with tokens tool_args_schema tool_call_f1 tool_call_match trajectory ttft word_count`)
 	if got := Builtin().Types(); !slices.Equal(got, want) {
 		t.Errorf("Builtin().Types() = %v, want %v", got, want)
 	}
@@ -56,7 +56,7 @@ func TestBuiltinFactories(t *testing.T) {
 	// that need a model in Env.
 	zeroInvalid := map[string]bool{"regex": true}
 	for _, typ := range strings.Fields(`classify closed_qa contains_all contains_any cost exec factuality
-		g_eval json_schema latency length llm_rubric pairwise panel similar tokens word_count`) {
+		g_eval json_schema latency length llm_rubric pairwise panel similar tokens ttft word_count`) {
 		zeroInvalid[typ] = true
 	}
 	for typ, f := range Builtin() {

@@ -32,6 +32,10 @@ type Input struct {
 	PromptTokens     int
 	CompletionTokens int
 	CostUSD          *float64
+	// TTFTMS is the chain's time to first token in milliseconds, nil when
+	// it has none (no streamed model call, or its reply came from the
+	// cache).
+	TTFTMS *float64
 	// ToolCalls are the tool calls the chain's model made, in order (an
 	// agent's over all its turns); Tools the tools it was offered.
 	ToolCalls []llm.ToolCall

@@ -3,6 +3,7 @@ package judges
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -126,7 +127,7 @@ func TestLLMRubricUnparseableIsRetriedThenAnError(t *testing.T) {
 		}
 		// A retry is the original prompt, the bad reply and a correction.
 		first, second := reqs[0].messages(), reqs[1].messages()
-		if len(second) != 3 || second[0] != first[0] || second[1].Role != "assistant" || second[1].Content != "I like turtles." ||
+		if len(second) != 3 || !reflect.DeepEqual(second[0], first[0]) || second[1].Role != "assistant" || second[1].Content != "I like turtles." ||
 			second[2].Role != "user" || !llmtHasAll(second[2].Content, "could not be read", `"reason", "pass" and "score"`) {
 			t.Errorf("retry messages = %+v", second)
 		}
@@ -255,7 +256,7 @@ func TestLLMRubricCustomPrompt(t *testing.T) {
 		{Role: "system", Content: "You grade answers for baseline."},
 		{Role: "user", Content: "Q: What is the capital of France? (id 7)\nA: Paris is the capital of France.\nRubric: The answer names the capital correctly."},
 	}
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("messages = %+v, want %+v", got, want)
 	}
 	// A single string is one user message; a missing field is an error.

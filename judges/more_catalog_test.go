@@ -20,7 +20,7 @@ var moreKinds = map[string]string{
 	"starts_with": "string", "length": "string", "word_count": "string",
 	"json_schema": "structure", "json_equals": "structure",
 	"choice":  "task",
-	"latency": "run", "cost": "run", "tokens": "run",
+	"latency": "run", "ttft": "run", "cost": "run", "tokens": "run",
 	"similar": "meaning",
 	"exec":    "custom",
 }
@@ -57,7 +57,7 @@ func TestMoreFactories(t *testing.T) {
 	// of an embedder).
 	zeroInvalid := map[string]bool{
 		"contains_any": true, "contains_all": true, "length": true, "word_count": true,
-		"json_schema": true, "latency": true, "cost": true, "tokens": true, "similar": true, "exec": true,
+		"json_schema": true, "latency": true, "ttft": true, "cost": true, "tokens": true, "similar": true, "exec": true,
 	}
 	for typ, f := range moreCatalog() {
 		t.Run(typ, func(t *testing.T) {

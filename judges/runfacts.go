@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// This file holds the run-fact judges: latency, cost and tokens. They
+// This file holds the run-fact judges: latency, ttft, cost and tokens. They
 // judge how the chain ran, not what it said, so they have no score scale:
 // the verdict's Score is nil and Pass compares a fact with a threshold.
 
@@ -44,6 +44,49 @@ func (j *Latency) Judge(_ context.Context, in Input) (Verdict, error) {
 		v.Pass, v.Reason = true, fmt.Sprintf("latency %s ms is within max %s ms", got, limit)
 	} else {
 		v.Reason = fmt.Sprintf("latency %s ms exceeds max %s ms", got, limit)
+	}
+	return v, nil
+}
+
+// TTFTConfig holds the options of a `ttft` judge.
+type TTFTConfig struct {
+	// MaxMS is the largest time to first token, in milliseconds, that
+	// passes. Required: a finite number > 0.
+	MaxMS float64 `yaml:"max_ms"`
+}
+
+// TTFT passes when the chain's time to first token for the example is at
+// most max_ms. Its score is nil. A result without one — its model calls
+// were not streamed, or its streamed call was answered from the cache —
+// is a judge error, as an unknown cost is for the cost judge: it is left
+// out of the judge's figures rather than counted as a failure.
+type TTFT struct {
+	cfg TTFTConfig
+}
+
+var _ Judge = (*TTFT)(nil)
+
+// NewTTFT returns a ttft judge. A missing, non-positive or non-finite
+// max_ms is an error naming the field.
+func NewTTFT(cfg TTFTConfig) (*TTFT, error) {
+	if err := requirePositive("max_ms", cfg.MaxMS); err != nil {
+		return nil, err
+	}
+	return &TTFT{cfg: cfg}, nil
+}
+
+// Judge compares in.TTFTMS with max_ms.
+func (j *TTFT) Judge(_ context.Context, in Input) (Verdict, error) {
+	if in.TTFTMS == nil {
+		return Verdict{}, errors.New("no time to first token: the result was not streamed (set stream: true in the llm step's params), or its streamed call was answered from the cache")
+	}
+	ttft := *in.TTFTMS
+	got, limit := formatFact(ttft), formatFact(j.cfg.MaxMS)
+	v := Verdict{Details: map[string]any{"ttft_ms": ttft, "max_ms": j.cfg.MaxMS}}
+	if ttft <= j.cfg.MaxMS {
+		v.Pass, v.Reason = true, fmt.Sprintf("time to first token %s ms is within max %s ms", got, limit)
+	} else {
+		v.Reason = fmt.Sprintf("time to first token %s ms exceeds max %s ms", got, limit)
 	}
 	return v, nil
 }

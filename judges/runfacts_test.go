@@ -49,6 +49,49 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+func TestTTFT(t *testing.T) {
+	t.Parallel()
+	j, err := NewTTFT(TTFTConfig{MaxMS: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		ttft    *float64
+		latency float64
+		pass    bool
+		reason  string // in the reason, or, with no ttft, in the error
+	}{
+		{name: "within", ttft: ptr(212.5), latency: 5000, pass: true, reason: "time to first token 212.5 ms is within max 400 ms"},
+		{name: "at the limit", ttft: ptr(400.0), pass: true, reason: "within max 400 ms"},
+		{name: "over", ttft: ptr(400.25), latency: 401, reason: "time to first token 400.25 ms exceeds max 400 ms"},
+		{name: "zero (answered at once)", ttft: ptr(0.0), pass: true, reason: "time to first token 0 ms"},
+		{name: "not streamed", latency: 10, reason: "no time to first token: the result was not streamed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := Input{TTFTMS: tc.ttft, LatencyMS: tc.latency}
+			if tc.ttft == nil {
+				// Missing, like an unknown cost: the judge cannot decide.
+				v, err := j.Judge(context.Background(), in)
+				if err == nil || !strings.Contains(err.Error(), tc.reason) || v.Pass {
+					t.Errorf("no ttft: %+v, %v", v, err)
+				}
+				return
+			}
+			v := checkUnscaled(t, j, in, tc.pass, tc.reason)
+			if v.Details["ttft_ms"] != *tc.ttft || v.Details["max_ms"] != 400.0 {
+				t.Errorf("details %v", v.Details)
+			}
+		})
+	}
+	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if _, err := NewTTFT(TTFTConfig{MaxMS: bad}); err == nil || !strings.HasPrefix(err.Error(), "max_ms: ") {
+			t.Errorf("max_ms %v: error %v, want one naming the field", bad, err)
+		}
+	}
+}
+
 func TestCost(t *testing.T) {
 	t.Parallel()
 	j, err := NewCost(CostConfig{MaxUSD: ptr(0.01)})

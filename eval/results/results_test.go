@@ -106,6 +106,10 @@ func sampleResults(n int, prefix string) []results.Result {
 			cost := float64(i) / 100
 			r.CostUSD, r.Expected = &cost, results.Str(fmt.Sprint(i))
 		}
+		if i%4 == 1 {
+			ttft := float64(i-1) / 4 // 0 too: a streamed call answered at once
+			r.TTFTMS = &ttft
+		}
 		out[i] = r
 	}
 	return out
@@ -221,6 +225,30 @@ func TestResultsRoundTrip(t *testing.T) {
 	_, codecs := rowGroupsAndCodecs(t, path)
 	if len(codecs) != 1 || codecs[compress.Codecs.Zstd] == 0 {
 		t.Errorf("codecs %v, want zstd only", codecs)
+	}
+}
+
+// The columns of results.parquet, in order: new columns are appended.
+func TestResultColumns(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "results.parquet")
+	writeResults(t, path, sampleResults(2, "v"), 2)
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	sc := pf.MetaData().Schema
+	var got []string
+	for i := 0; i < sc.NumColumns(); i++ {
+		got = append(got, sc.Column(i).Name())
+	}
+	want := []string{"run_id", "variant", "example_id", "example_index", "epoch", "status", "input", "output",
+		"expected", "error", "failed_step", "steps", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
+		"trace_id", "started_at", "details", "cache_hits", "cached", "cached_cost_usd",
+		"prompt_name", "prompt_version", "prompt_label", "prompt_hash", "ttft_ms"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("columns\n got %v\nwant %v", got, want)
 	}
 }
 

@@ -80,6 +80,14 @@ type Result struct {
 	PromptVersion *string `parquet:"prompt_version,optional,dict"`
 	PromptLabel   *string `parquet:"prompt_label,optional,dict"`
 	PromptHash    *string `parquet:"prompt_hash,optional,dict"`
+	// TTFTMS is the chain's time to first token, in milliseconds: from
+	// the start of the chain to the first token of its first streamed
+	// model call (an llm step with params stream: true), counted like
+	// LatencyMS. Null when no model call was streamed, when that call was
+	// answered from the cache (a cached reply arrives whole), or when it
+	// failed before its first token; null in files written before this
+	// column.
+	TTFTMS *float64 `parquet:"ttft_ms,optional"`
 }
 
 // Score is one row of scores.parquet: one judge's verdict on one result.

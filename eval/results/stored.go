@@ -39,6 +39,7 @@ type storedResult struct {
 	PromptVersion    *string         `parquet:"prompt_version,optional,dict"`
 	PromptLabel      *string         `parquet:"prompt_label,optional,dict"`
 	PromptHash       *string         `parquet:"prompt_hash,optional,dict"`
+	TTFTMS           *float64        `parquet:"ttft_ms,optional"`
 }
 
 func storeResult(dst *storedResult, r *Result) {
@@ -50,6 +51,7 @@ func storeResult(dst *storedResult, r *Result) {
 		CostUSD: r.CostUSD, TraceID: r.TraceID, StartedAt: r.StartedAt, Details: rawJSON(r.Details),
 		CacheHits: r.CacheHits, Cached: r.Cached, CachedCostUSD: r.CachedCostUSD,
 		PromptName: r.PromptName, PromptVersion: r.PromptVersion, PromptLabel: r.PromptLabel, PromptHash: r.PromptHash,
+		TTFTMS: r.TTFTMS,
 	}
 }
 

@@ -222,7 +222,7 @@ func TestMergeConvertsOlderParts(t *testing.T) {
 	if err := results.ReadResults(old, func(r results.Result) error { olds = append(olds, r); return nil }); err != nil {
 		t.Fatalf("reading a file of the older schema: %v", err)
 	}
-	if len(olds) != 1 || olds[0].Output != "zero" || olds[0].Input != `{"q":0}` || results.Deref(olds[0].Expected) != "0" {
+	if len(olds) != 1 || olds[0].Output != "zero" || olds[0].Input != `{"q":0}` || results.Deref(olds[0].Expected) != "0" || olds[0].TTFTMS != nil {
 		t.Errorf("a file of the older schema read back as %+v", olds)
 	}
 
