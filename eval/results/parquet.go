@@ -48,7 +48,12 @@ type flusher interface {
 
 // newWriter returns a Writer of T that hands rows to parquet-go as S (T's
 // stored form, with the same schema), converted by store.
-func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T)) (*Writer[T], error) {
+//
+// jsonNulls returns the mask of S's optional JSON columns that hold a
+// value: a batch is handed to parquet-go in parts, cut before any row
+// with a null in a column that an earlier row of the part has a value in,
+// which parquet-go would write as an empty value (see storedResult).
+func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T), jsonNulls func(*S) uint8) (*Writer[T], error) {
 	schema := parquet.SchemaOf(new(T))
 	if !parquet.EqualNodes(schema, parquet.SchemaOf(new(S))) {
 		return nil, fmt.Errorf("parquet writer: %T and %T have different schemas", *new(T), *new(S))
@@ -71,7 +76,21 @@ func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T)) (*W
 			store(&batch[i], &row)
 		}
 		// The writer copies the values out of the batch.
-		_, err := pw.Write(batch)
+		var err error
+		start, seen := 0, uint8(0)
+		for i := range batch {
+			m := jsonNulls(&batch[i])
+			if seen&^m != 0 {
+				if _, err = pw.Write(batch[start:i]); err != nil {
+					break
+				}
+				start, seen = i, 0
+			}
+			seen |= m
+		}
+		if err == nil {
+			_, err = pw.Write(batch[start:])
+		}
 		clear(batch) // drop the strings the batch points to
 		return err
 	}
@@ -81,12 +100,12 @@ func newWriter[T, S any](w io.Writer, size func(*T) int, store func(*S, *T)) (*W
 // NewResultWriter returns a Writer of results.parquet rows (a stored file
 // or a running run's chunk: they are written alike).
 func NewResultWriter(w io.Writer) (*Writer[Result], error) {
-	return newWriter(w, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 }, storeResult)
+	return newWriter(w, func(r *Result) int { return len(r.Input) + len(r.Output) + len(r.Steps) + 128 }, storeResult, resultJSONs)
 }
 
 // NewScoreWriter returns a Writer of scores.parquet rows.
 func NewScoreWriter(w io.Writer) (*Writer[Score], error) {
-	return newWriter(w, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 }, storeScore)
+	return newWriter(w, func(s *Score) int { return len(Deref(s.Reason)) + len(Deref(s.Error)) + 96 }, storeScore, scoreJSONs)
 }
 
 // Write appends rows. The rows passed are not modified.

@@ -110,6 +110,9 @@ func sampleResults(n int, prefix string) []results.Result {
 			ttft := float64(i-1) / 4 // 0 too: a streamed call answered at once
 			r.TTFTMS = &ttft
 		}
+		if i%5 == 2 {
+			r.ToolCalls = results.Str(fmt.Sprintf(`[{"id":"c%d","name":"get_weather","arguments":"{\"city\": \"Par","error":"arguments are not valid JSON"}]`, i))
+		}
 		out[i] = r
 	}
 	return out
@@ -246,7 +249,7 @@ func TestResultColumns(t *testing.T) {
 	want := []string{"run_id", "variant", "example_id", "example_index", "epoch", "status", "input", "output",
 		"expected", "error", "failed_step", "steps", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd",
 		"trace_id", "started_at", "details", "cache_hits", "cached", "cached_cost_usd",
-		"prompt_name", "prompt_version", "prompt_label", "prompt_hash", "ttft_ms"}
+		"prompt_name", "prompt_version", "prompt_label", "prompt_hash", "ttft_ms", "tool_calls"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("columns\n got %v\nwant %v", got, want)
 	}
@@ -379,5 +382,55 @@ func TestStrDeref(t *testing.T) {
 	}
 	if results.Deref(nil) != "" {
 		t.Error("Deref(nil) is not empty")
+	}
+}
+
+// A null in an optional JSON column after a value in the same write stays
+// a null (parquet-go writes an empty value there unless the batch is cut),
+// for results' details and tool_calls and for scores' details.
+func TestOptionalJSONNullsAfterValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pattern := []bool{false, true, false, false, true, true, false, true}
+	rows := sampleResults(len(pattern), "j")
+	var scores []results.Score
+	for i, set := range pattern {
+		rows[i].Details, rows[i].ToolCalls = nil, nil
+		s := results.Score{RunID: "run", Variant: "j", ExampleID: rows[i].ExampleID, Judge: "x", Status: results.ScoreOK}
+		if set {
+			rows[i].Details = results.Str(fmt.Sprintf(`{"n":%d}`, i))
+			s.Details = results.Str(fmt.Sprintf(`{"n":%d}`, i))
+		}
+		if set != (i%3 == 0) { // another pattern in the other column
+			rows[i].ToolCalls = results.Str(`[]`)
+		}
+		scores = append(scores, s)
+	}
+	for _, batch := range []int{len(rows), 3, 1} {
+		path := filepath.Join(dir, fmt.Sprintf("r%d.parquet", batch))
+		writeResults(t, path, rows, batch)
+		equalResults(t, readResults(t, path), rows)
+	}
+	// The rows that showed it: sampleResults' tool calls, written 3 at a
+	// time.
+	sample := sampleResults(10, "s")
+	path := filepath.Join(dir, "sample.parquet")
+	writeResults(t, path, sample, 3)
+	equalResults(t, readResults(t, path), sample)
+	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteRun(filepath.Join(dir, "run"), &results.Manifest{RunID: "run"}, rows, scores); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	if err := results.ReadScores(filepath.Join(dir, "run", results.ScoresFile), func(s results.Score) error {
+		if (s.Details != nil) != pattern[i] {
+			t.Errorf("score %d: details %v, want set %v", i, s.Details, pattern[i])
+		}
+		i++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

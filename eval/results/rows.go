@@ -88,6 +88,14 @@ type Result struct {
 	// failed before its first token; null in files written before this
 	// column.
 	TTFTMS *float64 `parquet:"ttft_ms,optional"`
+	// ToolCalls is a JSON array of the tool calls the chain's model made,
+	// in order (an agent's over all its turns): each {id, name, arguments}
+	// with the arguments as the model wrote them (text, which may not be
+	// JSON), "error" saying why they are not valid JSON or not valid
+	// against the tool's schema, and "step" and "turn" naming the llm or
+	// agent step and its model turn. Null when no tool was called, and in
+	// files written before this column.
+	ToolCalls *string `parquet:"tool_calls,optional,json"`
 }
 
 // Score is one row of scores.parquet: one judge's verdict on one result.

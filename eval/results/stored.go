@@ -11,7 +11,10 @@ import (
 // value is null. parquet-go (v0.32) mishandles an optional JSON-typed
 // column held as a *string (it encodes the pointer as a JSON value) or a
 // string (it counts the optional level twice); a json.RawMessage it
-// writes as it is.
+// writes as it is — but for one more bug (v0.32.1 too): in one call to
+// its Write, a nil json.RawMessage after a non-nil one in the same column
+// is written as an empty value, not a null. The Writer therefore cuts a
+// batch before such a row (see jsonNulls).
 type storedResult struct {
 	RunID            string          `parquet:"run_id,dict"`
 	Variant          string          `parquet:"variant,dict"`
@@ -40,6 +43,7 @@ type storedResult struct {
 	PromptLabel      *string         `parquet:"prompt_label,optional,dict"`
 	PromptHash       *string         `parquet:"prompt_hash,optional,dict"`
 	TTFTMS           *float64        `parquet:"ttft_ms,optional"`
+	ToolCalls        json.RawMessage `parquet:"tool_calls,optional,json"`
 }
 
 func storeResult(dst *storedResult, r *Result) {
@@ -51,7 +55,7 @@ func storeResult(dst *storedResult, r *Result) {
 		CostUSD: r.CostUSD, TraceID: r.TraceID, StartedAt: r.StartedAt, Details: rawJSON(r.Details),
 		CacheHits: r.CacheHits, Cached: r.Cached, CachedCostUSD: r.CachedCostUSD,
 		PromptName: r.PromptName, PromptVersion: r.PromptVersion, PromptLabel: r.PromptLabel, PromptHash: r.PromptHash,
-		TTFTMS: r.TTFTMS,
+		TTFTMS: r.TTFTMS, ToolCalls: rawJSON(r.ToolCalls),
 	}
 }
 
@@ -95,4 +99,25 @@ func rawJSON(s *string) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(*s)
+}
+
+// resultJSONs is the mask of the optional JSON columns a stored result
+// has a value in (see newWriter).
+func resultJSONs(r *storedResult) uint8 {
+	var m uint8
+	if r.Details != nil {
+		m |= 1
+	}
+	if r.ToolCalls != nil {
+		m |= 2
+	}
+	return m
+}
+
+// scoreJSONs is resultJSONs for a stored score.
+func scoreJSONs(s *storedScore) uint8 {
+	if s.Details != nil {
+		return 1
+	}
+	return 0
 }
