@@ -58,7 +58,7 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown key in variant params",
 			spec: specHead + "variants:\n  - name: a\n    model: offline/echo\n    prompt: hi\n    params: {temperature: 0, top_k: 3}\n" + chain,
 			at:   "top_k",
-			want: []string{"variants[0].params.top_k: unknown field (known: frequency_penalty, logprobs, max_tokens, n, presence_penalty, response_format, seed, stop, temperature, top_logprobs, top_p)"},
+			want: []string{"variants[0].params.top_k: unknown field (known: frequency_penalty, logprobs, max_tokens, n, presence_penalty, response_format, seed, stop, stream, temperature, top_logprobs, top_p)"},
 		},
 		{
 			name: "unknown judge option",

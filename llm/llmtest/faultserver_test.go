@@ -193,7 +193,7 @@ func postStream(t *testing.T, s *llmtest.FaultServer, includeUsage bool) (*http.
 type streamChunk struct {
 	Object  string `json:"object"`
 	Choices []struct {
-		Index        int     `json:"index"`
+		Index        int `json:"index"`
 		Delta        struct{ Role, Content string }
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
