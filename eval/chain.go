@@ -69,6 +69,12 @@ type chainState struct {
 	cacheHits  int
 	cachedCost float64
 	modelMS    float64
+	// start is when the chain started, on the runner's clock; streamed
+	// is set at the first streamed model call, and ttft is then the
+	// chain's time to first token (nil when that call had none).
+	start    time.Time
+	streamed bool
+	ttft     *float64
 	// stepData is steps as templates see them ({{.steps.NAME.output}}),
 	// kept up to date by setStep rather than made for every data call.
 	stepData map[string]any
@@ -156,8 +162,18 @@ func (s *llmStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSpan)
 		msgs[i] = llm.Message{Role: s.messages[i].Role, Content: text}
 	}
 	start := st.clock()
+	// Where this call starts on the chain's time line, counted like the
+	// chain's latency: earlier calls at their model's latency.
+	offset := float64(start.Sub(st.start).Microseconds())/1000 + st.modelMS
 	resp, err := s.model.Chat(ctx, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params})
 	st.calls++
+	if s.params.Streaming() && !st.streamed {
+		st.streamed = true
+		if resp.TTFTMS != nil {
+			t := max(0, offset+*resp.TTFTMS)
+			st.ttft = &t
+		}
+	}
 	if err == nil {
 		st.countCall(resp.Cached, resp.LatencyMS, resp.CostUSD, st.clock().Sub(start))
 	}

@@ -34,8 +34,11 @@ type chatRequest struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
-	Temperature *float64 `json:"temperature"`
-	Stream      bool     `json:"stream"`
+	Temperature   *float64 `json:"temperature"`
+	Stream        bool     `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 }
 
 // lastUser returns the content of the request's last user message.
@@ -58,10 +61,22 @@ type fakeReply struct {
 	Delay time.Duration
 	// PromptTokens and CompletionTokens are reported in usage.
 	PromptTokens, CompletionTokens int
+	// For a streamed request: FirstTokenDelay holds back the first
+	// content chunk (after the role chunk, sent at once); CutAfterFirst
+	// breaks the connection after it, and StallAfterFirst sends nothing
+	// more until the client gives up; NoUsage leaves out the usage chunk
+	// that the request asks for.
+	FirstTokenDelay time.Duration
+	CutAfterFirst   bool
+	StallAfterFirst bool
+	NoUsage         bool
 }
 
 // fakeOpenAI is an httptest server speaking the OpenAI chat completions
-// wire format. It answers with reply(request) and records what it saw.
+// wire format, plain or streamed (server-sent events: "data: {json}"
+// chunks with choices[].delta, a usage chunk when
+// stream_options.include_usage asks for it, then "data: [DONE]"). It
+// answers with reply(request) and records what it saw.
 type fakeOpenAI struct {
 	t     testing.TB
 	srv   *httptest.Server
@@ -149,8 +164,11 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, http.StatusBadRequest, "bad body", "invalid_request_error")
 		return
 	}
-	if req.Model == "" || len(req.Messages) == 0 || req.Stream {
+	if req.Model == "" || len(req.Messages) == 0 {
 		f.violation("bad request: %s", body)
+	}
+	if req.Stream && (req.StreamOptions == nil || !req.StreamOptions.IncludeUsage) {
+		f.violation("a stream that does not ask for its usage: %s", body)
 	}
 	f.mu.Lock()
 	f.auth[r.Header.Get("Authorization")]++
@@ -169,6 +187,10 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if rep.Status != 0 && rep.Status != http.StatusOK {
 		writeOpenAIError(w, rep.Status, rep.Content, "server_error")
+		return
+	}
+	if req.Stream {
+		streamReply(w, r, req, rep)
 		return
 	}
 	resp := map[string]any{
@@ -191,6 +213,68 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// streamReply writes rep as OpenAI streams a chat completion: a role
+// chunk, the content a word at a time, a chunk with the finish reason,
+// the usage chunk and [DONE].
+func streamReply(w http.ResponseWriter, r *http.Request, req chatRequest, rep fakeReply) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	send := func(choices []any, usage any) {
+		b, _ := json.Marshal(map[string]any{
+			"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000, "model": req.Model,
+			"system_fingerprint": "fp_test", "choices": choices, "usage": usage,
+		})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		w.(http.Flusher).Flush()
+	}
+	delta := func(d map[string]any, finish any) []any {
+		return []any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": finish}}
+	}
+	send(delta(map[string]any{"role": "assistant", "content": ""}, nil), nil)
+	if rep.FirstTokenDelay > 0 {
+		tm := time.NewTimer(rep.FirstTokenDelay)
+		select {
+		case <-tm.C:
+		case <-r.Context().Done():
+			tm.Stop()
+			return
+		}
+	}
+	for i, piece := range words(rep.Content) {
+		send(delta(map[string]any{"content": piece}, nil), nil)
+		if i == 0 && rep.CutAfterFirst {
+			panic(http.ErrAbortHandler) // the connection breaks
+		}
+		if i == 0 && rep.StallAfterFirst {
+			<-r.Context().Done()
+			return
+		}
+	}
+	send(delta(map[string]any{}, "stop"), nil)
+	if !rep.NoUsage {
+		send([]any{}, map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.CompletionTokens,
+			"total_tokens": rep.PromptTokens + rep.CompletionTokens})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// words splits text into stream pieces: each word with the spaces before
+// it.
+func words(text string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' && text[i-1] != ' ' {
+			out = append(out, text[start:i])
+			start = i
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
 }
 
 func writeOpenAIError(w http.ResponseWriter, status int, msg, typ string) {

@@ -123,6 +123,7 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 	root.SetAttr("example_id", j.example.ID)
 	root.SetAttr("epoch", j.epoch)
 	start := r.now()
+	st.start = start
 	var chainErr error
 	for _, s := range j.variant.steps {
 		out, err := r.runStep(cctx, s, st)
@@ -147,6 +148,10 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 	res.CacheHits = int64(st.cacheHits)
 	res.Cached = st.calls > 0 && st.cacheHits == st.calls
 	res.CachedCostUSD = st.cachedCost
+	res.TTFTMS = st.ttft
+	if st.ttft != nil {
+		root.SetAttr("ttft_ms", *st.ttft)
+	}
 	if st.cacheHits > 0 {
 		root.SetAttr("cache_hits", st.cacheHits)
 		if res.Cached {
@@ -257,7 +262,7 @@ func (r *runner) runJudge(ctx context.Context, jp *judgePlan, res *results.Resul
 	in := judges.Input{
 		Output: res.Output, Example: data["example"].(map[string]any), Variant: res.Variant,
 		LatencyMS: res.LatencyMS, PromptTokens: int(res.PromptTokens), CompletionTokens: int(res.CompletionTokens),
-		CostUSD: res.CostUSD,
+		CostUSD: res.CostUSD, TTFTMS: res.TTFTMS,
 	}
 	var err error
 	if jp.expected != nil {

@@ -35,7 +35,7 @@ type variantPlan struct {
 	// The prompt columns of the variant's results (nil: null).
 	promptName, promptVersion, promptLabel, promptHash *string
 	// facts are templates giving a scored file's run facts (latency_ms,
-	// prompt_tokens, completion_tokens, cost_usd).
+	// prompt_tokens, completion_tokens, cost_usd, ttft_ms).
 	facts map[string]*prompts.Template
 }
 

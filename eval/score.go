@@ -202,6 +202,7 @@ func scoreVariant(sc *ScoreSpec, v ScoreVariant, i int, strict bool) (*variantPl
 		"prompt_tokens":     {v.PromptTokens, sc.PromptTokens},
 		"completion_tokens": {v.CompletionTokens, sc.CompletionTokens},
 		"cost_usd":          {v.CostUSD, sc.CostUSD},
+		"ttft_ms":           {v.TTFTMS, sc.TTFTMS},
 	} {
 		field := f[0]
 		if field == "" {
@@ -266,6 +267,11 @@ func (r *runner) applyFacts(j job, st *chainState, res *results.Result) error {
 		return err
 	} else if ok {
 		res.CostUSD = &v
+	}
+	if v, ok, err := num("ttft_ms"); err != nil {
+		return err
+	} else if ok {
+		res.TTFTMS = &v
 	}
 	return nil
 }

@@ -382,12 +382,13 @@ type ScoreSpec struct {
 	// Variants name several output fields of the same row as several
 	// variants of the same example.
 	Variants []ScoreVariant `yaml:"variants"`
-	// Optional run facts of each row, for the latency, cost and tokens
-	// judges and the summary.
+	// Optional run facts of each row, for the latency, ttft, cost and
+	// tokens judges and the summary.
 	LatencyMS        string `yaml:"latency_ms"`
 	PromptTokens     string `yaml:"prompt_tokens"`
 	CompletionTokens string `yaml:"completion_tokens"`
 	CostUSD          string `yaml:"cost_usd"`
+	TTFTMS           string `yaml:"ttft_ms"`
 }
 
 // ScoreVariant is one output field scored as one variant. Its facts, when
@@ -399,6 +400,7 @@ type ScoreVariant struct {
 	PromptTokens     string `yaml:"prompt_tokens"`
 	CompletionTokens string `yaml:"completion_tokens"`
 	CostUSD          string `yaml:"cost_usd"`
+	TTFTMS           string `yaml:"ttft_ms"`
 }
 
 // GateSpec is a quality gate on one judge's results.
@@ -679,7 +681,7 @@ func (s *Spec) checkTemplates(d *decoder, top *yaml.Node) error {
 			return err
 		}
 	}
-	facts := []string{"output", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd"}
+	facts := []string{"output", "latency_ms", "prompt_tokens", "completion_tokens", "cost_usd", "ttft_ms"}
 	snode := valueNode(top, "score")
 	for _, k := range facts {
 		if err := d.checkTemplate(src, valueNode(snode, k), "score."+k); err != nil {

@@ -78,7 +78,7 @@ func NewTTFT(cfg TTFTConfig) (*TTFT, error) {
 // Judge compares in.TTFTMS with max_ms.
 func (j *TTFT) Judge(_ context.Context, in Input) (Verdict, error) {
 	if in.TTFTMS == nil {
-		return Verdict{}, errors.New("no time to first token: the result was not streamed (set stream: true in the llm step's params), or its streamed call was answered from the cache")
+		return Verdict{}, errors.New("no time to first token: the result was not streamed (set stream: true in the params of the variant or of its llm step), or its streamed call was answered from the cache")
 	}
 	ttft := *in.TTFTMS
 	got, limit := formatFact(ttft), formatFact(j.cfg.MaxMS)

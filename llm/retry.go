@@ -25,8 +25,9 @@ const (
 // timeout, a network failure (connection refused or reset, EOF) or a
 // malformed or truncated response body (see APIError.Retryable). Other
 // failures (400, 401, 403, 404, a prompt too long for the context, an
-// exhausted quota) are returned at once, and so is the caller's context
-// ending, which also ends any wait.
+// exhausted quota) are returned at once, and so are the caller's context
+// ending, which also ends any wait, and a stream that broke off after its
+// first token (StreamError).
 //
 // The wait before attempt n+1 is drawn uniformly from
 // [0, min(MaxDelay, BaseDelay·2^(n-1))] ("full jitter"), or is the wait
