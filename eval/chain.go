@@ -78,6 +78,28 @@ type chainState struct {
 	// stepData is steps as templates see them ({{.steps.NAME.output}}),
 	// kept up to date by setStep rather than made for every data call.
 	stepData map[string]any
+	// toolCalls are the tool calls the chain's models made, in order;
+	// cannedUsed counts the canned results taken, by field and tool; call
+	// is the call a tool handler step is executing.
+	toolCalls  []toolRecord
+	cannedUsed map[string]int
+	call       *llm.ToolCall
+}
+
+// stepExtra adds facts beside step name's output in the template data
+// ({{.steps.NAME.tool_calls}}).
+func (s *chainState) stepExtra(name string, extra map[string]any) {
+	if s.stepData == nil {
+		s.stepData = map[string]any{}
+	}
+	m, _ := s.stepData[name].(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	s.stepData[name] = m
 }
 
 // setStep records the output of step name.
@@ -86,7 +108,12 @@ func (s *chainState) setStep(name, out string) {
 	if s.stepData == nil {
 		s.stepData = make(map[string]any, len(s.variant.steps))
 	}
-	s.stepData[name] = map[string]any{"output": out}
+	m, _ := s.stepData[name].(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	m["output"] = out
+	s.stepData[name] = m
 }
 
 // data returns the template data of the state, with room for the
@@ -102,6 +129,9 @@ func (s *chainState) data() map[string]any {
 	d["variant"] = s.variant.data
 	d["steps"] = steps
 	d["input"] = s.last
+	if s.call != nil {
+		d["tool"] = toolPayload(s)
+	}
 	return d
 }
 
@@ -147,44 +177,25 @@ type llmStep struct {
 	messages []llm.Message
 	tmpls    []*prompts.Template
 	params   llm.Params
+	tools    []llm.Tool
 }
 
 func (s *llmStep) kind() traces.Kind { return traces.KindLLM }
 
 func (s *llmStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSpan) (string, error) {
-	data := st.data()
-	msgs := make([]llm.Message, len(s.tmpls))
-	for i, t := range s.tmpls {
-		text, err := t.Render(data)
-		if err != nil {
-			return "", err
-		}
-		msgs[i] = llm.Message{Role: s.messages[i].Role, Content: text}
-	}
-	start := st.clock()
-	// Where this call starts on the chain's time line, counted like the
-	// chain's latency: earlier calls at their model's latency.
-	offset := float64(start.Sub(st.start).Microseconds())/1000 + st.modelMS
-	resp, err := s.model.Chat(ctx, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params})
-	st.calls++
-	if s.params.Streaming() && !st.streamed {
-		st.streamed = true
-		if resp.TTFTMS != nil {
-			t := max(0, offset+*resp.TTFTMS)
-			st.ttft = &t
-		}
-	}
-	if err == nil {
-		st.countCall(resp.Cached, resp.LatencyMS, resp.CostUSD, st.clock().Sub(start))
-	}
-	st.usage.PromptTokens += resp.Usage.PromptTokens
-	st.usage.CompletionTokens += resp.Usage.CompletionTokens
-	if resp.CostUSD != nil {
-		st.cost += *resp.CostUSD
-		st.priced = true
-	}
+	msgs, err := renderMessages(s.tmpls, s.messages, st.data())
 	if err != nil {
 		return "", err
+	}
+	resp, err := st.chat(ctx, s.model, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools})
+	if err != nil {
+		return "", err
+	}
+	if len(resp.ToolCalls) > 0 {
+		st.recordCalls(s.stepName, 1, s.tools, resp.ToolCalls)
+		st.stepExtra(s.stepName, map[string]any{"tool_calls": callsData(resp.ToolCalls)})
+	} else if len(s.tools) > 0 {
+		st.stepExtra(s.stepName, map[string]any{"tool_calls": []any{}})
 	}
 	return resp.Content, nil
 }
@@ -428,6 +439,10 @@ func (s *customStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSp
 func renderPayload(t *prompts.Template, st *chainState) (string, error) {
 	if t != nil {
 		return t.Render(st.data())
+	}
+	if st.call != nil {
+		b, err := json.Marshal(toolPayload(st))
+		return string(b), err
 	}
 	b, err := json.Marshal(map[string]any{
 		"example": st.example,

@@ -41,6 +41,7 @@ func (r *runner) runJob(ctx context.Context, j job) (o outcome) {
 
 	data := st.data()
 	data["output"] = res.Output
+	data["trajectory"] = st.trajectory()
 	expectedSet := res.Expected != nil
 	if r.expected != nil && !expectedSet {
 		if e, err := r.expected.Render(data); err == nil {
@@ -149,6 +150,7 @@ func (r *runner) runChain(ctx context.Context, j job, traceID string) (results.R
 	res.Cached = st.calls > 0 && st.cacheHits == st.calls
 	res.CachedCostUSD = st.cachedCost
 	res.TTFTMS = st.ttft
+	res.ToolCalls = st.toolCallsJSON()
 	if st.ttft != nil {
 		root.SetAttr("ttft_ms", *st.ttft)
 	}
@@ -263,7 +265,9 @@ func (r *runner) runJudge(ctx context.Context, jp *judgePlan, res *results.Resul
 		Output: res.Output, Example: data["example"].(map[string]any), Variant: res.Variant,
 		LatencyMS: res.LatencyMS, PromptTokens: int(res.PromptTokens), CompletionTokens: int(res.CompletionTokens),
 		CostUSD: res.CostUSD, TTFTMS: res.TTFTMS,
+		ToolCalls: storedToolCalls(res.ToolCalls), Tools: r.variantTools(res.Variant),
 	}
+	in.Trajectory, _ = data["trajectory"].(string)
 	var err error
 	if jp.expected != nil {
 		if expected == nil {

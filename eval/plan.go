@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,6 +39,11 @@ type variantPlan struct {
 	// facts are templates giving a scored file's run facts (latency_ms,
 	// prompt_tokens, completion_tokens, cost_usd, ttft_ms).
 	facts map[string]*prompts.Template
+	// tools are the tools the variant's steps offer, by first definition
+	// of each name (what judges check calls against); validator checks
+	// the calls (nil without tools).
+	tools     []llm.Tool
+	validator *judges.ToolValidator
 }
 
 // judgePlan is a judge compiled for execution.
@@ -63,6 +70,7 @@ type planEnv struct {
 	getenv func(string) string
 	client *http.Client
 	custom map[string]StepFunc
+	tools  map[string]ToolFunc
 }
 
 // compileVariant compiles the chain for one variant.
@@ -101,6 +109,13 @@ func compileVariant(s *Spec, vi int, env planEnv) (*variantPlan, error) {
 		}
 		vp.steps = append(vp.steps, st)
 		vp.manifest.Steps = append(vp.manifest.Steps, results.Step{Name: ss.Name, Kind: ss.Kind, Config: cfg})
+		vp.addTools(stepTools(st))
+	}
+	if len(vp.tools) > 0 {
+		var err error
+		if vp.validator, err = newToolValidator(vp.tools); err != nil {
+			return nil, fmt.Errorf("variant %s: tools: %w", v.Name, err)
+		}
 	}
 	b, _ := json.Marshal(vp.manifest)
 	sum := sha256.Sum256(b)
@@ -172,27 +187,60 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 	base := stepBase{stepName: ss.Name}
 	switch c := ss.Config.(type) {
 	case *LLMStep:
-		model := c.Model
-		if model == "" {
-			model = v.Model
+		model, prompt, tools, tmpls, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env)
+		if err != nil {
+			return nil, nil, err
 		}
-		if err := env.check(model); err != nil {
-			return nil, nil, fmt.Errorf("model: %w", err)
+		st := &llmStep{stepBase: base, model: env.model, modelID: model, messages: prompt.Messages, params: v.Params.Merge(c.Params), tools: tools, tmpls: tmpls}
+		cfg := map[string]any{"model": model, "params": st.params, "prompt": promptManifest(prompt)}
+		if len(tools) > 0 {
+			cfg["tools"] = tools
 		}
-		prompt := c.Prompt
-		if prompt.IsZero() {
-			prompt = v.Prompt
+		return st, cfg, nil
+	case *AgentStep:
+		model, prompt, tools, tmpls, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env)
+		if err != nil {
+			return nil, nil, err
 		}
-		st := &llmStep{stepBase: base, model: env.model, modelID: model, messages: prompt.Messages, params: v.Params.Merge(c.Params)}
-		for i, m := range prompt.Messages {
-			t, err := prompts.Parse(fmt.Sprintf("%s prompt message %d", ss.Name, i+1), m.Content)
-			if err != nil {
-				return nil, nil, err
+		st := &agentStep{stepBase: base, model: env.model, modelID: model, messages: prompt.Messages, params: v.Params.Merge(c.Params),
+			tools: tools, tmpls: tmpls, maxTurns: c.MaxTurns, handlers: map[string]toolHandler{}}
+		if st.maxTurns == 0 {
+			st.maxTurns = DefaultMaxTurns
+		}
+		if st.maxTurns < 0 {
+			return nil, nil, fmt.Errorf("max_turns %d: want at least 1", c.MaxTurns)
+		}
+		switch c.OnToolError {
+		case "", "fail":
+		case "report":
+			st.reportError = true
+		default:
+			return nil, nil, fmt.Errorf("on_tool_error %q: want fail or report", c.OnToolError)
+		}
+		if len(tools) == 0 {
+			return nil, nil, errors.New("tools: an agent step needs tools (its own or the variant's)")
+		}
+		handlers := map[string]any{}
+		for name, h := range c.Handlers {
+			if name != "*" && !slices.ContainsFunc(tools, func(t llm.Tool) bool { return t.Name == name }) {
+				return nil, nil, fmt.Errorf("handlers.%s: no tool of that name (tools: %s)", name, strings.Join(toolNames(tools), ", "))
 			}
-			st.tmpls = append(st.tmpls, t)
+			th, desc, err := compileHandler(s, ss.Name, name, h, v, env)
+			if err != nil {
+				return nil, nil, fmt.Errorf("handlers.%s: %w", name, err)
+			}
+			st.handlers[name] = th
+			handlers[name] = desc
 		}
-		pm := promptManifest(prompt)
-		return st, map[string]any{"model": model, "params": st.params, "prompt": pm}, nil
+		if st.handlers["*"] == nil {
+			for _, t := range tools {
+				if st.handlers[t.Name] == nil {
+					return nil, nil, fmt.Errorf("handlers: tool %s has no handler (give handlers.%s, or handlers.* for every tool)", t.Name, t.Name)
+				}
+			}
+		}
+		return st, map[string]any{"model": model, "params": st.params, "prompt": promptManifest(prompt), "tools": tools,
+			"max_turns": st.maxTurns, "handlers": handlers, "on_tool_error": cmp.Or(c.OnToolError, "fail")}, nil
 	case *TemplateStep:
 		t, err := prompts.Parse(ss.Name+" template", c.Template)
 		if err != nil {
@@ -309,6 +357,97 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 // lookProgram checks that an exec step's program exists and is executable,
 // found as the step will run it: a path with a separator relative to the
 // step's directory, a bare name on PATH.
+// modelStep resolves an llm or agent step's model, prompt and tools (the
+// variant's unless the step sets its own) and parses its prompt.
+func modelStep(name, model string, prompt PromptSpec, tools ToolsSpec, v VariantSpec, env planEnv) (string, PromptSpec, []llm.Tool, []*prompts.Template, error) {
+	if model == "" {
+		model = v.Model
+	}
+	if err := env.check(model); err != nil {
+		return "", prompt, nil, nil, fmt.Errorf("model: %w", err)
+	}
+	if prompt.IsZero() {
+		prompt = v.Prompt
+	}
+	if tools.IsZero() {
+		tools = v.Tools
+	}
+	var tmpls []*prompts.Template
+	for i, m := range prompt.Messages {
+		t, err := prompts.Parse(fmt.Sprintf("%s prompt message %d", name, i+1), m.Content)
+		if err != nil {
+			return "", prompt, nil, nil, err
+		}
+		tmpls = append(tmpls, t)
+	}
+	return model, prompt, tools.Tools, tmpls, nil
+}
+
+// compileHandler compiles the handler of tool name in an agent step.
+func compileHandler(s *Spec, step, name string, h HandlerSpec, v VariantSpec, env planEnv) (toolHandler, any, error) {
+	set := 0
+	for _, ok := range []bool{h.From != "", h.HTTP != nil, h.Exec != nil, h.Func != ""} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, nil, errors.New("give exactly one of from, http, exec or func")
+	}
+	switch {
+	case h.From != "":
+		field, ok := strings.CutPrefix(h.From, "example.")
+		if !ok || field == "" || strings.Contains(field, ".") {
+			return nil, nil, fmt.Errorf("from %q: want example.FIELD", h.From)
+		}
+		return &cannedHandler{field: field}, map[string]any{"from": h.From}, nil
+	case h.Func != "":
+		fn := env.tools[h.Func]
+		if fn == nil {
+			return nil, nil, fmt.Errorf("func %q: no Go function of that name was given (LoadOptions.Tools)", h.Func)
+		}
+		return &funcHandler{name: h.Func, fn: fn}, map[string]any{"func": h.Func}, nil
+	case h.HTTP != nil:
+		if h.HTTP.URL == "" {
+			return nil, nil, errors.New("http.url: missing")
+		}
+		st, cfg, err := compileStep(s, StepSpec{Name: step + " " + name, Kind: "http", Config: h.HTTP}, v, env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("http: %w", err)
+		}
+		return &stepHandler{kindName: "http", step: st}, map[string]any{"http": cfg}, nil
+	default:
+		if len(h.Exec.Command) == 0 || h.Exec.Command[0] == "" {
+			return nil, nil, errors.New("exec.command: missing")
+		}
+		st, cfg, err := compileStep(s, StepSpec{Name: step + " " + name, Kind: "exec", Config: h.Exec}, v, env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("exec: %w", err)
+		}
+		return &stepHandler{kindName: "exec", step: st}, map[string]any{"exec": cfg}, nil
+	}
+}
+
+// stepTools are the tools a step offers.
+func stepTools(st step) []llm.Tool {
+	switch s := st.(type) {
+	case *llmStep:
+		return s.tools
+	case *agentStep:
+		return s.tools
+	}
+	return nil
+}
+
+// addTools adds the tools whose names the variant does not offer yet.
+func (vp *variantPlan) addTools(tools []llm.Tool) {
+	for _, t := range tools {
+		if !slices.ContainsFunc(vp.tools, func(x llm.Tool) bool { return x.Name == t.Name }) {
+			vp.tools = append(vp.tools, t)
+		}
+	}
+}
+
 func lookProgram(prog, dir string) error {
 	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
 		prog = resolvePath(dir, prog)

@@ -227,7 +227,7 @@ func newRunner(spec *Spec, opts Options, mode Mode) (*runner, error) {
 		r.dsOpts.Limit = opts.Limit
 	}
 
-	env := planEnv{getenv: opts.Getenv, client: opts.HTTPClient, custom: opts.Steps}
+	env := planEnv{getenv: opts.Getenv, client: opts.HTTPClient, custom: opts.Steps, tools: spec.toolFuncs}
 	if opts.Model != nil {
 		env.model = opts.Model
 		env.check = func(model string) error {

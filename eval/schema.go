@@ -42,6 +42,7 @@ type schemaGen struct {
 
 var (
 	promptSpecType = reflect.TypeFor[PromptSpec]()
+	toolsSpecType  = reflect.TypeFor[ToolsSpec]()
 	durationKind   = reflect.TypeFor[time.Duration]()
 )
 
@@ -51,6 +52,9 @@ func (g *schemaGen) of(t reflect.Type) map[string]any {
 	case promptSpecType:
 		g.promptDef()
 		return map[string]any{"$ref": "#/$defs/prompt"}
+	case toolsSpecType:
+		g.toolsDef()
+		return map[string]any{"$ref": "#/$defs/tools"}
 	case durationKind:
 		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": "a duration: 500ms, 30s, 2m, 1h30m"}
 	}
@@ -129,6 +133,31 @@ func (g *schemaGen) promptDef() {
 	}
 }
 
+// toolsDef defines tools: OpenAI function definitions, flat or in the
+// wire form, or a file of them.
+func (g *schemaGen) toolsDef() {
+	if _, ok := g.defs["tools"]; ok {
+		return
+	}
+	fn := map[string]any{"type": "object", "required": []any{"name"}, "additionalProperties": false,
+		"properties": map[string]any{
+			"name":        map[string]any{"type": "string", "pattern": toolNamePattern.String()},
+			"description": map[string]any{"type": "string"},
+			"parameters":  map[string]any{"type": "object", "description": "the JSON Schema of the arguments"},
+			"strict":      map[string]any{"type": "boolean"},
+		}}
+	wire := map[string]any{"type": "object", "required": []any{"type", "function"}, "additionalProperties": false,
+		"properties": map[string]any{"type": map[string]any{"const": "function"}, "function": fn}}
+	g.defs["tools"] = map[string]any{
+		"description": "tools the model may call: OpenAI function definitions ({name, description, parameters} or {type: function, function: {...}}), or {file: PATH} of a JSON or YAML list of them",
+		"oneOf": []any{
+			map[string]any{"type": "array", "items": map[string]any{"oneOf": []any{fn, wire}}},
+			map[string]any{"type": "object", "required": []any{"file"}, "additionalProperties": false,
+				"properties": map[string]any{"file": map[string]any{"type": "string"}}},
+		},
+	}
+}
+
 // tagged is the schema of a mapping whose common keys are common's and
 // whose other keys depend on the value of key: one branch per value.
 func (g *schemaGen) tagged(key string, common reflect.Type, configs map[string]reflect.Type, required []string) map[string]any {
@@ -177,6 +206,7 @@ func (g *schemaGen) step() map[string]any {
 		"extract":  reflect.TypeFor[ExtractStep](),
 		"http":     reflect.TypeFor[HTTPStep](),
 		"exec":     reflect.TypeFor[ExecStep](),
+		"agent":    reflect.TypeFor[AgentStep](),
 	}
 	return g.tagged("kind", reflect.TypeFor[stepCommon](), configs, []string{"name", "kind"})
 }

@@ -66,6 +66,8 @@ type Spec struct {
 	// manifest.
 	pins   Pins
 	pinned bool
+	// toolFuncs are LoadOptions.Tools.
+	toolFuncs map[string]ToolFunc
 }
 
 // DatasetSpec is the spec's `dataset` section.
@@ -100,11 +102,14 @@ type ProviderSpec struct {
 
 // VariantSpec is one variant: a model, a prompt and parameters.
 type VariantSpec struct {
-	Name   string         `yaml:"name"`
-	Model  string         `yaml:"model"`
-	Prompt PromptSpec     `yaml:"prompt"`
-	Params llm.Params     `yaml:"params"`
-	Vars   map[string]any `yaml:"vars"`
+	Name   string     `yaml:"name"`
+	Model  string     `yaml:"model"`
+	Prompt PromptSpec `yaml:"prompt"`
+	Params llm.Params `yaml:"params"`
+	// Tools are the tools the variant's llm and agent steps offer the
+	// model, unless a step sets its own.
+	Tools ToolsSpec      `yaml:"tools"`
+	Vars  map[string]any `yaml:"vars"`
 	// Config names a model config of the prompt registry (NAME,
 	// NAME@VERSION or NAME@LABEL) whose model and params are the
 	// variant's defaults; ConfigResolved is what it resolved to.
@@ -201,6 +206,8 @@ func (s *StepSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		cfg = &HTTPStep{}
 	case "exec":
 		cfg = &ExecStep{}
+	case "agent":
+		cfg = &AgentStep{}
 	case "":
 		if n.Kind == yaml.MappingNode {
 			return d.errf(n, yamlstrict.Join(path, "kind"), "missing (one of %s)", strings.Join(d.stepKinds(), ", "))
@@ -227,6 +234,47 @@ type LLMStep struct {
 	Model  string     `yaml:"model"`
 	Prompt PromptSpec `yaml:"prompt"`
 	Params llm.Params `yaml:"params"`
+	// Tools are offered to the model (default: the variant's). The
+	// calls its reply asks for are the step's tool_calls; none is made.
+	Tools ToolsSpec `yaml:"tools"`
+}
+
+// AgentStep runs a model with tools in a loop: each reply's tool calls
+// are executed by their handlers and their results sent back, until the
+// model answers without calling a tool or MaxTurns model calls were
+// made (an error). Model, Prompt, Params and Tools default to the
+// variant's.
+type AgentStep struct {
+	Model  string     `yaml:"model"`
+	Prompt PromptSpec `yaml:"prompt"`
+	Params llm.Params `yaml:"params"`
+	Tools  ToolsSpec  `yaml:"tools"`
+	// MaxTurns bounds the model calls (default 10).
+	MaxTurns int `yaml:"max_turns"`
+	// Handlers execute the tools, by tool name; "*" handles every tool
+	// without one of its own.
+	Handlers map[string]HandlerSpec `yaml:"handlers"`
+	// OnToolError is "fail" (default: a failing tool fails the example)
+	// or "report" (its error goes back to the model as the tool's result).
+	OnToolError string `yaml:"on_tool_error"`
+}
+
+// HandlerSpec executes a tool: exactly one of From (canned results from
+// the dataset), HTTP, Exec or Func.
+type HandlerSpec struct {
+	// From is "example.FIELD": the example's field holds, by tool name,
+	// the tool's result, or a list of results taken one per call in
+	// order (a hermetic replay of recorded tool results).
+	From string `yaml:"from"`
+	// HTTP POSTs the call (JSON {name, id, arguments, example, variant})
+	// to the application; its reply (or Output's part of it) is the
+	// result.
+	HTTP *HTTPStep `yaml:"http"`
+	// Exec runs a program with the call as JSON on its standard input;
+	// its output is the result.
+	Exec *ExecStep `yaml:"exec"`
+	// Func names a Go function given in LoadOptions.Tools.
+	Func string `yaml:"func"`
 }
 
 // TemplateStep renders a template; its output is the rendered text.
@@ -430,6 +478,9 @@ type LoadOptions struct {
 	// and registry configs from a stored run's pins (see PinsOf) rather
 	// than from the files as they are now.
 	Pinned *Pins
+	// Tools are tool handlers implemented by Go functions, named by an
+	// agent step's handlers ({func: NAME}).
+	Tools map[string]ToolFunc
 }
 
 // LoadSpec reads and validates the spec at path.
@@ -497,6 +548,7 @@ func ParseSpec(data []byte, path string, opts LoadOptions) (*Spec, error) {
 			}
 		}
 	}
+	s.toolFuncs = opts.Tools
 	if opts.Pinned != nil {
 		s.pins, s.pinned = *opts.Pinned, true
 	} else {

@@ -52,7 +52,7 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown key in a variant",
 			spec: specHead + "variants:\n  - {name: a, model: offline/echo, prompt: \"hi\", temprature: 0}\n" + chain,
 			at:   "temprature",
-			want: []string{"variants[0].temprature: unknown field (known: config, model, name, params, prompt, vars)"},
+			want: []string{"variants[0].temprature: unknown field (known: config, model, name, params, prompt, tools, vars)"},
 		},
 		{
 			name: "unknown key in variant params",
@@ -82,7 +82,7 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown step kind",
 			spec: specHead + variant + "chain:\n  - {name: s, kind: llmm}\n",
 			at:   "llmm",
-			want: []string{`chain[0].kind: unknown step kind "llmm" (one of llm, template, extract, http, exec)`},
+			want: []string{`chain[0].kind: unknown step kind "llmm" (one of llm, template, extract, http, exec, agent)`},
 		},
 		{
 			name: "duplicate key",

@@ -99,6 +99,12 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 					break
 				}
 			}
+		case *agentStep:
+			for _, t := range s.tmpls {
+				if _, err = t.Render(data); err != nil {
+					break
+				}
+			}
 		case *templateStep:
 			_, err = s.t.Render(data)
 		case *extractStep:
@@ -118,9 +124,16 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 			return fmt.Errorf("step %s: %w", s.name(), err)
 		}
 		st.setStep(s.name(), "")
+		switch s.(type) {
+		case *llmStep, *agentStep:
+			if len(stepTools(s)) > 0 {
+				st.stepExtra(s.name(), map[string]any{"tool_calls": []any{}, "turns": 0})
+			}
+		}
 		st.last = ""
 	}
 	data := st.data()
+	data["trajectory"] = ""
 	for key, t := range vp.facts {
 		if _, err := t.Render(data); err != nil {
 			return fmt.Errorf("%s: %w", key, err)

@@ -72,7 +72,7 @@ type decoder struct {
 }
 
 func (d *decoder) stepKinds() []string {
-	kinds := []string{"llm", "template", "extract", "http", "exec"}
+	kinds := []string{"llm", "template", "extract", "http", "exec", "agent"}
 	custom := make([]string, 0, len(d.custom))
 	for k := range d.custom {
 		custom = append(custom, k)

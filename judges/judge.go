@@ -40,6 +40,9 @@ type Input struct {
 	// agent's over all its turns); Tools the tools it was offered.
 	ToolCalls []llm.ToolCall
 	Tools     []llm.Tool
+	// Trajectory is the tool calls as text, one line a call with its
+	// result, for LLM judges' templates ({{.trajectory}}).
+	Trajectory string
 }
 
 // Verdict is a judge's decision on one output.

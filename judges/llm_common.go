@@ -204,7 +204,7 @@ func (c *llmCore) data(in Input) (map[string]any, error) {
 	if ex == nil {
 		ex = map[string]any{}
 	}
-	d := map[string]any{"output": in.Output, "expected": in.Expected, "example": ex, "variant": in.Variant}
+	d := map[string]any{"output": in.Output, "expected": in.Expected, "example": ex, "variant": in.Variant, "trajectory": in.Trajectory}
 	if c.input != nil {
 		s, err := c.input.Render(d)
 		if err != nil {

@@ -391,14 +391,71 @@ func validateAgainst(sch *jsonschema.Schema, text string) string {
 	return "arguments are not valid against the tool's schema: " + describeValidation(ve, doc)
 }
 
+// ToolValidator checks tool calls against the tools offered: that the
+// tool is one of them and its arguments are JSON valid against the tool's
+// parameters schema. Schemas are compiled once each. It is safe for
+// concurrent use.
+type ToolValidator struct {
+	mu    sync.Mutex
+	cache map[string]*jsonschema.Schema // tool name + schema text -> compiled
+}
+
+// NewToolValidator returns an empty ToolValidator.
+func NewToolValidator() *ToolValidator {
+	return &ToolValidator{cache: map[string]*jsonschema.Schema{}}
+}
+
+// CheckTool compiles t's parameters schema, returning why it is not one.
+func (v *ToolValidator) CheckTool(t llm.Tool) error {
+	_, err := v.schema(t)
+	return err
+}
+
+func (v *ToolValidator) schema(t llm.Tool) (*jsonschema.Schema, error) {
+	params := t.Parameters
+	if len(params) == 0 {
+		params = json.RawMessage(`{"type": "object"}`)
+	}
+	key := t.Name + "\x00" + string(params)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.cache[key]; ok {
+		return s, nil
+	}
+	s, err := compileToolSchema(t.Name, params)
+	if err != nil {
+		return nil, err
+	}
+	v.cache[key] = s
+	return s, nil
+}
+
+// Check returns "" when call names one of tools and its arguments are
+// valid, or else what is wrong with it. An error is a schema that does
+// not compile.
+func (v *ToolValidator) Check(tools []llm.Tool, call llm.ToolCall) (string, error) {
+	for _, t := range tools {
+		if t.Name != call.Name {
+			continue
+		}
+		sch, err := v.schema(t)
+		if err != nil {
+			return "", err
+		}
+		text := call.Arguments
+		if strings.TrimSpace(text) == "" {
+			text = "{}"
+		}
+		return validateAgainst(sch, text), nil
+	}
+	return quote(call.Name) + " is not one of the tools offered", nil
+}
+
 // ToolArgsSchema passes when every tool call of a result names a tool it
 // was offered and has arguments that are a JSON value valid against that
 // tool's parameters schema. Its score is the share of valid calls (1 with
 // no call); the reason lists the invalid ones.
-type ToolArgsSchema struct {
-	mu    sync.Mutex
-	cache map[string]*jsonschema.Schema // tool name + schema text -> compiled
-}
+type ToolArgsSchema struct{ v *ToolValidator }
 
 var _ Judge = (*ToolArgsSchema)(nil)
 
@@ -410,50 +467,18 @@ type ToolArgsSchemaConfig struct {
 
 // NewToolArgsSchema returns a tool_args_schema judge.
 func NewToolArgsSchema(ToolArgsSchemaConfig) (*ToolArgsSchema, error) {
-	return &ToolArgsSchema{cache: map[string]*jsonschema.Schema{}}, nil
-}
-
-func (j *ToolArgsSchema) schema(t llm.Tool) (*jsonschema.Schema, error) {
-	params := t.Parameters
-	if len(params) == 0 {
-		params = json.RawMessage(`{"type": "object"}`)
-	}
-	key := t.Name + "\x00" + string(params)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if s, ok := j.cache[key]; ok {
-		return s, nil
-	}
-	s, err := compileToolSchema(t.Name, params)
-	if err != nil {
-		return nil, err
-	}
-	j.cache[key] = s
-	return s, nil
+	return &ToolArgsSchema{v: NewToolValidator()}, nil
 }
 
 // Judge validates every call's arguments.
 func (j *ToolArgsSchema) Judge(_ context.Context, in Input) (Verdict, error) {
-	tools := map[string]llm.Tool{}
-	for _, t := range in.Tools {
-		tools[t.Name] = t
-	}
 	var bad []string
 	for i, c := range in.ToolCalls {
-		t, ok := tools[c.Name]
-		if !ok {
-			bad = append(bad, fmt.Sprintf("call %d: %s is not one of the tools offered", i+1, quote(c.Name)))
-			continue
-		}
-		sch, err := j.schema(t)
+		why, err := j.v.Check(in.Tools, c)
 		if err != nil {
 			return Verdict{}, fmt.Errorf("tool_args_schema: %w", err)
 		}
-		text := c.Arguments
-		if strings.TrimSpace(text) == "" {
-			text = "{}"
-		}
-		if why := validateAgainst(sch, text); why != "" {
+		if why != "" {
 			bad = append(bad, fmt.Sprintf("call %d (%s): %s", i+1, c.Name, why))
 		}
 	}

@@ -230,7 +230,7 @@ func TestToolArgsSchema(t *testing.T) {
 		{calls("get_weather", `{"city": "Paris", "days": 2}`, "ping", ``), 1, "all 2 calls have valid arguments"},
 		{calls("get_weather", `{"days": 0}`), 0, "call 1 (get_weather): arguments are not valid against the tool's schema"},
 		{calls("get_weather", `{"city": "Paris"`), 0, "arguments are not valid JSON"},
-		{calls("get_weather", `{"city": "Paris"}`, "book_flight", `{}`), 0.5, `call 2: "book_flight" is not one of the tools offered`},
+		{calls("get_weather", `{"city": "Paris"}`, "book_flight", `{}`), 0.5, `call 2 (book_flight): "book_flight" is not one of the tools offered`},
 		{calls("get_weather", `{"city": "Paris", "extra": 1}`), 0, "additional"},
 		{nil, 1, "no tool was called"},
 	}
