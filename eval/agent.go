@@ -100,18 +100,6 @@ func (st *chainState) toolCallsJSON() *string {
 	return &s
 }
 
-// judgeCalls are the chain's tool calls as judges see them.
-func (st *chainState) judgeCalls() []llm.ToolCall {
-	if len(st.toolCalls) == 0 {
-		return nil
-	}
-	out := make([]llm.ToolCall, len(st.toolCalls))
-	for i, r := range st.toolCalls {
-		out[i] = llm.ToolCall{ID: r.ID, Name: r.Name, Arguments: r.Arguments}
-	}
-	return out
-}
-
 // trajectory is the chain's tool calls as text, for LLM judges'
 // templates ({{.trajectory}}): one line a call with its result.
 func (st *chainState) trajectory() string {
