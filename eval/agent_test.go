@@ -105,7 +105,9 @@ func maxTurns(extra string) string {
 	return "    max_turns: 3\n"
 }
 
-func call(id, name, args string) llmtest.ToolCall { return llmtest.ToolCall{ID: id, Name: name, Arguments: args} }
+func call(id, name, args string) llmtest.ToolCall {
+	return llmtest.ToolCall{ID: id, Name: name, Arguments: args}
+}
 
 // The loop: parallel calls, each result sent back as a tool message with
 // its call id, until the model answers; each turn an llm span and each
