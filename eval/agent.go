@@ -9,7 +9,6 @@ import (
 
 	"github.com/gavel-eval/gavel/judges"
 	"github.com/gavel-eval/gavel/llm"
-	"github.com/gavel-eval/gavel/prompts"
 	"github.com/gavel-eval/gavel/traces"
 )
 
@@ -146,19 +145,6 @@ func (st *chainState) chat(ctx context.Context, model llm.Model, req llm.Request
 	return resp, err
 }
 
-// renderMessages renders a step's prompt.
-func renderMessages(tmpls []*prompts.Template, messages []llm.Message, data map[string]any) ([]llm.Message, error) {
-	msgs := make([]llm.Message, len(tmpls))
-	for i, t := range tmpls {
-		text, err := t.Render(data)
-		if err != nil {
-			return nil, err
-		}
-		msgs[i] = llm.Message{Role: messages[i].Role, Content: text}
-	}
-	return msgs, nil
-}
-
 // toolHandler executes one tool's calls.
 type toolHandler interface {
 	// handle returns the call's result; what is the handler kind, for
@@ -172,8 +158,8 @@ type agentStep struct {
 	stepBase
 	model       llm.Model
 	modelID     string
-	messages    []llm.Message
-	tmpls       []*prompts.Template
+	prompt      *promptTmpl
+	keepImages  bool
 	params      llm.Params
 	tools       []llm.Tool
 	handlers    map[string]toolHandler
@@ -191,14 +177,14 @@ func (s *agentStep) handler(name string) toolHandler {
 }
 
 func (s *agentStep) run(ctx context.Context, st *chainState, span *traces.ActiveSpan) (string, error) {
-	msgs, err := renderMessages(s.tmpls, s.messages, st.data())
+	msgs, err := s.prompt.render(st.data(), false)
 	if err != nil {
 		return "", err
 	}
 	span.SetInput(msgs)
 	span.SetAttr("tools", toolNames(s.tools))
 	for turn := 1; turn <= s.maxTurns; turn++ {
-		req := llm.Request{Name: fmt.Sprintf("%s turn %d", s.stepName, turn), Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools}
+		req := llm.Request{Name: fmt.Sprintf("%s turn %d", s.stepName, turn), Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools, KeepImages: s.keepImages}
 		resp, err := st.chat(ctx, s.model, req)
 		if err != nil {
 			return "", fmt.Errorf("turn %d: %w", turn, err)

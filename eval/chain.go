@@ -172,22 +172,22 @@ func (b stepBase) name() string { return b.stepName }
 // llmStep calls a model.
 type llmStep struct {
 	stepBase
-	model    llm.Model
-	modelID  string
-	messages []llm.Message
-	tmpls    []*prompts.Template
-	params   llm.Params
-	tools    []llm.Tool
+	model      llm.Model
+	modelID    string
+	prompt     *promptTmpl
+	params     llm.Params
+	tools      []llm.Tool
+	keepImages bool
 }
 
 func (s *llmStep) kind() traces.Kind { return traces.KindLLM }
 
 func (s *llmStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSpan) (string, error) {
-	msgs, err := renderMessages(s.tmpls, s.messages, st.data())
+	msgs, err := s.prompt.render(st.data(), false)
 	if err != nil {
 		return "", err
 	}
-	resp, err := st.chat(ctx, s.model, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools})
+	resp, err := st.chat(ctx, s.model, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools, KeepImages: s.keepImages})
 	if err != nil {
 		return "", err
 	}

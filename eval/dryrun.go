@@ -111,13 +111,9 @@ func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*Dr
 			st := &chainState{example: ex.Fields, variant: vp, steps: map[string]string{}}
 			for k, s := range vp.steps {
 				if ls, ok := s.(*llmStep); ok {
-					msgs := make([]llm.Message, len(ls.tmpls))
-					for j, t := range ls.tmpls {
-						text, err := t.Render(st.data())
-						if err != nil {
-							return nil, fmt.Errorf("dataset %s line %d (example %s), variant %s, step %s: %w", r.dsOpts.Path, ex.Line, ex.ID, vp.name, s.name(), err)
-						}
-						msgs[j] = llm.Message{Role: ls.messages[j].Role, Content: text}
+					msgs, err := ls.prompt.render(st.data(), false)
+					if err != nil {
+						return nil, fmt.Errorf("dataset %s line %d (example %s), variant %s, step %s: %w", r.dsOpts.Path, ex.Line, ex.ID, vp.name, s.name(), err)
 					}
 					completion := assumedCompletion
 					if ls.params.MaxTokens != nil {

@@ -134,8 +134,25 @@ func promptManifest(p PromptSpec) *results.Prompt {
 	out := &results.Prompt{}
 	texts := make([]string, 0, 2*len(p.Messages))
 	for _, m := range p.Messages {
-		out.Messages = append(out.Messages, results.Message{Role: m.Role, Content: m.Content})
-		texts = append(texts, m.Role, m.Content)
+		content := m.Content
+		if len(m.Parts) > 0 {
+			// The parts as one text: the text parts, and each image as
+			// [image: TEMPLATE].
+			var b strings.Builder
+			for i, part := range m.Parts {
+				if i > 0 {
+					b.WriteByte('\n')
+				}
+				if part.Type == llm.PartImage {
+					b.WriteString("[image: " + part.ImageURL + "]")
+				} else {
+					b.WriteString(part.Text)
+				}
+			}
+			content = b.String()
+		}
+		out.Messages = append(out.Messages, results.Message{Role: m.Role, Content: content})
+		texts = append(texts, m.Role, content)
 	}
 	out.Hash = prompts.Hash(texts...)
 	if p.Source != PromptInline {
@@ -187,23 +204,23 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 	base := stepBase{stepName: ss.Name}
 	switch c := ss.Config.(type) {
 	case *LLMStep:
-		model, prompt, tools, tmpls, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env)
+		model, prompt, tools, tmpl, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env, s.Dir)
 		if err != nil {
 			return nil, nil, err
 		}
-		st := &llmStep{stepBase: base, model: env.model, modelID: model, messages: prompt.Messages, params: v.Params.Merge(c.Params), tools: tools, tmpls: tmpls}
+		st := &llmStep{stepBase: base, model: env.model, modelID: model, prompt: tmpl, params: v.Params.Merge(c.Params), tools: tools, keepImages: s.StoreImages}
 		cfg := map[string]any{"model": model, "params": st.params, "prompt": promptManifest(prompt)}
 		if len(tools) > 0 {
 			cfg["tools"] = tools
 		}
 		return st, cfg, nil
 	case *AgentStep:
-		model, prompt, tools, tmpls, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env)
+		model, prompt, tools, tmpl, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env, s.Dir)
 		if err != nil {
 			return nil, nil, err
 		}
-		st := &agentStep{stepBase: base, model: env.model, modelID: model, messages: prompt.Messages, params: v.Params.Merge(c.Params),
-			tools: tools, tmpls: tmpls, maxTurns: c.MaxTurns, handlers: map[string]toolHandler{}}
+		st := &agentStep{stepBase: base, model: env.model, modelID: model, prompt: tmpl, params: v.Params.Merge(c.Params),
+			tools: tools, maxTurns: c.MaxTurns, handlers: map[string]toolHandler{}, keepImages: s.StoreImages}
 		if st.maxTurns == 0 {
 			st.maxTurns = DefaultMaxTurns
 		}
@@ -359,7 +376,7 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 // step's directory, a bare name on PATH.
 // modelStep resolves an llm or agent step's model, prompt and tools (the
 // variant's unless the step sets its own) and parses its prompt.
-func modelStep(name, model string, prompt PromptSpec, tools ToolsSpec, v VariantSpec, env planEnv) (string, PromptSpec, []llm.Tool, []*prompts.Template, error) {
+func modelStep(name, model string, prompt PromptSpec, tools ToolsSpec, v VariantSpec, env planEnv, dir string) (string, PromptSpec, []llm.Tool, *promptTmpl, error) {
 	if model == "" {
 		model = v.Model
 	}
@@ -372,15 +389,11 @@ func modelStep(name, model string, prompt PromptSpec, tools ToolsSpec, v Variant
 	if tools.IsZero() {
 		tools = v.Tools
 	}
-	var tmpls []*prompts.Template
-	for i, m := range prompt.Messages {
-		t, err := prompts.Parse(fmt.Sprintf("%s prompt message %d", name, i+1), m.Content)
-		if err != nil {
-			return "", prompt, nil, nil, err
-		}
-		tmpls = append(tmpls, t)
+	tmpl, err := compilePrompt(name, prompt, dir)
+	if err != nil {
+		return "", prompt, nil, nil, err
 	}
-	return model, prompt, tools.Tools, tmpls, nil
+	return model, prompt, tools.Tools, tmpl, nil
 }
 
 // compileHandler compiles the handler of tool name in an agent step.

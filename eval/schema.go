@@ -115,16 +115,32 @@ func (g *schemaGen) promptDef() {
 	if _, ok := g.defs["prompt"]; ok {
 		return
 	}
-	msg := map[string]any{"type": "object", "required": []any{"role", "content"}, "additionalProperties": false,
+	part := map[string]any{"type": "object", "required": []any{"type"}, "additionalProperties": false,
 		"properties": map[string]any{
-			"role":    map[string]any{"enum": anys(messageRoles)},
-			"content": map[string]any{"type": "string", "description": "a template"},
+			"type":   map[string]any{"enum": []any{"text", "image_url"}},
+			"text":   map[string]any{"type": "string", "description": "a template"},
+			"detail": map[string]any{"enum": []any{"low", "high", "auto"}},
+			"image_url": map[string]any{"description": "a template giving a URL, a data URL, base64 or a file path relative to the spec",
+				"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "object", "required": []any{"url"}, "additionalProperties": false,
+					"properties": map[string]any{"url": map[string]any{"type": "string"}, "detail": map[string]any{"enum": []any{"low", "high", "auto"}}}}}},
 		}}
+	history := map[string]any{"type": "object", "required": []any{"messages"}, "additionalProperties": false,
+		"properties": map[string]any{"messages": map[string]any{"type": "string", "pattern": "^example\\.[^. {}]+$", "description": "example.FIELD: the example's chat history, a list of {role, content} messages"}}}
+	msg := map[string]any{"oneOf": []any{
+		map[string]any{"type": "object", "required": []any{"role", "content"}, "additionalProperties": false,
+			"properties": map[string]any{
+				"role": map[string]any{"enum": anys(messageRoles)},
+				"content": map[string]any{"oneOf": []any{map[string]any{"type": "string", "description": "a template"},
+					map[string]any{"type": "array", "items": part, "minItems": 1}}},
+			}},
+		history,
+	}}
 	g.defs["prompt"] = map[string]any{
 		"description": "an inline template (one user message), a list of chat messages, a registry prompt (NAME, NAME@VERSION, NAME@LABEL or {ref: ...}) or {file: PATH}",
 		"oneOf": []any{
 			map[string]any{"type": "string"},
 			map[string]any{"type": "array", "items": msg, "minItems": 1},
+			history,
 			map[string]any{"type": "object", "required": []any{"ref"}, "additionalProperties": false,
 				"properties": map[string]any{"ref": map[string]any{"type": "string", "pattern": refPattern.String()}}},
 			map[string]any{"type": "object", "required": []any{"file"}, "additionalProperties": false,

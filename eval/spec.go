@@ -50,6 +50,10 @@ type Spec struct {
 	// PromptsDir is the prompt registry's directory, relative to the spec
 	// (default prompts).
 	PromptsDir string `yaml:"prompts_dir"`
+	// StoreImages records the images of prompts on the spans as sent;
+	// by default an image given as data is recorded as its media type,
+	// size and SHA-256 only.
+	StoreImages bool `yaml:"store_images"`
 
 	// Path is the spec file's path; Dir is its directory, against which
 	// relative paths in the spec are resolved.
@@ -148,6 +152,15 @@ type PromptSpec struct {
 func (p PromptSpec) IsZero() bool { return len(p.Messages) == 0 }
 
 func (p *PromptSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if n.Kind == yaml.MappingNode && valueNode(n, historyRole) != nil {
+		// {messages: example.FIELD}: the example's chat history.
+		msgs, err := d.decodeMessages(&yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n}}, path)
+		if err != nil {
+			return err
+		}
+		p.Messages = msgs
+		return nil
+	}
 	if ok, err := d.resolvePrompt(p, n, path); ok || err != nil {
 		return err
 	}
@@ -157,18 +170,9 @@ func (p *PromptSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 		p.Inline = true
 		return nil
 	case yaml.SequenceNode:
-		var msgs []llm.Message
-		if err := d.decodeValue(n, reflectValue(&msgs), path); err != nil {
+		msgs, err := d.decodeMessages(n, path)
+		if err != nil {
 			return err
-		}
-		for i, m := range msgs {
-			switch {
-			case slices.Contains(messageRoles, m.Role):
-			case m.Role == "":
-				return d.errf(n.Content[i], fmt.Sprintf("%s[%d].role", path, i), "missing role (system, user or assistant)")
-			default:
-				return d.errf(n.Content[i], fmt.Sprintf("%s[%d].role", path, i), "unknown role %q (system, user, assistant or developer)", m.Role)
-			}
 		}
 		p.Messages = msgs
 		return nil

@@ -94,17 +94,9 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 		var err error
 		switch s := s.(type) {
 		case *llmStep:
-			for _, t := range s.tmpls {
-				if _, err = t.Render(data); err != nil {
-					break
-				}
-			}
+			_, err = s.prompt.render(data, true)
 		case *agentStep:
-			for _, t := range s.tmpls {
-				if _, err = t.Render(data); err != nil {
-					break
-				}
-			}
+			_, err = s.prompt.render(data, true)
 		case *templateStep:
 			_, err = s.t.Render(data)
 		case *extractStep:

@@ -81,8 +81,6 @@ func (d *decoder) stepKinds() []string {
 	return append(kinds, custom...)
 }
 
-func reflectValue(ptr any) reflect.Value { return reflect.ValueOf(ptr).Elem() }
-
 func (d *decoder) errf(n *yaml.Node, path, format string, args ...any) error {
 	e := &FieldError{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
