@@ -84,6 +84,8 @@ type chainState struct {
 	toolCalls  []toolRecord
 	cannedUsed map[string]int
 	call       *llm.ToolCall
+	// turns are the assistant's replies of a simulated conversation.
+	turns []string
 }
 
 // stepExtra adds facts beside step name's output in the template data
@@ -178,6 +180,7 @@ type llmStep struct {
 	params     llm.Params
 	tools      []llm.Tool
 	keepImages bool
+	simulate   *simulation
 }
 
 func (s *llmStep) kind() traces.Kind { return traces.KindLLM }
@@ -186,6 +189,9 @@ func (s *llmStep) run(ctx context.Context, st *chainState, _ *traces.ActiveSpan)
 	msgs, err := s.prompt.render(st.data(), false)
 	if err != nil {
 		return "", err
+	}
+	if s.simulate != nil {
+		return s.converse(ctx, st, msgs)
 	}
 	resp, err := st.chat(ctx, s.model, llm.Request{Name: s.stepName, Model: s.modelID, Messages: msgs, Params: s.params, Tools: s.tools, KeepImages: s.keepImages})
 	if err != nil {

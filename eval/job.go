@@ -42,6 +42,9 @@ func (r *runner) runJob(ctx context.Context, j job) (o outcome) {
 	data := st.data()
 	data["output"] = res.Output
 	data["trajectory"] = st.trajectory()
+	if len(st.turns) > 0 {
+		data["turns"] = st.turns
+	}
 	expectedSet := res.Expected != nil
 	if r.expected != nil && !expectedSet {
 		if e, err := r.expected.Render(data); err == nil {
@@ -268,6 +271,9 @@ func (r *runner) runJudge(ctx context.Context, jp *judgePlan, res *results.Resul
 		ToolCalls: storedToolCalls(res.ToolCalls), Tools: r.variantTools(res.Variant),
 	}
 	in.Trajectory, _ = data["trajectory"].(string)
+	if turns, ok := data["turns"].([]string); ok && len(turns) > 1 {
+		in.Turns = turns
+	}
 	var err error
 	if jp.expected != nil {
 		if expected == nil {

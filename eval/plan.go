@@ -213,6 +213,13 @@ func compileStep(s *Spec, ss StepSpec, v VariantSpec, env planEnv) (step, map[st
 		if len(tools) > 0 {
 			cfg["tools"] = tools
 		}
+		if c.Simulate != nil {
+			sim, scfg, err := compileSimulate(ss.Name, *c.Simulate, model, env)
+			if err != nil {
+				return nil, nil, fmt.Errorf("simulate: %w", err)
+			}
+			st.simulate, cfg["simulate"] = sim, scfg
+		}
 		return st, cfg, nil
 	case *AgentStep:
 		model, prompt, tools, tmpl, err := modelStep(ss.Name, c.Model, c.Prompt, c.Tools, v, env, s.Dir)
@@ -546,6 +553,14 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 			}
 			j = judges.Repeat(j, js.Repeats, js.Aggregate)
 		}
+		if js.PerTurn {
+			if _, pair := j.(judges.PairJudge); pair {
+				return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d].per_turn", i), Msg: "pairwise judges cannot score turns"}
+			}
+			if j, err = judges.PerTurn(j, js.TurnAggregate); err != nil {
+				return nil, &FieldError{File: s.Path, Line: js.Line, Path: fmt.Sprintf("judges[%d].turn_aggregate", i), Msg: err.Error()}
+			}
+		}
 		jp := &judgePlan{name: js.Name, typ: js.Type, judge: j}
 		jp.pair, _ = j.(judges.PairJudge)
 		jp.llm = f.Kind == "llm"
@@ -566,6 +581,9 @@ func compileJudges(s *Spec, env judges.Env) ([]*judgePlan, error) {
 		}
 		if js.Repeats > 1 {
 			cfg["repeats"], cfg["aggregate"] = js.Repeats, js.Aggregate
+		}
+		if js.PerTurn {
+			cfg["per_turn"], cfg["turn_aggregate"] = true, cmp.Or(js.TurnAggregate, judges.TurnMean)
 		}
 		if jp.llm {
 			for _, m := range judgeModels(cfg) {

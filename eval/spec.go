@@ -241,6 +241,24 @@ type LLMStep struct {
 	// Tools are offered to the model (default: the variant's). The
 	// calls its reply asks for are the step's tool_calls; none is made.
 	Tools ToolsSpec `yaml:"tools"`
+	// Simulate holds a conversation: a model plays the user.
+	Simulate *SimulateSpec `yaml:"simulate"`
+}
+
+// SimulateSpec makes an llm step a conversation: after each reply, a model
+// plays the user — from a persona and a goal — and writes the next user
+// message, for Turns replies or until it writes Stop.
+type SimulateSpec struct {
+	// Model plays the user (default: the step's model).
+	Model string `yaml:"model"`
+	// Turns is how many replies the assistant gives at most (default 3).
+	Turns int `yaml:"turns"`
+	// Persona and Goal are templates describing the user.
+	Persona string `yaml:"persona"`
+	Goal    string `yaml:"goal"`
+	// Stop is what the simulated user writes when its goal is met
+	// (default "[DONE]"): the conversation ends there.
+	Stop string `yaml:"stop"`
 }
 
 // AgentStep runs a model with tools in a loop: each reply's tool calls
@@ -355,6 +373,10 @@ type JudgeSpec struct {
 	// visible); Aggregate combines them: majority (default) or mean.
 	Repeats   int
 	Aggregate string
+	// PerTurn scores every assistant turn (see judges.PerTurn), combined
+	// by TurnAggregate.
+	PerTurn       bool
+	TurnAggregate string
 	// Scale overrides the judge type's level of measurement (binary,
 	// ordinal or continuous), which chooses the paired test of a
 	// comparison; "" keeps the type's own.
@@ -375,6 +397,10 @@ type judgeCommon struct {
 	Repeats   int    `yaml:"repeats"`
 	Aggregate string `yaml:"aggregate"`
 	Scale     string `yaml:"scale"`
+	// PerTurn scores every assistant turn of a simulated conversation,
+	// combined by TurnAggregate (mean, min or all).
+	PerTurn       bool   `yaml:"per_turn"`
+	TurnAggregate string `yaml:"turn_aggregate"`
 }
 
 func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
@@ -419,6 +445,10 @@ func (j *JudgeSpec) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	j.Scale = scale
 	j.Name, j.Type, j.Expected, j.Config, j.Line = c.Name, c.Type, c.Expected, cfg, n.Line
 	j.Repeats, j.Aggregate = c.Repeats, c.Aggregate
+	j.PerTurn, j.TurnAggregate = c.PerTurn, c.TurnAggregate
+	if c.TurnAggregate != "" && !slices.Contains([]string{judges.TurnMean, judges.TurnMin, judges.TurnAll}, c.TurnAggregate) {
+		return d.errf(valueNode(n, "turn_aggregate"), yamlstrict.Join(path, "turn_aggregate"), "unknown aggregate %q (mean, min or all)", c.TurnAggregate)
+	}
 	j.node = n
 	return nil
 }

@@ -64,7 +64,7 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown judge option",
 			spec: specHead + variant + chain + "judges:\n  - {name: j, type: regex, patern: \"x\"}\n",
 			at:   "patern",
-			want: []string{"judges[0].patern: unknown field (known: aggregate, expected, full_match, ignore_case, name, pattern, repeats, scale, type)"},
+			want: []string{"judges[0].patern: unknown field (known: aggregate, expected, full_match, ignore_case, name, pattern, per_turn, repeats, scale, turn_aggregate, type)"},
 		},
 		{
 			name: "unknown judge type",

@@ -12,6 +12,7 @@ import (
 	"github.com/gavel-eval/gavel/datasets"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/judges"
+	"github.com/gavel-eval/gavel/prompts"
 )
 
 // validate reads the whole dataset once before any model call: malformed
@@ -95,6 +96,15 @@ func (r *runner) dryRender(vp *variantPlan, ex datasets.Example) error {
 		switch s := s.(type) {
 		case *llmStep:
 			_, err = s.prompt.render(data, true)
+			if sim := s.simulate; err == nil && sim != nil {
+				for _, t := range []*prompts.Template{sim.persona, sim.goal} {
+					if t != nil {
+						if _, err = t.Render(data); err != nil {
+							break
+						}
+					}
+				}
+			}
 		case *agentStep:
 			_, err = s.prompt.render(data, true)
 		case *templateStep:

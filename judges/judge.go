@@ -43,6 +43,10 @@ type Input struct {
 	// Trajectory is the tool calls as text, one line a call with its
 	// result, for LLM judges' templates ({{.trajectory}}).
 	Trajectory string
+	// Turns are the assistant's replies of a conversation the chain held,
+	// oldest first (a simulated conversation); Output is the last. Nil
+	// for a single reply.
+	Turns []string
 }
 
 // Verdict is a judge's decision on one output.
