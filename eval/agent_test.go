@@ -349,3 +349,29 @@ variants:
 		t.Errorf("request tool_choice %v parallel_tool_calls %v", raw["tool_choice"], raw["parallel_tool_calls"])
 	}
 }
+
+// LLM judges' templates see the trajectory: each call with its result.
+func TestTrajectoryInJudgeTemplates(t *testing.T) {
+	spec := `name: traj
+dataset: {path: data.jsonl, id: "{{.id}}"}
+variants:
+  - name: a
+    model: offline/tools
+    prompt: "{{.example.q}}"` + agentTools + `chain:
+  - {name: loop, kind: agent, handlers: {"*": {from: example.results}}}
+judges:
+  - {name: grounded, type: llm_rubric, model: offline/judge, rubric: "The answer uses these tool results: {{.trajectory}}"}
+`
+	data := `{"id": "e1", "q": "get_weather(city=Oslo) then convert(celsius=-3)", "results": {"get_weather": "-3 C", "convert": "26.6 F"}}` + "\n"
+	sr := newSpecRun(t, spec, map[string]string{"data.jsonl": data})
+	run := sr.mustRun(t.Context(), eval.Options{})
+	found := false
+	for _, s := range run.spansOf(run.results[0].TraceID) {
+		if s.Kind == traces.KindLLM && strings.Contains(s.Input, `1. get_weather({\"city\": \"Oslo\"}) → -3 C`) && strings.Contains(s.Input, `2. convert({\"celsius\": -3}) → 26.6 F`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no judge call saw the trajectory")
+	}
+}
