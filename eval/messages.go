@@ -211,7 +211,7 @@ func (p *promptTmpl) render(data map[string]any, check bool) ([]llm.Message, err
 				part := llm.Part{Type: pt.typ, Detail: pt.detail}
 				if pt.typ == llm.PartText {
 					part.Text = text
-				} else if part.ImageURL, err = p.imageURL(text, check); err != nil {
+				} else if part.ImageURL, part.Source, err = p.imageURL(text, check); err != nil {
 					return nil, fmt.Errorf("prompt message %d part %d: %w", i+1, k+1, err)
 				}
 				msg.Parts = append(msg.Parts, part)
@@ -235,16 +235,18 @@ func (p *promptTmpl) render(data map[string]any, check bool) ([]llm.Message, err
 // sent: an http(s) or data URL as it is, base64 as a data URL of the
 // type its bytes show, else a file path (relative to the spec) whose
 // bytes are sent as a data URL.
-func (p *promptTmpl) imageURL(s string, check bool) (string, error) {
+//
+// It also returns the file's path when the image came from one.
+func (p *promptTmpl) imageURL(s string, check bool) (string, string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", fmt.Errorf("the image is empty")
+		return "", "", fmt.Errorf("the image is empty")
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"), strings.HasPrefix(s, "data:"):
-		return s, nil
+		return s, "", nil
 	}
 	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(s) >= 16 && !strings.ContainsAny(s, "./\\") {
-		return "data:" + imageType(b) + ";base64," + s, nil
+		return "data:" + imageType(b) + ";base64," + s, "", nil
 	}
 	path := s
 	if !filepath.IsAbs(path) {
@@ -252,19 +254,19 @@ func (p *promptTmpl) imageURL(s string, check bool) (string, error) {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("image %s: %w", s, err)
+		return "", "", fmt.Errorf("image %s: %w", s, err)
 	}
 	if st.Size() > maxImageBytes {
-		return "", fmt.Errorf("image %s: %d bytes, more than the %d an image may have", s, st.Size(), maxImageBytes)
+		return "", "", fmt.Errorf("image %s: %d bytes, more than the %d an image may have", s, st.Size(), maxImageBytes)
 	}
 	if check {
-		return "data:image/*;base64,", nil
+		return "data:image/*;base64,", s, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("image %s: %w", s, err)
+		return "", "", fmt.Errorf("image %s: %w", s, err)
 	}
-	return "data:" + imageType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), nil
+	return "data:" + imageType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), s, nil
 }
 
 // imageType is the media type the bytes show (image/png, image/jpeg, ...).

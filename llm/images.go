@@ -63,7 +63,11 @@ func spanMessages(req Request) []Message {
 		parts := append([]Part(nil), m.Parts...)
 		for k, p := range parts {
 			if p.Type == PartImage && strings.HasPrefix(p.ImageURL, "data:") {
-				parts[k].ImageURL = "[image: " + ImageSummary(p.ImageURL) + "]"
+				summary := ImageSummary(p.ImageURL)
+				if p.Source != "" {
+					summary = p.Source + ", " + summary
+				}
+				parts[k].ImageURL = "[image: " + summary + "]"
 			}
 		}
 		out[i].Parts = parts

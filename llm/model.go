@@ -41,6 +41,9 @@ type Part struct {
 	ImageURL string `json:"image_url,omitempty"`
 	// Detail is an image part's detail level ("low", "high", "auto").
 	Detail string `json:"detail,omitempty"`
+	// Source is the file an image part was read from, relative to the
+	// spec, named on the call's span; it is not sent.
+	Source string `json:"-"`
 }
 
 // Part types.

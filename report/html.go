@@ -189,6 +189,9 @@ type htmlSpan struct {
 	Input  string         `json:"in"`
 	Output string         `json:"out"`
 	Attrs  map[string]any `json:"a,omitempty"`
+	// Thumbs are the images of the span's input kept as data URLs
+	// (store_images), shown as thumbnails; the input names them.
+	Thumbs []string `json:"th,omitempty"`
 }
 
 // IndexEntry is one run in the viewer's list.
@@ -558,9 +561,57 @@ func (x *TraceIndex) SpansJSON(traceID string) ([]byte, error) {
 
 // spanOf converts a stored span (T is set by relative).
 func spanOf(rec traces.Record, maxText int) htmlSpan {
+	input, thumbs := takeImages(rec.Input)
 	return htmlSpan{ID: rec.SpanID, Parent: rec.ParentID, Name: rec.Name, Kind: string(rec.Kind),
 		D: ms(rec.End.Sub(rec.Start)), Status: string(rec.Status), Error: cut(rec.Error, maxText),
-		Input: cut(rec.Input, maxText), Output: cut(rec.Output, maxText), Attrs: redactMap(rec.Attributes)}
+		Input: cut(input, maxText), Output: cut(rec.Output, maxText), Attrs: redactMap(rec.Attributes), Thumbs: thumbs}
+}
+
+// Thumbnail limits: how many images of a span a page holds, and the
+// largest data URL kept.
+const (
+	maxThumbs     = 4
+	maxThumbBytes = 512 << 10
+)
+
+// thumbURL is a data URL of a raster image the page may show.
+var thumbURL = regexp.MustCompile(`^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$`)
+
+// takeImages moves the data URL images of a span's input (chat messages
+// with image parts, recorded whole with store_images) out of it: the
+// input names each as [image: N] instead, and the images (PNG, JPEG, GIF
+// or WebP, at most maxThumbs of at most maxThumbBytes) are returned for
+// thumbnails. Any other input is returned as it is.
+func takeImages(input string) (string, []string) {
+	if !strings.Contains(input, `"data:image/`) {
+		return input, nil
+	}
+	var msgs []map[string]any
+	if json.Unmarshal([]byte(input), &msgs) != nil {
+		return input, nil
+	}
+	var thumbs []string
+	for _, m := range msgs {
+		parts, _ := m["parts"].([]any)
+		for _, p := range parts {
+			part, _ := p.(map[string]any)
+			url, _ := part["image_url"].(string)
+			if !strings.HasPrefix(url, "data:image/") {
+				continue
+			}
+			note := fmt.Sprintf("[image: %d bytes of data URL, not kept]", len(url))
+			if len(thumbs) < maxThumbs && len(url) <= maxThumbBytes && thumbURL.MatchString(url) {
+				thumbs = append(thumbs, url)
+				note = fmt.Sprintf("[image %d, shown below]", len(thumbs))
+			}
+			part["image_url"] = note
+		}
+	}
+	b, err := json.Marshal(msgs)
+	if err != nil {
+		return input, nil
+	}
+	return string(b), thumbs
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

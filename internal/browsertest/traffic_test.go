@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -133,4 +134,51 @@ func TestTrafficPageAndViewer(t *testing.T) {
 	b.click(`#traffic-list a.traffic-link`)
 	b.do("waiting for the traffic page", chromedp.WaitVisible(chromedp.CSS("#traffic-table tr.tf-row")))
 	checkTraffic(b, "viewer")
+}
+
+// An image a prompt sent, kept with store_images, is a thumbnail in the
+// span's details; a data URL that is not a raster image is not shown.
+func TestImageThumbnails(t *testing.T) {
+	dir := t.TempDir()
+	png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+	files := map[string]string{
+		"data.jsonl": `{"id": "dot", "image": "img/dot.png"}` + "\n" + `{"id": "svg", "image": "data:image/svg+xml;base64,PHN2Zy8+"}` + "\n",
+		"gavel.yaml": `name: images
+store_images: true
+dataset: {path: data.jsonl, id: "{{.id}}"}
+variants:
+  - name: v
+    model: offline/echo
+    prompt: [{role: user, content: [{type: text, text: "What is it?"}, {type: image_url, image_url: "{{.example.image}}"}]}]
+`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, "img"), 0o755)
+	raw, _ := base64.StdEncoding.DecodeString(png)
+	os.WriteFile(filepath.Join(dir, "img", "dot.png"), raw, 0o644)
+	run := filepath.Join(dir, "run")
+	testrun.Must(t, nil, "run", filepath.Join(dir, "gavel.yaml"), "--out", run)
+	page := filepath.Join(dir, "report.html")
+	testrun.Must(t, nil, "report", run, "--format", "html="+page)
+	b := newBrowser(t)
+	b.open("file://" + page)
+	b.clickRowWith("dot")
+	b.waitFor(`document.querySelectorAll('#timeline .span').length > 0`)
+	b.click(`#timeline .span[data-kind="llm"]`)
+	b.waitFor(`document.querySelectorAll('#span-detail .tl-thumb img').length === 1`)
+	b.waitFor(`document.querySelector('#span-detail .tl-thumb img').complete && document.querySelector('#span-detail .tl-thumb img').naturalWidth === 1`)
+	b.showsText("thumbnail", "#span-detail", "[image 1, shown below]")
+	b.click(`#detail-close`)
+	b.clickRowWith("svg")
+	b.waitFor(`document.querySelectorAll('#timeline .span').length > 0`)
+	b.click(`#timeline .span[data-kind="llm"]`)
+	b.waitFor(`document.querySelector('#span-detail') !== null && document.querySelector('#span-detail').textContent.includes('not kept')`)
+	if n := b.count("img"); n != 0 {
+		t.Errorf("an SVG data URL became %d img elements", n)
+	}
+	b.clean()
 }

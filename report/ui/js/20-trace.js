@@ -328,9 +328,19 @@ function renderSpanDetail(span) {
   if (failed) box.appendChild(el('div', { class: 'span-error', role: 'alert' }, el('div', { class: 'tl-err-title' }, 'Error'), el('pre', null, span.err || '(no error message)')));
   const meta = tl_meta(span.a || {});
   if (meta) box.appendChild(meta);
-  box.append(tl_block('Input', span.in), tl_block('Output', span.out));
+  box.append(tl_block('Input', span.in));
+  const thumbs = (span.th || []).filter((u) => typeof u === 'string' && TL_THUMB.test(u));
+  if (thumbs.length) {
+    box.appendChild(el('div', { class: 'tl-thumbs' }, thumbs.map((u, i) =>
+      el('figure', { class: 'tl-thumb' }, el('img', { src: u, alt: 'image ' + (i + 1) + ' of the input' }),
+        el('figcaption', { class: 'muted' }, 'image ' + (i + 1))))));
+  }
+  box.append(tl_block('Output', span.out));
   return box;
 }
+
+// TL_THUMB: the data URLs of raster images a thumbnail may show.
+const TL_THUMB = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
 function tl_json(v) { return typeof v === 'string' ? v : JSON.stringify(v, null, 2); }
 
