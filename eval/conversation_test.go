@@ -157,8 +157,16 @@ func TestImageParts(t *testing.T) {
 			t.Errorf("store_images: the span lacks the image")
 		}
 	}
-	// An unreadable path.
+	// A path to a file that is not an image is refused, not sent.
 	before := len(seen())
+	if err := os.WriteFile(filepath.Join(sr.dir, "secret.txt"), []byte("API_KEY=sk-not-for-the-model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sr4 := newSpecRun(t, convSpec(srv.URL(), prompt, ""), map[string]string{"data.jsonl": `{"id": "leak", "image": "` + filepath.Join(sr.dir, "secret.txt") + `"}` + "\n"})
+	if _, err := sr4.run(t.Context(), eval.Options{}); err == nil || !strings.Contains(err.Error(), "not an image") {
+		t.Errorf("a text file as an image: %v", err)
+	}
+	// An unreadable path.
 	sr3 := newSpecRun(t, convSpec(srv.URL(), prompt, ""), map[string]string{"data.jsonl": `{"id": "gone", "image": "img/missing.png"}` + "\n"})
 	if _, err := sr3.run(t.Context(), eval.Options{}); err == nil || !strings.Contains(err.Error(), "image img/missing.png") || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("missing image: %v", err)

@@ -246,7 +246,11 @@ func (p *promptTmpl) imageURL(s string, check bool) (string, string, error) {
 		return s, "", nil
 	}
 	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(s) >= 16 && !strings.ContainsAny(s, "./\\") {
-		return "data:" + imageType(b) + ";base64," + s, "", nil
+		t := imageType(b)
+		if t == "" {
+			return "", "", fmt.Errorf("the image is base64 of %s, not of an image", http.DetectContentType(b))
+		}
+		return "data:" + t + ";base64," + s, "", nil
 	}
 	path := s
 	if !filepath.IsAbs(path) {
@@ -260,20 +264,38 @@ func (p *promptTmpl) imageURL(s string, check bool) (string, string, error) {
 		return "", "", fmt.Errorf("image %s: %d bytes, more than the %d an image may have", s, st.Size(), maxImageBytes)
 	}
 	if check {
+		// The first bytes tell whether it is an image.
+		f, err := os.Open(path)
+		if err != nil {
+			return "", "", fmt.Errorf("image %s: %w", s, err)
+		}
+		head := make([]byte, 512)
+		n, _ := f.Read(head)
+		f.Close()
+		if imageType(head[:n]) == "" {
+			return "", "", fmt.Errorf("image %s: the file is %s, not an image", s, http.DetectContentType(head[:n]))
+		}
 		return "data:image/*;base64,", s, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", "", fmt.Errorf("image %s: %w", s, err)
 	}
-	return "data:" + imageType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), s, nil
+	// A dataset field is untrusted: only a file that is an image is sent,
+	// never any other file it names.
+	t := imageType(b)
+	if t == "" {
+		return "", "", fmt.Errorf("image %s: the file is %s, not an image", s, http.DetectContentType(b))
+	}
+	return "data:" + t + ";base64," + base64.StdEncoding.EncodeToString(b), s, nil
 }
 
-// imageType is the media type the bytes show (image/png, image/jpeg, ...).
+// imageType is the media type the bytes show (image/png, image/jpeg,
+// ...), or "" when they are not an image.
 func imageType(b []byte) string {
 	t := http.DetectContentType(b)
 	if !strings.HasPrefix(t, "image/") {
-		return "application/octet-stream"
+		return ""
 	}
 	return t
 }
