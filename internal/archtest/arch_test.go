@@ -108,7 +108,7 @@ var owners = map[string][]string{
 	"github.com/parquet-go/parquet-go":                                {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
 	"github.com/klauspost/compress":                                   {"internal/parquetio/zstd.go"},
 	"github.com/apache/arrow-go/v18":                                  {"datasets/parquet.go", "internal/arrowtest/"},
-	"go.yaml.in/yaml/v3":                                              {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "eval/promptref.go", "judges/"},
+	"go.yaml.in/yaml/v3":                                              {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "eval/promptref.go", "eval/tools.go", "eval/messages.go", "judges/"},
 	"go.etcd.io/bbolt":                                                {"llm/cache_bolt.go", "llm/cache_bolt_batch.go", "llm/cache_bolt_damage.go", "llm/cache_bolt_format.go", "llm/cache_bolt_open.go", "llm/cassette.go"},
 	"gonum.org/v1/gonum":                                              {"report/stats/"},
 	"github.com/ohler55/ojg":                                          {"eval/chain.go", "eval/plan.go"},
