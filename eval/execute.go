@@ -222,6 +222,9 @@ func (r *runner) jobs(yield func(job) bool) error {
 		if err != nil {
 			return err
 		}
+		if !r.inShard(ex.ID) {
+			continue
+		}
 		// The example's JSON is made once for all its variants and epochs.
 		input := exampleInput(ex)
 		for _, vp := range r.variants {
@@ -232,6 +235,12 @@ func (r *runner) jobs(yield func(job) bool) error {
 			}
 		}
 	}
+}
+
+// inShard reports whether the example with id is in the run's shard
+// (every example is when the run is not sharded).
+func (r *runner) inShard(id string) bool {
+	return r.shard == nil || datasets.ShardOf(id, r.shard.Count) == r.shard.Index-1
 }
 
 // checkUnchanged fails if a prompt from the registry or a file changed

@@ -76,7 +76,7 @@ func Resume(ctx context.Context, dir string, opts ResumeOptions) (*Outcome, erro
 		spec.Dir = m.SpecDir
 	}
 	o := opts.Options
-	o.Out, o.RunID, o.Repeat = dir, m.RunID, m.Repeat
+	o.Out, o.RunID, o.Repeat, o.Shard = dir, m.RunID, m.Repeat, m.Shard
 	o.Variants = nil
 	for _, v := range m.Variants {
 		o.Variants = append(o.Variants, v.Name)

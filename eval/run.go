@@ -57,6 +57,10 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is told about the run's progress.
 	Progress Progress
+	// Shard, when set, runs only the examples of that shard (Index 1 to
+	// Count; see datasets.ShardOf): every variant and epoch of them. The
+	// manifest records it; gavel merge joins the shards' runs.
+	Shard *results.Shard
 	// Tool identifies the calling program in the manifest.
 	Tool results.Tool
 	// Cache and CacheMode are the model-call cache (see llm.CacheMode);
@@ -125,6 +129,7 @@ type runner struct {
 	judges    []*judgePlan
 	dsOpts    datasets.Options
 	repeat    int
+	shard     *results.Shard
 	expected  *prompts.Template // dataset.expected
 
 	mode      Mode
@@ -212,6 +217,16 @@ func newRunner(spec *Spec, opts Options, mode Mode) (*runner, error) {
 	}
 	if r.repeat <= 0 {
 		r.repeat = 1
+	}
+	if sh := opts.Shard; sh != nil {
+		if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
+			return nil, fmt.Errorf("shard %d/%d: want I/N with 1 <= I <= N", sh.Index, sh.Count)
+		}
+		if mode != ModeRun && mode != ModeScore {
+			return nil, fmt.Errorf("shard %d/%d: only a run or a scoring run is sharded", sh.Index, sh.Count)
+		}
+		c := *sh
+		r.shard = &c
 	}
 	r.dsOpts = datasets.Options{
 		Path:   resolvePath(spec.Dir, spec.Dataset.Path),

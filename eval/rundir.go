@@ -37,6 +37,7 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 		Git:         gitInfo(r.spec.Dir),
 		StartedAt:   r.now().UTC(),
 		Mode:        r.mode,
+		Shard:       r.shard,
 	}
 	if r.regrade != nil {
 		m.RegradedFrom = r.regrade.manifest.RunID

@@ -67,7 +67,9 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			info.Count++
+			if r.inShard(it.ex.ID) {
+				info.Count++
+			}
 			for _, vp := range r.variants {
 				if err := r.dryRender(vp, it.ex); err != nil {
 					return fmt.Errorf("dataset %s line %d (example %s), variant %s: %w", r.dsOpts.Path, it.ex.Line, it.ex.ID, vp.name, err)
@@ -79,7 +81,7 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 	if err := g.Wait(); err != nil {
 		return info, err
 	}
-	if info.Count == 0 {
+	if info.Count == 0 && r.shard == nil {
 		return info, fmt.Errorf("dataset %s: no examples", r.dsOpts.Path)
 	}
 	r.validated = fp

@@ -213,7 +213,9 @@ type Git struct {
 	Branch string `json:"branch,omitempty"`
 }
 
-// Shard is the slice of examples a sharded run covered.
+// Shard is the slice of examples a sharded run covered: shard Index (1 to
+// Count) of Count, the examples whose id hashes there (see
+// datasets.ShardOf).
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`

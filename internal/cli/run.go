@@ -157,7 +157,12 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 		return oc.finish()
 	}
 	defer closeCache()
+	shard, err := parseShard(opts.check.shard, opts.check.shards, env.Getenv)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
 	ro := eval.Options{
+		Shard:       shard,
 		Cache:       oc.cache,
 		CacheMode:   oc.mode,
 		Drain:       env.Drain,

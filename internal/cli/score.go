@@ -142,9 +142,14 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 	if err := opts.check.preflight(judgeNames); err != nil {
 		return withExitCode(err, ExitError)
 	}
+	shard, err := parseShard(opts.check.shard, opts.check.shards, env.Getenv)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
 	so := eval.ScoreOptions{
 		Options: eval.Options{
-			Out: opts.out, RunID: opts.runID, Concurrency: opts.concurrency, Limit: opts.limit,
+			Shard: shard,
+			Out:   opts.out, RunID: opts.runID, Concurrency: opts.concurrency, Limit: opts.limit,
 			Getenv: env.Getenv, Now: env.Now, Progress: newProgress(env),
 			Tool: results.Tool{Name: "gavel", Version: env.Version, Commit: env.Commit},
 		},

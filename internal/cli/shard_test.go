@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gavel-eval/gavel/eval/results"
+)
+
+// Four shard runs of a spec hold, between them, every example exactly
+// once, all its variants and epochs, with the rows a single run has
+// (their run-specific figures aside).
+func TestShardedRunsPartitionTheExamples(t *testing.T) {
+	spec := "../../examples/arithmetic/gavel.yaml"
+	type row struct{ variant, example, output, status string }
+	read := func(dir string) ([]row, *results.Manifest) {
+		t.Helper()
+		var rows []row
+		if err := results.ReadResults(filepath.Join(dir, results.ResultsFile), func(r results.Result) error {
+			rows = append(rows, row{r.Variant, r.ExampleID, r.Output, string(r.Status)})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := results.ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows, m
+	}
+	single := filepath.Join(t.TempDir(), "single")
+	if code, out, stderr := gavelOut(t, "run", spec, "--out", single, "--run-id", "r1", "--repeat", "2"); code != ExitOK {
+		t.Fatalf("single run: %d %s %s", code, out, stderr)
+	}
+	want, _ := read(single)
+	var got []row
+	seen := map[string]int{}
+	for i := 1; i <= 4; i++ {
+		dir := filepath.Join(t.TempDir(), "shard")
+		args := []string{"run", spec, "--out", dir, "--run-id", "r1", "--repeat", "2", "--shard", string(rune('0'+i)) + "/4"}
+		if code, out, stderr := gavelOut(t, args...); code != ExitOK {
+			t.Fatalf("shard %d: %d %s %s", i, code, out, stderr)
+		}
+		rows, m := read(dir)
+		if m.Shard == nil || m.Shard.Index != i || m.Shard.Count != 4 {
+			t.Errorf("shard %d: manifest shard %+v", i, m.Shard)
+		}
+		shardExamples := map[string]bool{}
+		for _, r := range rows {
+			shardExamples[r.example] = true
+		}
+		if int(m.Dataset.Examples) != len(shardExamples) {
+			t.Errorf("shard %d: manifest says %d examples, rows hold %d", i, m.Dataset.Examples, len(shardExamples))
+		}
+		for ex := range shardExamples {
+			seen[ex]++
+		}
+		got = append(got, rows...)
+	}
+	for ex, n := range seen {
+		if n != 1 {
+			t.Errorf("example %s is in %d shards", ex, n)
+		}
+	}
+	key := func(rs []row) func(i, j int) bool {
+		return func(i, j int) bool {
+			if rs[i].variant != rs[j].variant {
+				return rs[i].variant < rs[j].variant
+			}
+			if rs[i].example != rs[j].example {
+				return rs[i].example < rs[j].example
+			}
+			return rs[i].output < rs[j].output
+		}
+	}
+	sort.Slice(got, key(got))
+	sort.Slice(want, key(want))
+	if len(got) != len(want) {
+		t.Fatalf("%d rows over the shards, %d in one run", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d: %+v over the shards, %+v in one run", i, got[i], want[i])
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	for _, c := range []struct {
+		flag   string
+		shards int
+		env    func(string) string
+		want   string // "I/N", or an error's text
+	}{
+		{"2/4", 0, env(), "2/4"},
+		{"", 0, env(), ""},
+		{"auto", 3, env("JOB_COMPLETION_INDEX", "0"), "1/3"},
+		{"auto", 3, env("JOB_COMPLETION_INDEX", "2"), "3/3"},
+		{"auto", 3, env("JOB_COMPLETION_INDEX", "3"), "shard 4/3"},
+		{"auto", 0, env("JOB_COMPLETION_INDEX", "1"), "needs --shards N"},
+		{"auto", 0, env("CI_NODE_INDEX", "2", "CI_NODE_TOTAL", "5"), "2/5"},
+		{"auto", 4, env("CI_NODE_INDEX", "2", "CI_NODE_TOTAL", "5"), "--shards 4 but CI_NODE_TOTAL is 5"},
+		{"auto", 0, env(), "neither JOB_COMPLETION_INDEX"},
+		{"0/4", 0, env(), "want I/N with 1 <= I <= N"},
+		{"5/4", 0, env(), "want I/N with 1 <= I <= N"},
+		{"x", 0, env(), `--shard "x": want I/N`},
+		{"1/2", 2, env(), "--shards N goes with --shard auto"},
+		{"", 2, env(), "--shards N goes with --shard auto"},
+	} {
+		sh, err := parseShard(c.flag, c.shards, c.env)
+		got := ""
+		switch {
+		case err != nil:
+			got = err.Error()
+		case sh != nil:
+			got = fmt.Sprintf("%d/%d", sh.Index, sh.Count)
+		}
+		if !strings.Contains(got, c.want) || (c.want == "" && got != "") {
+			t.Errorf("--shard %q --shards %d: %q, want %q", c.flag, c.shards, got, c.want)
+		}
+	}
+}
+
