@@ -237,7 +237,8 @@ func (r *runner) recomputeCorpus(dir string) error {
 		_ = json.Unmarshal([]byte(res.Input), &fields)
 		data := map[string]any{"example": fields, "variant": map[string]any{"name": res.Variant}, "steps": map[string]any{}, "input": "", "output": res.Output}
 		for _, j := range corpus {
-			in := judges.Input{Output: res.Output, Example: fields, Variant: res.Variant}
+			in := judges.Input{Output: res.Output, Example: fields, Variant: res.Variant,
+				ToolCalls: storedToolCalls(res.ToolCalls), Tools: r.variantTools(res.Variant)}
 			if j.expected != nil {
 				e, err := j.expected.Render(data)
 				if err != nil {

@@ -78,6 +78,9 @@ type Manifest struct {
 	EndedAt     time.Time   `json:"ended_at,omitzero"`
 	Totals      Totals      `json:"totals"`
 	Shard       *Shard      `json:"shard,omitempty"`
+	// Shards lists, for a run merged from shard runs (gavel merge), the
+	// shards it was made of.
+	Shards []ShardRun `json:"shards,omitempty"`
 	// Resumes counts the times the run was resumed.
 	Resumes int `json:"resumes,omitempty"`
 	// Mode is run (a chain over a dataset), score (outputs read from a
@@ -219,6 +222,15 @@ type Git struct {
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+}
+
+// ShardRun is one shard run of a merged run.
+type ShardRun struct {
+	Index  int       `json:"index"`
+	Count  int       `json:"count"`
+	RunID  string    `json:"run_id"`
+	Dir    string    `json:"dir"`
+	Status RunStatus `json:"status"`
 }
 
 // Totals are the run's counts and sums, filled when the run ends.

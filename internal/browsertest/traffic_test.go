@@ -173,6 +173,7 @@ variants:
 	b.waitFor(`document.querySelector('#span-detail .tl-thumb img').complete && document.querySelector('#span-detail .tl-thumb img').naturalWidth === 1`)
 	b.showsText("thumbnail", "#span-detail", "[image 1, shown below]")
 	b.click(`#detail-close`)
+	b.waitFor(`document.querySelectorAll('#trace-table tr.row').length === 2`)
 	b.clickRowWith("svg")
 	b.waitFor(`document.querySelectorAll('#timeline .span').length > 0`)
 	b.click(`#timeline .span[data-kind="llm"]`)

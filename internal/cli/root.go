@@ -51,6 +51,7 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage or input error,
 	root.AddCommand(
 		newRunCmd(env, nil),
 		newScoreCmd(env, nil),
+		newMergeCmd(env, nil),
 		newJudgesCmd(env, nil),
 		newCalibrateCmd(env, nil),
 		newReportCmd(env, nil),

@@ -130,4 +130,3 @@ func TestParseShard(t *testing.T) {
 		}
 	}
 }
-
