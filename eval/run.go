@@ -320,7 +320,7 @@ func defaultHTTPClient(conc int) *http.Client {
 
 func routerConfig(spec *Spec, opts Options) llm.Config {
 	cfg := llm.Config{Local: map[string]llm.Provider{offline.Type: offline.Provider{}}, Prices: spec.Prices, Timeout: spec.Timeout, Getenv: opts.Getenv, HTTPClient: opts.HTTPClient,
-		Retry: spec.Retry, Limits: spec.Limits, Cache: opts.Cache, CacheMode: opts.CacheMode, Secrets: specSecrets(spec, opts.Getenv)}
+		Retry: spec.Retry, Limits: shardLimits(spec.Limits, opts.Shard), Cache: opts.Cache, CacheMode: opts.CacheMode, Secrets: specSecrets(spec, opts.Getenv)}
 	if cfg.Retry.Seed == 0 {
 		// A fixed jitter seed: the waits recorded in traces are the same
 		// from run to run.
@@ -483,4 +483,25 @@ func (r *runner) run(ctx context.Context, info datasets.Info) (out *Outcome, err
 			ErrInterrupted, why, m.Totals.Results, total, missing, dir)
 	}
 	return out, nil
+}
+
+// shardLimits gives a shard its share of the spec's rate limits: they are
+// totals for the whole run, so each of N shards takes 1/N of the
+// requests and tokens per minute and of the calls in flight (at least
+// one), unless the shard's LimitsWhole keeps them whole.
+func shardLimits(limits map[string]llm.Limit, sh *results.Shard) map[string]llm.Limit {
+	if sh == nil || sh.Count <= 1 || sh.LimitsWhole || len(limits) == 0 {
+		return limits
+	}
+	out := make(map[string]llm.Limit, len(limits))
+	n := float64(sh.Count)
+	for k, l := range limits {
+		l.RPM /= n
+		l.TPM /= n
+		if l.Concurrency > 0 {
+			l.Concurrency = max(1, l.Concurrency/sh.Count)
+		}
+		out[k] = l
+	}
+	return out
 }

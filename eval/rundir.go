@@ -39,6 +39,14 @@ func (r *runner) manifest(info datasets.Info, dir string) *results.Manifest {
 		Mode:        r.mode,
 		Shard:       r.shard,
 	}
+	if r.shard != nil && len(r.spec.Limits) > 0 {
+		sh := *r.shard
+		sh.Limits = map[string]results.ShardLimit{}
+		for k, l := range shardLimits(r.spec.Limits, r.shard) {
+			sh.Limits[k] = results.ShardLimit{RPM: l.RPM, TPM: l.TPM, Concurrency: l.Concurrency}
+		}
+		m.Shard = &sh
+	}
 	if r.regrade != nil {
 		m.RegradedFrom = r.regrade.manifest.RunID
 		m.RegradedDir = r.regrade.dir

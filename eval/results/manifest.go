@@ -222,6 +222,19 @@ type Git struct {
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+	// LimitsWhole says the shard applied the spec's rate limits in full;
+	// by default a shard takes its share, 1/Count of each (the limits
+	// field says what it applied).
+	LimitsWhole bool `json:"limits_whole,omitempty"`
+	// Limits are the rate limits the shard applied, when the spec has any.
+	Limits map[string]ShardLimit `json:"limits,omitempty"`
+}
+
+// ShardLimit is a rate limit as a shard applied it.
+type ShardLimit struct {
+	RPM         float64 `json:"rpm,omitempty"`
+	TPM         float64 `json:"tpm,omitempty"`
+	Concurrency int     `json:"concurrency,omitempty"`
 }
 
 // ShardRun is one shard run of a merged run.

@@ -163,12 +163,14 @@ type checkFlags struct {
 	prices   string           // --prices-file: more prices, LiteLLM's layout
 	shard    string           // --shard I/N or auto
 	shards   int              // --shards N, with --shard auto
+	whole    bool             // --shard-whole-limits
 }
 
 func (c *checkFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.baseline, "baseline", "", "compare with this stored run `dir` (each variant with the one of the same name) and check the gates against it")
 	f.Var(formatsValue{&c.formats}, "format", "after the run, also write the report in this `format` (FORMAT=FILE; see gavel report)")
 	f.StringVar(&c.shard, "shard", "", "run only shard `I/N` of the examples (1/4 is the first of 4; by a hash of the example id), or auto: from JOB_COMPLETION_INDEX with --shards, or CI_NODE_INDEX and CI_NODE_TOTAL")
+	f.BoolVar(&c.whole, "shard-whole-limits", false, "with --shard, apply the spec's rate limits in full rather than the shard's share (1/N of each)")
 	f.IntVar(&c.shards, "shards", 0, "with --shard auto in a Kubernetes Indexed Job, the `N` of shards (the Job's completions)")
 	f.StringVar(&c.prices, "prices-file", "", "price models the spec does not price from this `file` (LiteLLM's JSON layout, like the spec's prices_file)")
 	f.StringVar(&c.otlp, "otlp-endpoint", "", "after the run, send its traces and scores to this OTLP/HTTP `URL` (as gavel export; default $OTEL_EXPORTER_OTLP_ENDPOINT when set)")

@@ -161,6 +161,9 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
+	if shard != nil {
+		shard.LimitsWhole = opts.check.whole
+	}
 	ro := eval.Options{
 		Shard:       shard,
 		Cache:       oc.cache,

@@ -146,6 +146,9 @@ func runScore(ctx context.Context, env *Env, opts *scoreOptions) error {
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
+	if shard != nil {
+		shard.LimitsWhole = opts.check.whole
+	}
 	so := eval.ScoreOptions{
 		Options: eval.Options{
 			Shard: shard,
