@@ -2,9 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gavel-eval/gavel/eval/results"
@@ -128,5 +131,58 @@ func TestParseShard(t *testing.T) {
 		if !strings.Contains(got, c.want) || (c.want == "" && got != "") {
 			t.Errorf("--shard %q --shards %d: %q, want %q", c.flag, c.shards, got, c.want)
 		}
+	}
+}
+
+// The Indexed Job of deploy/kubernetes, as four local processes: each
+// with its JOB_COMPLETION_INDEX and the Job's arguments, run at once, then
+// merged, give the single run.
+func TestIndexedJobShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gavel binary (-short skips it)")
+	}
+	bin := filepath.Join(t.TempDir(), "gavel")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/gavel")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	spec := mergeSpec(t)
+	runs := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	outs := make([][]byte, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(bin, "run", spec, "--shard=auto", "--shards=4", "--run-id=nightly", "--out="+filepath.Join(runs, "shards", fmt.Sprint(i)))
+			cmd.Env = append(os.Environ(), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("pod %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	for i := range 4 {
+		m, err := results.ReadManifest(filepath.Join(runs, "shards", fmt.Sprint(i)))
+		if err != nil || m.Shard == nil || m.Shard.Index != i+1 || m.Shard.Count != 4 {
+			t.Fatalf("pod %d: shard %+v %v", i, m.Shard, err)
+		}
+	}
+	merge := exec.Command(bin, "merge", filepath.Join(runs, "shards", "*"), "--out", filepath.Join(runs, "merged"))
+	if out, err := merge.CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	single := filepath.Join(runs, "single")
+	if code, out, stderr := gavelOut(t, "run", spec, "--out", single, "--run-id", "nightly"); code != ExitOK {
+		t.Fatalf("%d %s %s", code, out, stderr)
+	}
+	ra, sa, ma := normalized(t, single)
+	rb, sb, mb := normalized(t, filepath.Join(runs, "merged"))
+	if ra != rb || sa != sb || ma != mb {
+		t.Error("the merged Indexed Job is not the single run")
 	}
 }
