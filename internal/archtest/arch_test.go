@@ -44,9 +44,9 @@ var allowed = map[string][]string{
 	"otlp":                   {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
 	"observe":                {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
 	"internal/browsertest":   {},
-	"internal/arrowtest":     {},                    // tests only: reads Parquet with Arrow, an independent reader
-	"internal/duckdbtest":    {},                    // tests only: DuckDB reads stored runs (through testapps/duckdb)
-	"internal/langchaintest": {},                    // tests only: a LangChain.js app's OTLP spans (testapps/langchain)
+	"internal/arrowtest":     {}, // tests only: reads Parquet with Arrow, an independent reader
+	"internal/duckdbtest":    {}, // tests only: DuckDB reads stored runs (through testapps/duckdb)
+	"internal/langchaintest": {}, // tests only: a LangChain.js app's OTLP spans (testapps/langchain)
 	"internal/releasetest":   {},
 	"internal/k8stest":       {},                    // tests only: the Kubernetes manifests against the API's schemas (testapps/k8s)                    // tests only: the release configuration, the Dockerfile's static build, the Action's install script
 	"internal/testrun":       {"internal/cli", "*"}, // test helpers: runs the CLI in-process
