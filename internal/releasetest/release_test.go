@@ -240,3 +240,51 @@ func TestGoreleaserCheck(t *testing.T) {
 		t.Fatalf("goreleaser check: %v\n%s", err, out)
 	}
 }
+
+// actionlintVersion is the workflow linter's pinned version.
+const actionlintVersion = "v1.7.12"
+
+// The GitHub Actions workflows the docs show pass actionlint (its own
+// checks of syntax, expressions, job needs and matrix use).
+func TestDocWorkflows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fetches actionlint (-short skips it)")
+	}
+	if !required() {
+		t.Skip("set GAVEL_REQUIRE_TOOLS to fetch and run actionlint " + actionlintVersion + " (CI does)")
+	}
+	dir := t.TempDir()
+	wf := filepath.Join(dir, ".github", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, doc := range []string{"docs/scale.md", "docs/ci.md"} {
+		b, err := os.ReadFile(filepath.Join(root(t), doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+			body, _, _ := strings.Cut(block, "```")
+			if !strings.Contains(body, "\njobs:") {
+				continue
+			}
+			n++
+			if err := os.WriteFile(filepath.Join(wf, fmt.Sprintf("doc%d.yml", n)), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d workflows found in the docs, want the CI one and the shard matrix", n)
+	}
+	// actionlint looks for a repository around the workflows.
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	cmd := exec.Command("go", "run", "github.com/rhysd/actionlint/cmd/actionlint@"+actionlintVersion, "-shellcheck=", "-pyflakes=")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+}
