@@ -106,6 +106,9 @@ func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*Dr
 		if err != nil {
 			return nil, err
 		}
+		if !r.inShard(ex.ID) {
+			continue
+		}
 		est.Examples++
 		for i, vp := range r.variants {
 			st := &chainState{example: ex.Fields, variant: vp, steps: map[string]string{}}

@@ -15,6 +15,12 @@ import (
 	"github.com/gavel-eval/gavel/traces"
 )
 
+// MergeOptions tune MergeShards.
+type MergeOptions struct {
+	// AllowPartial merges what exists of an incomplete sharded run.
+	AllowPartial bool
+}
+
 // MergeError is a set of shard runs that cannot be merged: what is wrong,
 // naming the shards and rows. Nothing is written.
 type MergeError struct{ Problems []string }
@@ -33,7 +39,12 @@ func (e *MergeError) Error() string {
 // once; every (variant, example, epoch) must be in exactly one of them.
 // Any violation is a *MergeError and nothing is written. It streams:
 // memory does not grow with the rows.
-func MergeShards(ctx context.Context, dirs []string, out string) (*results.Manifest, error) {
+//
+// With opts.AllowPartial, missing shards, shards that did not complete
+// and missing rows are allowed: what exists is merged and the run's
+// status is partial, its error naming what is missing (a row in two
+// shards is still an error).
+func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptions) (*results.Manifest, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("merge: no shard runs")
 	}
@@ -45,7 +56,8 @@ func MergeShards(ctx context.Context, dirs []string, out string) (*results.Manif
 		}
 		ms[i] = m
 	}
-	if err := checkShards(dirs, ms); err != nil {
+	var partial []string
+	if err := checkShards(dirs, ms, opts.AllowPartial, &partial); err != nil {
 		return nil, err
 	}
 	// Shards in index order.
@@ -91,7 +103,15 @@ func MergeShards(ctx context.Context, dirs []string, out string) (*results.Manif
 		})
 	}, func(rows []keyed) {
 		// Every example × epoch once per variant.
-		problems = append(problems, coverage(rows, sorted, examples, first.Repeat)...)
+		shardsMissing := len(partial) > 0 // then the dataset's size is not known
+		for _, p := range coverage(rows, sorted, examples, first.Repeat) {
+			switch {
+			case !opts.AllowPartial || !strings.HasSuffix(p, "is in no shard"):
+				problems = append(problems, p)
+			case !shardsMissing:
+				partial = append(partial, p)
+			}
+		}
 	}); err != nil {
 		return nil, err
 	}
@@ -159,6 +179,13 @@ func MergeShards(ctx context.Context, dirs []string, out string) (*results.Manif
 		}
 		m.Shards = append(m.Shards, results.ShardRun{Index: sm.Shard.Index, Count: sm.Shard.Count, RunID: sm.RunID, Dir: sorted[i], Status: sm.Status})
 	}
+	if len(partial) > 0 {
+		m.Status = results.RunPartial
+		if len(partial) > 10 {
+			partial = append(partial[:10], fmt.Sprintf("and %d more", len(partial)-10))
+		}
+		m.Error = "partial merge: " + strings.Join(partial, "; ")
+	}
 	if err := results.WriteManifest(tmp, &m); err != nil {
 		return nil, err
 	}
@@ -170,7 +197,7 @@ func MergeShards(ctx context.Context, dirs []string, out string) (*results.Manif
 }
 
 // checkShards refuses shards that are not one sharded run's.
-func checkShards(dirs []string, ms []*results.Manifest) error {
+func checkShards(dirs []string, ms []*results.Manifest, allowPartial bool, partial *[]string) error {
 	var problems []string
 	first := ms[0]
 	seen := map[int]string{}
@@ -188,7 +215,12 @@ func checkShards(dirs []string, ms []*results.Manifest) error {
 		}
 		seen[m.Shard.Index] = d
 		if m.Status != results.RunCompleted {
-			problems = append(problems, fmt.Sprintf("shard %d/%d (%s) is %s: finish it with gavel run --resume %s", m.Shard.Index, m.Shard.Count, d, m.Status, d))
+			p := fmt.Sprintf("shard %d/%d (%s) is %s: finish it with gavel run --resume %s", m.Shard.Index, m.Shard.Count, d, m.Status, d)
+			if allowPartial {
+				*partial = append(*partial, p)
+			} else {
+				problems = append(problems, p)
+			}
 		}
 		for _, c := range []struct{ what, a, b string }{
 			{"spec", m.SpecHash, first.SpecHash},
@@ -211,7 +243,12 @@ func checkShards(dirs []string, ms []*results.Manifest) error {
 			}
 		}
 		if len(missing) > 0 {
-			problems = append(problems, "shard "+strings.Join(missing, ", ")+" is missing")
+			p := "shard " + strings.Join(missing, ", ") + " is missing"
+			if allowPartial {
+				*partial = append(*partial, p)
+			} else {
+				problems = append(problems, p)
+			}
 		}
 	}
 	if len(problems) > 0 {

@@ -28,6 +28,9 @@ const (
 	RunInterrupted RunStatus = "interrupted"
 	// RunFailed: the run stopped on an error; Manifest.Error says why.
 	RunFailed RunStatus = "failed"
+	// RunPartial: a merge of shard runs (gavel merge --allow-partial)
+	// that lacks shards or rows; Manifest.Error says which.
+	RunPartial RunStatus = "partial"
 )
 
 // Mode says what a run did (Manifest.Mode).

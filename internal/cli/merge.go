@@ -10,12 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gavel-eval/gavel/eval"
+	"github.com/gavel-eval/gavel/eval/results"
 )
 
 // mergeOptions are what gavel merge's flags and arguments say.
 type mergeOptions struct {
-	shards []string
-	out    string
+	shards       []string
+	out          string
+	allowPartial bool
 }
 
 // newMergeCmd is gavel merge. RunE fills opts, then calls runF (runMerge
@@ -36,7 +38,9 @@ the epochs and the shard count, every shard index must be there once and
 completed (resume an interrupted shard with gavel run --resume DIR), and
 every (variant, example, epoch) must be in exactly one shard. Anything
 else is an error naming the shards and the rows, exit 2, and nothing is
-written. The merge streams: its memory does not grow with the rows.`,
+written. --allow-partial merges what exists of an unfinished sharded run
+instead: the merged run's status is partial and its error says what is
+missing. The merge streams: its memory does not grow with the rows.`,
 		Example: `  $ gavel merge shards/* --out runs/nightly
   $ gavel compare runs/main runs/nightly --gate-max-drop correct=0.02`,
 		Args: cobra.MinimumNArgs(1),
@@ -52,6 +56,7 @@ written. The merge streams: its memory does not grow with the rows.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.out, "out", "", "the merged run's `dir` (must not exist)")
+	cmd.Flags().BoolVar(&opts.allowPartial, "allow-partial", false, "merge what exists of an unfinished sharded run (missing or unfinished shards, missing rows); the run's status is then partial")
 	return cmd
 }
 
@@ -68,11 +73,14 @@ func runMerge(ctx context.Context, env *Env, opts *mergeOptions) error {
 		sort.Strings(matches)
 		dirs = append(dirs, matches...)
 	}
-	m, err := eval.MergeShards(ctx, dirs, opts.out)
+	m, err := eval.MergeShards(ctx, dirs, opts.out, eval.MergeOptions{AllowPartial: opts.allowPartial})
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
 	fmt.Fprintf(env.Stderr, "gavel: merged %d shards: %d results, %d scores, %d errors\n", len(m.Shards), m.Totals.Results, m.Totals.Scores, m.Totals.Errors)
+	if m.Status == results.RunPartial {
+		fmt.Fprintf(env.Stderr, "gavel: warning: the merged run is partial (%s)\n", m.Error)
+	}
 	fmt.Fprintln(env.Stdout, opts.out)
 	return nil
 }

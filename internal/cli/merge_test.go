@@ -161,3 +161,29 @@ func TestMergeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// --allow-partial merges what there is, marked partial.
+func TestMergeAllowPartial(t *testing.T) {
+	spec := mergeSpec(t)
+	base := t.TempDir()
+	s1 := filepath.Join(base, "s1")
+	if code, _, stderr := gavelOut(t, "run", spec, "--out", s1, "--run-id", "r1", "--shard", "1/3"); code != ExitOK {
+		t.Fatal(stderr)
+	}
+	out := filepath.Join(base, "partial")
+	code, _, stderr := gavelOut(t, "merge", s1, "--out", out, "--allow-partial")
+	if code != ExitOK || !strings.Contains(stderr, "the merged run is partial (partial merge: shard 2/3, 3/3 is missing)") {
+		t.Fatalf("%d %s", code, stderr)
+	}
+	m, err := results.ReadManifest(out)
+	if err != nil || m.Status != results.RunPartial || strings.Contains(m.Error, "is in no shard") {
+		t.Errorf("manifest %s %q %v", m.Status, m.Error, err)
+	}
+	one, _ := results.ReadManifest(s1)
+	if m.Totals.Results != one.Totals.Results {
+		t.Errorf("%d results, the shard has %d", m.Totals.Results, one.Totals.Results)
+	}
+	if code, _, stderr := gavelOut(t, "report", out); code != ExitOK {
+		t.Errorf("a partial run does not report: %s", stderr)
+	}
+}

@@ -157,7 +157,13 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 		return oc.finish()
 	}
 	defer closeCache()
-	shard, err := parseShard(opts.check.shard, opts.check.shards, env.Getenv)
+	// --dry-run --shards N, without --shard: every shard's estimate.
+	perShard := opts.dryRun && opts.check.shard == "" && opts.check.shards > 0
+	shardFlag, shards := opts.check.shard, opts.check.shards
+	if perShard {
+		shards = 0
+	}
+	shard, err := parseShard(shardFlag, shards, env.Getenv)
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
@@ -188,6 +194,21 @@ func runRun(ctx context.Context, env *Env, opts *runOptions) error {
 	if opts.dryRun {
 		if spec == nil {
 			return withExitCode(errors.New("--dry-run needs a spec, not --resume"), ExitError)
+		}
+		if perShard {
+			for i := 1; i <= opts.check.shards; i++ {
+				ro.Shard = &results.Shard{Index: i, Count: opts.check.shards}
+				est, err := eval.DryRun(ctx, spec, ro, oc.cache)
+				if err != nil {
+					return withExitCode(err, ExitError)
+				}
+				fmt.Fprintf(env.Stdout, "shard %d/%d: ", i, opts.check.shards)
+				if err := printEstimate(env, est); err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stdout)
+			}
+			return nil
 		}
 		est, err := eval.DryRun(ctx, spec, ro, oc.cache)
 		if err != nil {

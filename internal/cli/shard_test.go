@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"sort"
 	"strings"
 	"sync"
@@ -184,5 +186,29 @@ func TestIndexedJobShards(t *testing.T) {
 	rb, sb, mb := normalized(t, filepath.Join(runs, "merged"))
 	if ra != rb || sa != sb || ma != mb {
 		t.Error("the merged Indexed Job is not the single run")
+	}
+}
+
+// --dry-run --shards N estimates every shard; their examples add up to the
+// whole run's, and --shard I/N estimates one of them.
+func TestDryRunPerShard(t *testing.T) {
+	spec := "../../examples/arithmetic/gavel.yaml"
+	code, out, stderr := gavelOut(t, "run", spec, "--dry-run", "--shards", "3")
+	if code != ExitOK {
+		t.Fatalf("%d %s", code, stderr)
+	}
+	re := regexp.MustCompile(`shard (\d)/3: dry run: (\d+) examples`)
+	sum, seen := 0, map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[2])
+		sum += n
+		seen[m[1]] = m[2]
+	}
+	if len(seen) != 3 || sum != 24 {
+		t.Errorf("shards %v add up to %d examples, want 3 shards and 24:\n%s", seen, sum, out)
+	}
+	code, out, _ = gavelOut(t, "run", spec, "--dry-run", "--shard", "2/3")
+	if code != ExitOK || !strings.Contains(out, "dry run: "+seen["2"]+" examples") {
+		t.Errorf("--shard 2/3 --dry-run: %s (want %s examples)", out, seen["2"])
 	}
 }
