@@ -107,7 +107,7 @@ var owners = map[string][]string{
 	"golang.org/x/time":                                               {"llm/ratelimit.go"},
 	"github.com/spf13/cobra":                                          {"internal/cli/"},
 	"github.com/spf13/pflag":                                          {"internal/cli/"},
-	"github.com/parquet-go/parquet-go":                                {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "datasets/"},
+	"github.com/parquet-go/parquet-go":                                {"internal/parquetio/", "traces/parquet.go", "eval/results/parquet.go", "eval/results/merge.go", "eval/results/partition.go", "datasets/"},
 	"github.com/klauspost/compress":                                   {"internal/parquetio/zstd.go"},
 	"github.com/apache/arrow-go/v18":                                  {"datasets/parquet.go", "internal/arrowtest/"},
 	"go.yaml.in/yaml/v3":                                              {"internal/yamlstrict/", "prompts/file.go", "prompts/write.go", "eval/spec.go", "eval/yamlstrict.go", "eval/plan.go", "eval/redact_spec.go", "eval/promptref.go", "eval/tools.go", "eval/messages.go", "judges/"},

@@ -257,3 +257,40 @@ func TestDocumentedQueriesRun(t *testing.T) {
 		t.Errorf("an unquoted end parsed in DuckDB; the docs say it must be quoted")
 	}
 }
+
+// Many runs at once: DuckDB globs runs/*/scores.parquet, and reads gavel
+// export --partitioned's Hive layout with the run_id and variant
+// partitions from the paths.
+func TestManyRunsAndAPartitionedLake(t *testing.T) {
+	duckdbApp(t)
+	dir := storedRuns(t)
+	rows := one(t, fmt.Sprintf(`SELECT run_id, variant, judge, avg(score) AS mean, count(*) AS n
+FROM read_parquet('%s/runs/*/scores.parquet') GROUP BY ALL ORDER BY ALL`, dir))
+	if len(rows) != 8 { // 2 runs × 2 variants × 2 judges
+		t.Fatalf("scores over the runs: %v", rows)
+	}
+	lake := filepath.Join(dir, "lake")
+	testrun.Must(t, nil, "export", "--partitioned", lake, filepath.Join(dir, "runs", "r1"), filepath.Join(dir, "runs", "r2"))
+	got := one(t, fmt.Sprintf(`SELECT run_id, variant, count(*) AS n FROM read_parquet('%s/results/*/*/*.parquet', hive_partitioning = true)
+GROUP BY ALL ORDER BY ALL`, lake))
+	want := one(t, fmt.Sprintf(`SELECT run_id, variant, count(*) AS n FROM read_parquet('%s/runs/*/results.parquet') GROUP BY ALL ORDER BY ALL`, dir))
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 4 {
+		t.Errorf("the lake's results %v, the runs' %v", got, want)
+	}
+	// The same rows, outputs and all, from the lake and the runs.
+	diff := one(t, fmt.Sprintf(`SELECT count(*) AS n FROM (
+  (SELECT run_id, variant, example_id, epoch, output, status FROM read_parquet('%s/results/*/*/*.parquet', hive_partitioning = true)
+   EXCEPT SELECT run_id, variant, example_id, epoch, output, status FROM read_parquet('%s/runs/*/results.parquet'))
+  UNION ALL
+  (SELECT run_id, variant, example_id, epoch, output, status FROM read_parquet('%s/runs/*/results.parquet')
+   EXCEPT SELECT run_id, variant, example_id, epoch, output, status FROM read_parquet('%s/results/*/*/*.parquet', hive_partitioning = true)))`, lake, dir, dir, lake))
+	if fmt.Sprint(diff) != "[map[n:0]]" {
+		t.Errorf("rows differ between the lake and the runs: %v", diff)
+	}
+	for _, table := range []string{"results", "scores", "traces"} {
+		cols := one(t, fmt.Sprintf(`SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM read_parquet('%s/%s/*/*/*.parquet', hive_partitioning = false)) WHERE column_name IN ('run_id', 'variant')`, lake, table))
+		if fmt.Sprint(cols) != "[map[n:0]]" {
+			t.Errorf("%s files hold run_id or variant: %v", table, cols)
+		}
+	}
+}
