@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,6 +218,13 @@ func newRunner(spec *Spec, opts Options, mode Mode) (*runner, error) {
 	}
 	if r.repeat <= 0 {
 		r.repeat = 1
+	}
+	if opts.Shard == nil && spec.Shard != "" {
+		sh, err := ParseShard(spec.Shard)
+		if err != nil {
+			return nil, &FieldError{File: spec.Path, Path: "shard", Msg: err.Error()}
+		}
+		opts.Shard = sh
 	}
 	if sh := opts.Shard; sh != nil {
 		if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
@@ -504,4 +512,18 @@ func shardLimits(limits map[string]llm.Limit, sh *results.Shard) map[string]llm.
 		out[k] = l
 	}
 	return out
+}
+
+// ParseShard reads "I/N", shard I (1 to N) of N.
+func ParseShard(s string) (*results.Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%q: want I/N (1/4 is the first of 4 shards)", s)
+	}
+	if n < 1 || i < 1 || i > n {
+		return nil, fmt.Errorf("shard %d/%d: want I/N with 1 <= I <= N", i, n)
+	}
+	return &results.Shard{Index: i, Count: n}, nil
 }

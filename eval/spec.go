@@ -50,6 +50,9 @@ type Spec struct {
 	// PromptsDir is the prompt registry's directory, relative to the spec
 	// (default prompts).
 	PromptsDir string `yaml:"prompts_dir"`
+	// Shard runs only shard "I/N" of the examples (see Options.Shard,
+	// which overrides it; gavel run --shard).
+	Shard string `yaml:"shard"`
 	// StoreImages records the images of prompts on the spans as sent;
 	// by default an image given as data is recorded as its media type,
 	// size and SHA-256 only.

@@ -46,7 +46,7 @@ func TestParseSpecErrors(t *testing.T) {
 			name: "unknown top-level key",
 			spec: specHead + variant + chain + "gatez: []\n",
 			at:   "gatez",
-			want: []string{"gatez: unknown field (known: ", "chain, concurrency, dataset, description, example_timeout, gates, judges, limits, name, prices, prices_file, prompts_dir, providers, repeat, retry, score, store_images, timeout, variants)"},
+			want: []string{"gatez: unknown field (known: ", "chain, concurrency, dataset, description, example_timeout, gates, judges, limits, name, prices, prices_file, prompts_dir, providers, repeat, retry, score, shard, store_images, timeout, variants)"},
 		},
 		{
 			name: "unknown key in a variant",

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gavel-eval/gavel/eval"
 	"github.com/gavel-eval/gavel/eval/results"
 )
 
@@ -47,13 +48,14 @@ func parseShard(s string, shards int, getenv func(string) string) (*results.Shar
 	if shards != 0 {
 		return nil, errors.New("--shards N goes with --shard auto; --shard I/N says N itself")
 	}
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil {
+	if !strings.Contains(s, "/") {
 		return nil, fmt.Errorf("--shard %q: want I/N (1/4 is the first of 4 shards) or auto", s)
 	}
-	return checkShard(i, n)
+	sh, err := eval.ParseShard(s)
+	if err != nil {
+		return nil, fmt.Errorf("--shard %w", err)
+	}
+	return sh, nil
 }
 
 func checkShard(i, n int) (*results.Shard, error) {
