@@ -94,17 +94,9 @@ func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptio
 		variants[i] = v.Name
 	}
 	var problems []string
-	if err := mergeTable(ctx, sorted, tmp, results.ResultsFile, variants, func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error {
-		return results.ReadResults(filepath.Join(sorted[src], results.ResultsFile), func(r results.Result) error {
-			if r.Variant == v {
-				emit(r.ExampleIndex, r.Epoch, r)
-			}
-			return nil
-		})
-	}, func(rows []keyed) {
-		// Every example × epoch once per variant.
-		shardsMissing := len(partial) > 0 // then the dataset's size is not known
-		for _, p := range coverage(rows, sorted, examples, first.Repeat) {
+	shardsMissing := len(partial) > 0 // then the dataset's size is not known
+	report := func(found []string) {
+		for _, p := range found {
 			switch {
 			case !opts.AllowPartial || !strings.HasSuffix(p, "is in no shard"):
 				problems = append(problems, p)
@@ -112,6 +104,18 @@ func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptio
 				partial = append(partial, p)
 			}
 		}
+	}
+	if err := mergeTable(ctx, sorted, tmp, results.ResultsFile, variants, func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error {
+		return results.ReadResults(filepath.Join(sorted[src], results.ResultsFile), func(r results.Result) error {
+			if r.Variant == v {
+				emit(r.ExampleIndex, r.Epoch, r)
+			}
+			return nil
+		})
+	}, func() (func(keyed), func()) {
+		// Every example × epoch once per variant, checked row by row.
+		c := newCoverage(sorted, examples, first.Repeat)
+		return c.add, func() { report(c.finish()) }
 	}); err != nil {
 		return nil, err
 	}
@@ -288,40 +292,56 @@ type keyed struct {
 	row   any
 }
 
-// coverage checks that rows (one variant's results, in order) hold every
-// example index below examples, each epoch once.
-func coverage(rows []keyed, dirs []string, examples, repeat int) []string {
-	if repeat < 1 {
-		repeat = 1
+// coverage checks, row by row, that one variant's results (in the run's
+// order) hold every example index below examples, each epoch once: it
+// keeps the last key only.
+type coverage struct {
+	dirs             []string
+	examples, repeat int
+	want             int64
+	epoch            int32
+	last             *keyed
+	problems         []string
+}
+
+func newCoverage(dirs []string, examples, repeat int) *coverage {
+	return &coverage{dirs: dirs, examples: examples, repeat: max(1, repeat)}
+}
+
+func (c *coverage) missing() {
+	c.problems = append(c.problems, fmt.Sprintf("example %d epoch %d is in no shard", c.want, c.epoch))
+}
+
+func (c *coverage) advance() {
+	if c.epoch++; int(c.epoch) == c.repeat {
+		c.want, c.epoch = c.want+1, 0
 	}
-	var problems []string
-	want := int64(0)
-	epoch := int32(0)
-	for i, r := range rows {
-		if i > 0 && r.index == rows[i-1].index && r.epoch == rows[i-1].epoch {
-			problems = append(problems, fmt.Sprintf("example %d epoch %d is in %s and %s", r.index, r.epoch, dirs[rows[i-1].src], dirs[r.src]))
-			continue
-		}
-		for want < r.index || want == r.index && epoch < r.epoch {
-			problems = append(problems, fmt.Sprintf("example %d epoch %d is in no shard", want, epoch))
-			if epoch++; int(epoch) == repeat {
-				want, epoch = want+1, 0
-			}
-			if len(problems) > 20 {
-				return problems
-			}
-		}
-		if epoch++; int(epoch) == repeat {
-			want, epoch = want+1, 0
-		}
+}
+
+func (c *coverage) add(r keyed) {
+	if len(c.problems) > 20 {
+		return
 	}
-	for want < int64(examples) && len(problems) <= 20 {
-		problems = append(problems, fmt.Sprintf("example %d epoch %d is in no shard", want, epoch))
-		if epoch++; int(epoch) == repeat {
-			want, epoch = want+1, 0
-		}
+	if c.last != nil && r.index == c.last.index && r.epoch == c.last.epoch {
+		c.problems = append(c.problems, fmt.Sprintf("example %d epoch %d is in %s and %s", r.index, r.epoch, c.dirs[c.last.src], c.dirs[r.src]))
+		return
 	}
-	return problems
+	for (c.want < r.index || c.want == r.index && c.epoch < r.epoch) && len(c.problems) <= 20 {
+		c.missing()
+		c.advance()
+	}
+	c.advance()
+	k := r
+	k.row = nil
+	c.last = &k
+}
+
+func (c *coverage) finish() []string {
+	for c.want < int64(c.examples) && len(c.problems) <= 20 {
+		c.missing()
+		c.advance()
+	}
+	return c.problems
 }
 
 // tableWriter writes one merged table.
@@ -333,10 +353,10 @@ type tableWriter struct {
 // mergeTable writes dst/name: for each variant in order, the rows of
 // every source for that variant, merged by (example index, epoch), equal
 // keys in source order. read streams a source's rows of a variant to
-// emit; check, when set, sees the results' keys of each variant (they are
-// held for it: a few bytes a row).
+// emit; check, when set, gives for each variant a function seeing every
+// row's key in order and one called at the variant's end.
 func mergeTable(ctx context.Context, srcs []string, dst, name string, variants []string,
-	read func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error, check func([]keyed)) error {
+	read func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error, check func() (func(keyed), func())) error {
 	f, err := os.Create(filepath.Join(dst, name))
 	if err != nil {
 		return err
@@ -369,15 +389,19 @@ func mergeTable(ctx context.Context, srcs []string, dst, name string, variants [
 				heap.Push(h, k)
 			}
 		}
-		var keys []keyed
+		var see func(keyed)
+		var done func()
+		if check != nil {
+			see, done = check()
+		}
 		var werr error
 		for h.Len() > 0 {
 			k := heap.Pop(h).(keyed)
 			if werr == nil {
 				werr = tw.write(k.row)
 			}
-			if check != nil {
-				keys = append(keys, keyed{index: k.index, epoch: k.epoch, src: k.src})
+			if see != nil {
+				see(k)
 			}
 			if next, ok := <-chans[k.src]; ok {
 				heap.Push(h, next)
@@ -392,8 +416,8 @@ func mergeTable(ctx context.Context, srcs []string, dst, name string, variants [
 		if werr != nil {
 			return werr
 		}
-		if check != nil {
-			check(keys)
+		if done != nil {
+			done()
 		}
 	}
 	if err := tw.close(); err != nil {
