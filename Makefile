@@ -18,6 +18,7 @@ lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	cd examples/tracing/faqbot && $(GO) vet ./...
+	cd examples/gotest && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) $(PKGS)
 
 bench: ## Go benchmarks (see docs/BENCHMARKS.md)

@@ -240,6 +240,9 @@ func (r *runner) jobs(yield func(job) bool) error {
 // inShard reports whether the example with id is in the run's shard
 // (every example is when the run is not sharded).
 func (r *runner) inShard(id string) bool {
+	if r.opts.Select != nil && !r.opts.Select(id) {
+		return false
+	}
 	return r.shard == nil || datasets.ShardOf(id, r.shard.Count) == r.shard.Index-1
 }
 

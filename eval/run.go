@@ -62,6 +62,9 @@ type Options struct {
 	// Count; see datasets.ShardOf): every variant and epoch of them. The
 	// manifest records it; gavel merge joins the shards' runs.
 	Shard *results.Shard
+	// Select, when set, runs only the examples whose id it accepts (a Go
+	// test's -run pattern, say); the others are validated and skipped.
+	Select func(exampleID string) bool
 	// Tool identifies the calling program in the manifest.
 	Tool results.Tool
 	// Cache and CacheMode are the model-call cache (see llm.CacheMode);

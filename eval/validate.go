@@ -81,7 +81,7 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 	if err := g.Wait(); err != nil {
 		return info, err
 	}
-	if info.Count == 0 && r.shard == nil {
+	if info.Count == 0 && r.shard == nil && r.opts.Select == nil {
 		return info, fmt.Errorf("dataset %s: no examples", r.dsOpts.Path)
 	}
 	r.validated = fp

@@ -40,6 +40,8 @@ var allowed = map[string][]string{
 	"eval":                   {"datasets", "traces", "prompts", "llm", "llm/offline", "judges", "eval/results", "internal/redact", "internal/tmpl", "internal/yamlstrict", "internal/canonjson"},
 	"report/traffic":         {"traces", "eval/results", "report/stats"}, // collected traffic: trace table and dashboard figures from span files
 	"report":                 {"eval/results", "report/stats", "report/traffic", "traces", "prompts", "internal/redact"},
+	"eval/gates":             {"eval", "report", "report/stats", "eval/results", "report/traffic", "traces", "prompts", "internal/redact", "datasets", "llm", "llm/offline", "judges", "internal/tmpl", "internal/yamlstrict", "internal/canonjson", "internal/parquetio"}, // a spec's gates as report gates
+	"gaveltest":              {"*"},                                                                                                                                                                                                                                        // evaluations under go test: the runner, the reports' gates
 	"report/view":            {"report", "report/traffic", "eval/results", "report/stats", "traces", "internal/redact"},
 	"otlp":                   {"traces"},                // OpenTelemetry traces in: OTLP decoding, the GenAI/OpenInference mapping, rolling span files
 	"observe":                {"otlp", "traces", "llm"}, // the Go tracing SDK for applications, on OpenTelemetry
@@ -272,7 +274,9 @@ var forbidden = map[string]map[string]bool{
 // mayUseProcess reports whether a file may use the process itself: the
 // command's main, the scripts, and tests.
 func mayUseProcess(f goFile) bool {
-	return f.test || strings.HasPrefix(f.rel, "cmd/") || strings.HasPrefix(f.rel, "scripts/")
+	// gaveltest runs inside go test, as a test's own code does: it reads
+	// GAVEL_RECORD and, by default, the API keys from the environment.
+	return f.test || strings.HasPrefix(f.rel, "cmd/") || strings.HasPrefix(f.rel, "scripts/") || strings.HasPrefix(f.rel, "gaveltest/")
 }
 
 func TestNoProcessStateOutsideMain(t *testing.T) {

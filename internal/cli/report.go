@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gavel-eval/gavel/eval"
+	"github.com/gavel-eval/gavel/eval/gates"
 	"github.com/gavel-eval/gavel/eval/results"
 	"github.com/gavel-eval/gavel/llm"
 	"github.com/gavel-eval/gavel/report"
@@ -459,15 +460,7 @@ func storedJudges(dir string) ([]string, error) {
 }
 
 // specGates converts a spec's gates.
-func specGates(gs []eval.GateSpec) []report.Gate {
-	out := make([]report.Gate, len(gs))
-	for i, g := range gs {
-		out[i] = report.Gate{Judge: g.Judge, MinPassRate: g.MinPassRate, MinMean: g.MinMean, MaxErrorRate: g.MaxErrorRate,
-			MaxDrop: g.MaxDrop, MaxCost: g.MaxCost, MaxP95LatencyMS: g.MaxP95LatencyMS,
-			Alternative: stats.Alternative(g.Alternative), ErrorsAs: report.ErrorsAs(g.ErrorsAs)}
-	}
-	return out
-}
+func specGates(gs []eval.GateSpec) []report.Gate { return gates.FromSpec(gs) }
 
 // storedSpecGates are the gates of the spec stored in a run's manifest
 // (nil when it stored none); report.RunGates keeps those that apply to the
