@@ -106,7 +106,7 @@ func DryRun(ctx context.Context, spec *Spec, opts Options, cache llm.Cache) (*Dr
 		if err != nil {
 			return nil, err
 		}
-		if !r.inShard(ex.ID) {
+		if !r.selected(ex.ID) {
 			continue
 		}
 		est.Examples++

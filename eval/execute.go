@@ -222,7 +222,7 @@ func (r *runner) jobs(yield func(job) bool) error {
 		if err != nil {
 			return err
 		}
-		if !r.inShard(ex.ID) {
+		if !r.selected(ex.ID) {
 			continue
 		}
 		// The example's JSON is made once for all its variants and epochs.
@@ -237,9 +237,9 @@ func (r *runner) jobs(yield func(job) bool) error {
 	}
 }
 
-// inShard reports whether the example with id is in the run's shard
-// (every example is when the run is not sharded).
-func (r *runner) inShard(id string) bool {
+// selected reports whether the example with id is run: accepted by
+// Options.Select and in the run's shard (every example, by default).
+func (r *runner) selected(id string) bool {
 	if r.opts.Select != nil && !r.opts.Select(id) {
 		return false
 	}

@@ -105,7 +105,7 @@ func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptio
 			}
 		}
 	}
-	if err := mergeTable(ctx, sorted, tmp, results.ResultsFile, variants, func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error {
+	if err := mergeTable(ctx, sorted, tmp, results.ResultsFile, variants, func(src int, v string, emit func(int64, int32, any)) error {
 		return results.ReadResults(filepath.Join(sorted[src], results.ResultsFile), func(r results.Result) error {
 			if r.Variant == v {
 				emit(r.ExampleIndex, r.Epoch, r)
@@ -122,7 +122,7 @@ func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptio
 	if len(problems) > 0 {
 		return nil, &MergeError{Problems: problems}
 	}
-	if err := mergeTable(ctx, sorted, tmp, results.ScoresFile, variants, func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error {
+	if err := mergeTable(ctx, sorted, tmp, results.ScoresFile, variants, func(src int, v string, emit func(int64, int32, any)) error {
 		return results.ReadScores(filepath.Join(sorted[src], results.ScoresFile), func(s results.Score) error {
 			if s.Variant == v {
 				emit(s.ExampleIndex, s.Epoch, s)
@@ -132,7 +132,7 @@ func MergeShards(ctx context.Context, dirs []string, out string, opts MergeOptio
 	}, nil); err != nil {
 		return nil, err
 	}
-	if err := mergeTable(ctx, sorted, tmp, results.TracesFile, variants, func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error {
+	if err := mergeTable(ctx, sorted, tmp, results.TracesFile, variants, func(src int, v string, emit func(int64, int32, any)) error {
 		p := filepath.Join(sorted[src], results.TracesFile)
 		if _, err := os.Stat(p); err != nil {
 			return nil // a run without traces
@@ -356,7 +356,7 @@ type tableWriter struct {
 // emit; check, when set, gives for each variant a function seeing every
 // row's key in order and one called at the variant's end.
 func mergeTable(ctx context.Context, srcs []string, dst, name string, variants []string,
-	read func(w *tableWriter, src int, v string, emit func(int64, int32, any)) error, check func() (func(keyed), func())) error {
+	read func(src int, v string, emit func(int64, int32, any)) error, check func() (func(keyed), func())) error {
 	f, err := os.Create(filepath.Join(dst, name))
 	if err != nil {
 		return err
@@ -375,7 +375,7 @@ func mergeTable(ctx context.Context, srcs []string, dst, name string, variants [
 			chans[i] = make(chan keyed, 64)
 			go func(i int) {
 				defer close(chans[i])
-				errs[i] = read(tw, i, v, func(idx int64, ep int32, row any) {
+				errs[i] = read(i, v, func(idx int64, ep int32, row any) {
 					select {
 					case chans[i] <- keyed{idx, ep, i, row}:
 					case <-cctx.Done():

@@ -67,7 +67,7 @@ func (r *runner) validate(ctx context.Context) (datasets.Info, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if r.inShard(it.ex.ID) {
+			if r.selected(it.ex.ID) {
 				info.Count++
 			}
 			for _, vp := range r.variants {

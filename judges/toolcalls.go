@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,26 +59,21 @@ type ToolMatchConfig struct {
 }
 
 func (c *ToolMatchConfig) check() error {
-	switch c.Order {
-	case "":
-		c.Order = "any"
-	case "any", "exact":
-	default:
-		return fmt.Errorf("order %q: want any or exact", c.Order)
-	}
-	switch c.Arguments {
-	case "":
-		c.Arguments = "exact"
-	case "exact", "subset":
-	default:
-		return fmt.Errorf("arguments %q: want exact or subset", c.Arguments)
-	}
-	switch c.Strings {
-	case "":
-		c.Strings = "exact"
-	case "exact", "normalized":
-	default:
-		return fmt.Errorf("strings %q: want exact or normalized", c.Strings)
+	for _, f := range []struct {
+		name    string
+		value   *string
+		allowed []string // the first is the default
+	}{
+		{"order", &c.Order, []string{"any", "exact"}},
+		{"arguments", &c.Arguments, []string{"exact", "subset"}},
+		{"strings", &c.Strings, []string{"exact", "normalized"}},
+	} {
+		switch {
+		case *f.value == "":
+			*f.value = f.allowed[0]
+		case !slices.Contains(f.allowed, *f.value):
+			return fmt.Errorf("%s %q: want %s", f.name, *f.value, strings.Join(f.allowed, " or "))
+		}
 	}
 	if c.Tolerance < 0 || math.IsNaN(c.Tolerance) || math.IsInf(c.Tolerance, 0) {
 		return fmt.Errorf("tolerance %v: want a number of at least 0", c.Tolerance)

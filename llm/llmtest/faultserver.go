@@ -197,6 +197,14 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// choices is how many choices the request asks for (n, at least 1).
+func (r ChatRequest) choices() int {
+	if v, ok := r.Raw["n"].(float64); ok && v > 1 {
+		return int(v)
+	}
+	return 1
+}
+
 // LastUser returns the content of the last user message, or "".
 func (r ChatRequest) LastUser() string {
 	for i := len(r.Messages) - 1; i >= 0; i-- {
@@ -437,10 +445,7 @@ func (s *FaultServer) serve(w http.ResponseWriter, r *http.Request) {
 // second content chunk (a reply of one word is sent whole).
 func (s *FaultServer) stream(w http.ResponseWriter, r *http.Request, req ChatRequest, reply string, calls []ToolCall, fault Fault) {
 	pt, ct := Usage(req, reply+callsText(calls))
-	n := 1
-	if v, ok := req.Raw["n"].(float64); ok && v > 1 {
-		n = int(v)
-	}
+	n := req.choices()
 	id := fmt.Sprintf("chatcmpl-llmtest-%d", idSeq.Add(1))
 	flusher, _ := w.(http.Flusher)
 	send := func(choices []map[string]any, usage any) {
@@ -574,10 +579,7 @@ var idSeq atomic.Int64
 // OpenAI's wire format.
 func completion(req ChatRequest, reply string, calls []ToolCall) []byte {
 	pt, ct := Usage(req, reply+callsText(calls))
-	n := 1
-	if v, ok := req.Raw["n"].(float64); ok && v > 1 {
-		n = int(v)
-	}
+	n := req.choices()
 	choices := make([]map[string]any, n)
 	for i := range choices {
 		msg := map[string]any{"role": "assistant", "content": reply, "refusal": nil}

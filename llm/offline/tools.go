@@ -95,10 +95,11 @@ func parseToolTurns(text string, tools []llm.Tool) [][]llm.ToolCall {
 	return turns
 }
 
-// balanced returns the text up to the parenthesis closing an opened one
-// (all of s when none closes it) and how many bytes it consumed.
-func balanced(s string) (string, int) {
-	depth, inString, escaped := 0, false, false
+// scanOutsideQuotes calls fn with each byte offset and rune of s that
+// lies outside a JSON string (quotes and escapes followed), until fn
+// returns false.
+func scanOutsideQuotes(s string, fn func(i int, c rune) bool) {
+	inString, escaped := false, false
 	for i, c := range s {
 		switch {
 		case escaped:
@@ -108,16 +109,35 @@ func balanced(s string) (string, int) {
 		case c == '"':
 			inString = !inString
 		case inString:
-		case c == '(':
+		default:
+			if !fn(i, c) {
+				return
+			}
+		}
+	}
+}
+
+// balanced returns the text up to the parenthesis closing an opened one
+// (all of s when none closes it) and how many bytes it consumed.
+func balanced(s string) (string, int) {
+	depth, end := 0, -1
+	scanOutsideQuotes(s, func(i int, c rune) bool {
+		switch c {
+		case '(':
 			depth++
-		case c == ')':
+		case ')':
 			if depth == 0 {
-				return s[:i], i + 1
+				end = i
+				return false
 			}
 			depth--
 		}
+		return true
+	})
+	if end < 0 {
+		return s, len(s)
 	}
-	return s, len(s)
+	return s[:end], end + 1
 }
 
 // argumentsJSON turns a call's ARGS into JSON text: a JSON object as
@@ -168,16 +188,9 @@ func argumentsJSON(args string) string {
 // brackets.
 func splitPairs(s string) []string {
 	var out []string
-	depth, inString, escaped, start := 0, false, false, 0
-	for i, c := range s {
+	depth, start := 0, 0
+	scanOutsideQuotes(s, func(i int, c rune) bool {
 		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case inString:
 		case c == '[' || c == '{':
 			depth++
 		case c == ']' || c == '}':
@@ -186,6 +199,7 @@ func splitPairs(s string) []string {
 			out = append(out, s[start:i])
 			start = i + 1
 		}
-	}
+		return true
+	})
 	return append(out, s[start:])
 }
